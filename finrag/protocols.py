@@ -1,0 +1,133 @@
+"""One Protocol per role. Embedded and server implementations both satisfy these, and callers
+only ever see the Protocol (the factory picks the implementation once, from settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from finrag.records import Answer, Chunk, DocStatus, DocumentRecord, Filing, Hit, Page, Scope
+
+
+class ParseError(Exception):
+    """A file that cannot be read as a PDF (corrupt, encrypted with a password, empty, not a PDF).
+
+    The message is meant for people; ingest records it as the document's failure reason."""
+
+
+@runtime_checkable
+class Parser(Protocol):
+    def parse(self, path: Path) -> Iterator[Page]:
+        """Yield pages in order. Raises ParseError for files that cannot be parsed."""
+        ...
+
+    def page_count(self, path: Path) -> int: ...
+
+
+@runtime_checkable
+class FilingDescriber(Protocol):
+    def describe(self, pages: Sequence[Page], file_name: str) -> Filing:
+        """Infer company / form / fiscal period from the first pages; the file name is a fallback."""
+        ...
+
+
+@runtime_checkable
+class Chunker(Protocol):
+    def chunk(self, doc_id: str, tenant: str, doc_name: str, filing: Filing, pages: Sequence[Page]) -> list[Chunk]:
+        """Parents (pages) and children (passages, tables) for one filing."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def warm_up(self) -> None: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 matrix, one row per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class SparseVec(Protocol):
+    indices: list[int]
+    values: list[float]
+
+
+@runtime_checkable
+class SparseEncoder(Protocol):
+    def embed_document(self, text: str) -> SparseVec: ...
+
+    def embed_query(self, text: str) -> SparseVec: ...
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Dense + sparse chunk index. Every read takes the tenant and filters inside the store."""
+
+    def warm_up(self) -> None: ...
+
+    def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray | None, sparse: Sequence[SparseVec | None]) -> None: ...
+
+    def delete_document(self, tenant: str, doc_id: str) -> None: ...
+
+    def hybrid_search(
+        self,
+        tenant: str,
+        dense: np.ndarray,
+        sparse: SparseVec,
+        scope: Scope,
+        limit: int,
+        prefetch_limit: int,
+    ) -> list[Hit]: ...
+
+    def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]: ...
+
+    def page_chunks(self, tenant: str, doc_id: str, pages: Iterable[int]) -> list[Chunk]:
+        """Parent (page) chunks of the given zero-based pages."""
+        ...
+
+    def count(self, tenant: str | None = None, doc_id: str | None = None) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """Documents (and later jobs, keys, ...) in a SQL database."""
+
+    def warm_up(self) -> None: ...
+
+    def get(self, tenant: str, doc_id: str) -> DocumentRecord | None: ...
+
+    def find_by_hash(self, tenant: str, content_hash: str) -> DocumentRecord | None: ...
+
+    def find_by_source(self, tenant: str, source_path: str) -> list[DocumentRecord]: ...
+
+    def upsert(self, record: DocumentRecord) -> None: ...
+
+    def set_status(self, tenant: str, doc_id: str, status: DocStatus, **fields: object) -> None: ...
+
+    def list(self, tenant: str | None = None, status: DocStatus | None = None) -> list[DocumentRecord]: ...
+
+    def delete(self, tenant: str, doc_id: str) -> None: ...
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    def warm_up(self) -> None: ...
+
+    def rerank(self, question: str, hits: list[Hit], top_k: int) -> list[Hit]: ...
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    def answer(self, question: str, hits: list[Hit], scope: Scope) -> Answer: ...

