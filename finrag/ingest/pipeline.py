@@ -1,0 +1,319 @@
+"""Ingest pipeline: files -> (parse, describe, chunk in a worker process) -> embed -> index -> registry.
+
+Parsing and chunking run in a process pool while the main process embeds the previous filing, so the
+model (the bottleneck) never waits. A document is `ready` only after its chunks are flushed; a crash
+leaves it `indexing`, and the next run deletes its partial chunks and redoes it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from finrag.ingest.chunk import FilingChunker, dense_view
+from finrag.ingest.describe import CoverPageDescriber
+from finrag.ingest.parse import PdfiumParser
+from finrag.protocols import Embedder, ParseError, Registry, SparseEncoder, VectorStore
+from finrag.records import Chunk, ChunkKind, DocStatus, DocType, DocumentRecord, Filing
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIXES = {".pdf"}
+
+
+@dataclass(slots=True)
+class FilingOverrides:
+    """Explicit metadata given at ingest; wins over what the cover page says."""
+
+    company: str | None = None
+    fiscal_year: int | None = None
+    doc_type: str | None = None
+
+    def apply(self, filing: Filing) -> Filing:
+        if self.company:
+            filing.company = self.company
+            filing.source["company"] = "override"
+        if self.fiscal_year:
+            filing.fiscal_year = self.fiscal_year
+            filing.source["fiscal_year"] = "override"
+        if self.doc_type:
+            filing.doc_type = DocType(self.doc_type)
+            filing.source["doc_type"] = "override"
+        return filing
+
+
+@dataclass(slots=True)
+class ParsedFiling:
+    path: str
+    filing: Filing
+    pages: int
+    chunks: list[Chunk]
+    parse_s: float
+    chunk_s: float
+
+
+@dataclass(slots=True)
+class IngestEvent:
+    path: str
+    status: str  # ingested | skipped | failed | replaced
+    doc_id: str = ""
+    pages: int = 0
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class IngestReport:
+    events: list[IngestEvent] = field(default_factory=list)
+    pages: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("hash", "parse", "chunk", "embed", "sparse", "index", "registry"), 0.0)
+    )
+    wall_s: float = 0.0
+
+    @property
+    def failed(self) -> list[IngestEvent]:
+        return [e for e in self.events if e.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for e in self.events if e.status == status)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files given directly are taken as they are (a non-PDF gets a clear error later); folders are
+    searched recursively for PDFs."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PDF_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parse_and_chunk(
+    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides
+) -> ParsedFiling:
+    """Runs in a worker process: everything CPU-bound that is not the embedding model."""
+    t0 = time.perf_counter()
+    pages = list(PdfiumParser().parse(Path(path)))
+    filing = overrides.apply(CoverPageDescriber().describe(pages[:5], Path(path).name))
+    t1 = time.perf_counter()
+    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(
+        doc_id, tenant, Path(path).stem, filing, pages
+    )
+    return ParsedFiling(path, filing, len(pages), chunks, t1 - t0, time.perf_counter() - t1)
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        registry: Registry,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        *,
+        child_max_tokens: int = 240,
+        metadata_prefix: bool = True,
+        parse_workers: int = 1,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.child_max_tokens = child_max_tokens
+        self.metadata_prefix = metadata_prefix
+        self.parse_workers = parse_workers
+
+    # ---------------------------------------------------------------------------------------------
+    def recover(self, tenant: str | None = None) -> list[DocumentRecord]:
+        """Documents left `indexing` by a crash: drop their partial chunks; they are redone."""
+        stale = self.registry.list(tenant=tenant, status=DocStatus.INDEXING)
+        for rec in stale:
+            log.warning("recovering interrupted ingest", extra={"doc_id": rec.doc_id, "doc": rec.name})
+            self.store.delete_document(rec.tenant, rec.doc_id)
+            self.registry.set_status(rec.tenant, rec.doc_id, DocStatus.PENDING, chunks=0)
+        return stale
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        tenant: str,
+        overrides: FilingOverrides | None = None,
+        on_event: Callable[[IngestEvent], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        start = time.perf_counter()
+        overrides = overrides or FilingOverrides()
+        emit = on_event or (lambda _e: None)
+        self.registry.warm_up()
+        self.store.warm_up()
+
+        stale = self.recover(tenant)
+        files = discover(paths)
+        # Finish what a crashed run left behind, even when it is not named this time.
+        named = {str(p.resolve()) for p in files}
+        files += [Path(r.source_path) for r in stale if r.source_path not in named and Path(r.source_path).exists()]
+
+        todo: list[tuple[Path, str, str]] = []  # path, doc_id, hash
+        t0 = time.perf_counter()
+        for path in files:
+            try:
+                digest = file_hash(path)
+            except OSError as exc:
+                event = IngestEvent(str(path), "failed", reason=f"cannot read file: {exc.strerror or exc}")
+                report.events.append(event)
+                emit(event)
+                continue
+            existing = self.registry.find_by_hash(tenant, digest)
+            if existing and existing.status == DocStatus.READY:
+                event = IngestEvent(str(path), "skipped", existing.doc_id, existing.pages, existing.chunks, "unchanged")
+                report.events.append(event)
+                emit(event)
+                continue
+            if any(h == digest for _, _, h in todo):  # the same bytes twice in one batch
+                event = IngestEvent(str(path), "skipped", digest[:16], reason="duplicate of another file in this batch")
+                report.events.append(event)
+                emit(event)
+                continue
+            todo.append((path, digest[:16], digest))
+        report.seconds["hash"] += time.perf_counter() - t0
+
+        for path, parsed_or_error in self._parsed(todo, tenant, overrides):
+            doc_id, digest = next((d, h) for p, d, h in todo if p == path)
+            if isinstance(parsed_or_error, str):
+                event = self._record_failure(path, tenant, doc_id, digest, parsed_or_error)
+            else:
+                event = self._index(path, tenant, doc_id, digest, parsed_or_error, report)
+            report.events.append(event)
+            emit(event)
+
+        report.wall_s = time.perf_counter() - start
+        return report
+
+    # ---------------------------------------------------------------------------------------------
+    def _parsed(
+        self, todo: list[tuple[Path, str, str]], tenant: str, overrides: FilingOverrides
+    ) -> Iterator[tuple[Path, ParsedFiling | str]]:
+        args = [(str(p), d, tenant, self.child_max_tokens, self.metadata_prefix, overrides) for p, d, _ in todo]
+        if self.parse_workers <= 0 or len(todo) <= 1:
+            for path, arg in zip((p for p, _, _ in todo), args, strict=True):
+                yield path, _safe(_parse_and_chunk, *arg)
+            return
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.parse_workers, mp_context=ctx) as pool:
+            # Bounded look-ahead: at most workers + 1 parsed filings wait in memory.
+            window = self.parse_workers + 1
+            pending: list[tuple[Path, Future[ParsedFiling]]] = []
+            queue = list(zip((p for p, _, _ in todo), args, strict=True))
+            while queue or pending:
+                while queue and len(pending) < window:
+                    path, arg = queue.pop(0)
+                    pending.append((path, pool.submit(_parse_and_chunk, *arg)))
+                path, fut = pending.pop(0)
+                try:
+                    yield path, fut.result()
+                except ParseError as exc:
+                    yield path, str(exc)
+                except Exception as exc:  # a crash inside the parser must not stop the batch
+                    log.exception("unexpected parse failure", extra={"path": str(path)})
+                    yield path, f"unexpected error while parsing: {type(exc).__name__}: {exc}"
+
+    def _record_failure(self, path: Path, tenant: str, doc_id: str, digest: str, reason: str) -> IngestEvent:
+        self.registry.upsert(
+            DocumentRecord(
+                doc_id=doc_id,
+                tenant=tenant,
+                name=path.stem,
+                source_path=str(path.resolve()),
+                content_hash=digest,
+                status=DocStatus.FAILED,
+                error=reason,
+            )
+        )
+        log.warning("ingest failed", extra={"path": str(path), "reason": reason})
+        return IngestEvent(str(path), "failed", doc_id, reason=reason)
+
+    def _index(
+        self, path: Path, tenant: str, doc_id: str, digest: str, parsed: ParsedFiling, report: IngestReport
+    ) -> IngestEvent:
+        report.seconds["parse"] += parsed.parse_s
+        report.seconds["chunk"] += parsed.chunk_s
+        source = str(path.resolve())
+        record = DocumentRecord(
+            doc_id=doc_id,
+            tenant=tenant,
+            name=path.stem,
+            source_path=source,
+            content_hash=digest,
+            status=DocStatus.INDEXING,
+            pages=parsed.pages,
+            filing=parsed.filing,
+        )
+        t = time.perf_counter()
+        self.registry.upsert(record)
+        report.seconds["registry"] += time.perf_counter() - t
+        # A previous partial attempt of this very document may have left points behind.
+        self.store.delete_document(tenant, doc_id)
+
+        children = [c for c in parsed.chunks if c.kind != ChunkKind.PAGE]
+        t = time.perf_counter()
+        dense = self.embedder.embed_documents([dense_view(c.index_text) for c in children])
+        report.seconds["embed"] += time.perf_counter() - t
+        t = time.perf_counter()
+        sparse = [self.sparse.embed_document(c.index_text) for c in parsed.chunks]
+        report.seconds["sparse"] += time.perf_counter() - t
+        t = time.perf_counter()
+        ordered = children + [c for c in parsed.chunks if c.kind == ChunkKind.PAGE]
+        by_id = {c.id: s for c, s in zip(parsed.chunks, sparse, strict=True)}
+        self.store.upsert(ordered, dense, [by_id[c.id] for c in ordered])
+        self.store.flush()
+        report.seconds["index"] += time.perf_counter() - t
+
+        t = time.perf_counter()
+        self.registry.set_status(tenant, doc_id, DocStatus.READY, chunks=len(parsed.chunks), error="")
+        replaced = [r for r in self.registry.find_by_source(tenant, source) if r.doc_id != doc_id]
+        for old in replaced:  # the file changed: its previous version's chunks go away
+            self.store.delete_document(tenant, old.doc_id)
+            self.registry.delete(tenant, old.doc_id)
+        report.seconds["registry"] += time.perf_counter() - t
+        report.pages += parsed.pages
+        report.chunks += len(parsed.chunks)
+        report.embedded += len(children)
+        status = "replaced" if replaced else "ingested"
+        log.info("ingested", extra={"doc": path.stem, "pages": parsed.pages, "chunks": len(parsed.chunks)})
+        return IngestEvent(str(path), status, doc_id, parsed.pages, len(parsed.chunks))
+
+    def delete(self, tenant: str, doc_id: str) -> bool:
+        rec = self.registry.get(tenant, doc_id)
+        if rec is None:
+            return False
+        self.store.delete_document(tenant, doc_id)
+        self.store.flush()
+        self.registry.delete(tenant, doc_id)
+        return True
+
+
+def _safe(fn: Callable[..., ParsedFiling], *args: object) -> ParsedFiling | str:
+    try:
+        return fn(*args)
+    except ParseError as exc:
+        return str(exc)
+    except Exception as exc:  # keep the batch going; the reason is recorded
+        log.exception("unexpected parse failure")
+        return f"unexpected error while parsing: {type(exc).__name__}: {exc}"

@@ -1,0 +1,170 @@
+"""Document registry in SQL through SQLAlchemy: SQLite by default, Postgres by URL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, Integer, String, Text, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from finrag.records import DocStatus, DocType, DocumentRecord, Filing
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source_path: Mapped[str] = mapped_column(Text, index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    filing: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _filing_from_json(data: dict) -> Filing:
+    data = dict(data or {})
+    if "doc_type" in data:
+        try:
+            data["doc_type"] = DocType(data["doc_type"])
+        except ValueError:
+            data["doc_type"] = DocType.OTHER
+    known = set(Filing.__slots__)  # type: ignore[attr-defined]
+    return Filing(**{k: v for k, v in data.items() if k in known})
+
+
+def _to_record(row: DocumentRow) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=row.doc_id,
+        tenant=row.tenant,
+        name=row.name,
+        source_path=row.source_path,
+        content_hash=row.content_hash,
+        status=DocStatus(row.status),
+        pages=row.pages,
+        chunks=row.chunks,
+        error=row.error or "",
+        filing=_filing_from_json(row.filing),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlRegistry:
+    """Registry role. The same class serves SQLite and Postgres; only the URL differs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                return
+            if self.url.startswith("sqlite:///"):
+                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, future=True)
+            if engine.dialect.name == "sqlite":
+                # WAL lets the API read while an ingest writes; busy_timeout instead of "database is locked".
+                @event.listens_for(engine, "connect")
+                def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA busy_timeout=10000")
+                    cur.execute("PRAGMA synchronous=NORMAL")
+                    cur.close()
+
+            Base.metadata.create_all(engine)
+            self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self.warm_up()
+        assert self._engine is not None
+        return self._engine
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def get(self, tenant: str, doc_id: str) -> DocumentRecord | None:
+        with self._session() as s:
+            row = s.get(DocumentRow, (tenant, doc_id))
+            return _to_record(row) if row else None
+
+    def find_by_hash(self, tenant: str, content_hash: str) -> DocumentRecord | None:
+        with self._session() as s:
+            row = s.scalars(
+                select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.content_hash == content_hash)
+            ).first()
+            return _to_record(row) if row else None
+
+    def find_by_source(self, tenant: str, source_path: str) -> list[DocumentRecord]:
+        with self._session() as s:
+            rows = s.scalars(
+                select(DocumentRow).where(DocumentRow.tenant == tenant, DocumentRow.source_path == source_path)
+            ).all()
+            return [_to_record(r) for r in rows]
+
+    def upsert(self, record: DocumentRecord) -> None:
+        now = _now()
+        filing = asdict(record.filing)
+        filing["doc_type"] = str(record.filing.doc_type)
+        with self._session() as s, s.begin():
+            row = s.get(DocumentRow, (record.tenant, record.doc_id))
+            if row is None:
+                row = DocumentRow(tenant=record.tenant, doc_id=record.doc_id, created_at=record.created_at or now)
+                s.add(row)
+            row.name = record.name
+            row.source_path = record.source_path
+            row.content_hash = record.content_hash
+            row.status = record.status.value
+            row.pages = record.pages
+            row.chunks = record.chunks
+            row.error = record.error
+            row.filing = json.loads(json.dumps(filing))
+            row.updated_at = now
+
+    def set_status(self, tenant: str, doc_id: str, status: DocStatus, **fields: object) -> None:
+        with self._session() as s, s.begin():
+            row = s.get(DocumentRow, (tenant, doc_id))
+            if row is None:
+                raise KeyError(f"unknown document {doc_id!r}")
+            row.status = status.value
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.updated_at = _now()
+
+    def list(self, tenant: str | None = None, status: DocStatus | None = None) -> list[DocumentRecord]:
+        stmt = select(DocumentRow).order_by(DocumentRow.name)
+        if tenant is not None:
+            stmt = stmt.where(DocumentRow.tenant == tenant)
+        if status is not None:
+            stmt = stmt.where(DocumentRow.status == status.value)
+        with self._session() as s:
+            return [_to_record(r) for r in s.scalars(stmt).all()]
+
+    def delete(self, tenant: str, doc_id: str) -> None:
+        with self._session() as s, s.begin():
+            row = s.get(DocumentRow, (tenant, doc_id))
+            if row is not None:
+                s.delete(row)

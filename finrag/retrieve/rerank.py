@@ -1,0 +1,142 @@
+"""Rerankers: a cheap built-in one that works offline, and a cross-encoder for users who have one."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+
+from finrag.records import Hit
+
+log = logging.getLogger(__name__)
+
+_WORD_RE = re.compile(r"[a-z][a-z&']+")
+_STOP = set(
+    "a an and are as at be by did do does for from had has have how in is it its of on or than that the "
+    "their this to was were what when which who why will with based using answer following question "
+    "please provide give calculate compute round decimal places units usd million millions billion "
+    "billions percent percentage fy year years fiscal data company company's".split()
+)
+# How analysts name the three statements, and how filings title them.
+_STATEMENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "cash_flow": (
+        re.compile(r"cash flow|capex|capital expenditure|operating activities|free cash|dividends paid|"
+                   r"depreciation", re.I),
+        re.compile(r"statements? of cash flows|cash flows? statements?", re.I),
+    ),
+    "balance_sheet": (
+        re.compile(r"balance sheet|statement of financial position|working capital|total assets|inventor|"
+                   r"accounts payable|receivable|current liabilities|pp&e|ppne|fixed asset|quick ratio|"
+                   r"current ratio|equity", re.I),
+        re.compile(r"balance sheets?|statements? of financial position", re.I),
+    ),
+    "income": (
+        re.compile(r"income statement|statement of income|statement of operations|revenue|net sales|"
+                   r"operating income|operating margin|gross margin|net income|cogs|cost of goods|eps|"
+                   r"earnings per share|ebitda|turnover|profit", re.I),
+        re.compile(r"statements? of (?:consolidated )?(?:income|operations|earnings)|income statements?",
+                   re.I),
+    ),
+}  # fmt: skip
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD_RE.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+class LexicalReranker:
+    """Field-aware lexical reranker: keeps the retrieval order as the main signal and adds evidence a
+    bi-encoder misses — coverage of the question's terms on the whole page, the financial statement
+    the question implies, and whether the page reports the fiscal year asked about."""
+
+    def __init__(
+        self,
+        coverage_weight: float = 1.0,
+        statement_weight: float = 0.6,
+        year_weight: float = 0.3,
+    ) -> None:
+        self.coverage_weight = coverage_weight
+        self.statement_weight = statement_weight
+        self.year_weight = year_weight
+
+    def warm_up(self) -> None:
+        return None
+
+    def rerank(
+        self,
+        question: str,
+        hits: list[Hit],
+        top_k: int,
+        page_texts: dict[str, str] | None = None,
+        expansions: Sequence[str] = (),
+        years: Sequence[int] = (),
+    ) -> list[Hit]:
+        if not hits:
+            return []
+        q_terms = content_terms(question)
+        x_terms = content_terms(" ".join(expansions)) - q_terms
+        wanted = [name for name, (ask, _) in _STATEMENTS.items() if ask.search(question)]
+        n = len(hits)
+        scored: list[tuple[float, Hit]] = []
+        for rank, hit in enumerate(hits):
+            text = (page_texts or {}).get(hit.chunk.parent_id or hit.chunk.id, hit.chunk.text)
+            terms = content_terms(text)
+            cov = len(q_terms & terms) / max(len(q_terms), 1)
+            xcov = len(x_terms & terms) / max(len(x_terms), 1) if x_terms else 0.0
+            head = (hit.chunk.section + "\n" + text[:400]).lower()
+            statement = any(_STATEMENTS[name][1].search(head) for name in wanted)
+            year = any(str(y) in text for y in years) if years else False
+            base = 1.0 - rank / n  # retrieval order, 1 .. ~0
+            score = (
+                base
+                + self.coverage_weight * (0.7 * cov + 0.3 * xcov)
+                + self.statement_weight * statement
+                + self.year_weight * year
+            )
+            scored.append((score, hit))
+        scored.sort(key=lambda s: -s[0])
+        return [Hit(chunk=h.chunk, score=s, source=h.source) for s, h in scored[:top_k]]
+
+
+class CrossEncoderReranker:
+    """sentence-transformers CrossEncoder (default BAAI/bge-reranker-v2-m3, loaded from the hub cache
+    or a local path). Heavy: loaded in warm_up(), never at import."""
+
+    def __init__(self, model: str = "BAAI/bge-reranker-v2-m3", device: str = "cpu", max_length: int = 512) -> None:
+        self.model_name = model
+        self.device = device
+        self.max_length = max_length
+        self._model = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        from sentence_transformers import CrossEncoder
+
+        self._model = CrossEncoder(self.model_name, device=self.device, max_length=self.max_length)
+        log.info("cross-encoder loaded", extra={"model": self.model_name})
+
+    def rerank(self, question: str, hits: list[Hit], top_k: int, page_texts: dict[str, str] | None = None,
+               **_: object) -> list[Hit]:  # fmt: skip
+        if not hits:
+            return []
+        self.warm_up()
+        assert self._model is not None
+        pairs = [(question, (page_texts or {}).get(h.chunk.parent_id or h.chunk.id, h.chunk.text)) for h in hits]
+        scores = self._model.predict(pairs, batch_size=16, show_progress_bar=False)
+        order = sorted(range(len(hits)), key=lambda i: -float(scores[i]))
+        return [
+            Hit(chunk=hits[i].chunk, score=_sigmoid(float(scores[i])), source="cross-encoder") for i in order[:top_k]
+        ]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -50 else 0.0

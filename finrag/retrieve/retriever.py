@@ -1,0 +1,248 @@
+"""Retrieval: scope -> rewrite -> hybrid (dense + BM25, RRF inside Qdrant) -> pages -> rerank -> merge."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
+from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
+from finrag.retrieve.glossary import GlossaryRewriter
+from finrag.retrieve.scope import ScopeResolver
+from finrag.settings import RetrievalSettings
+
+
+@dataclass(slots=True)
+class RetrievalResult:
+    hits: list[Hit]
+    scope: Scope
+    queries: list[str]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+def rrf(result_lists: Sequence[Sequence[Hit]], k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion across queries (each list is already fused dense+sparse by Qdrant)."""
+    scores: dict[str, float] = defaultdict(float)
+    first: dict[str, Hit] = {}
+    for hits in result_lists:
+        for rank, hit in enumerate(hits):
+            scores[hit.chunk.id] += 1.0 / (k + rank + 1)
+            first.setdefault(hit.chunk.id, hit)
+    return [
+        Hit(chunk=first[cid].chunk, score=s, source="rrf") for cid, s in sorted(scores.items(), key=lambda x: -x[1])
+    ]
+
+
+def page_key(chunk: Chunk) -> tuple[str, int]:
+    return chunk.doc_id, chunk.page_start
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        registry: Registry,
+        settings: RetrievalSettings,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.registry = registry
+        self.settings = settings
+        self.rewriter = GlossaryRewriter(settings.glossary, settings.multi_query)
+        self.reranker = reranker
+        self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
+
+    def resolver(self, tenant: str) -> ScopeResolver:
+        docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
+        version = (len(docs), max((d.updated_at for d in docs), default=""))
+        cached = self._resolvers.get(tenant)
+        if cached is None or cached[0] != version:
+            cached = (version, ScopeResolver(docs))
+            self._resolvers[tenant] = cached
+        return cached[1]
+
+    def run(
+        self, question: str, tenant: str, top_k: int | None = None, filters: Scope | None = None
+    ) -> RetrievalResult:
+        s = self.settings
+        top_k = top_k or s.top_k
+        timings: dict[str, float] = {}
+        clock = _Clock(timings)
+
+        with clock("scope"):
+            if filters is not None and (
+                filters.doc_ids or filters.fiscal_years or filters.doc_types or filters.companies
+            ):
+                scope = self._explicit_scope(filters, tenant)
+            elif s.scope:
+                scope = self.resolver(tenant).resolve(question)
+            else:
+                scope = Scope(note="scope inference disabled")
+        with clock("rewrite"):
+            rewritten = self.rewriter.rewrite(question)
+            queries = rewritten.queries
+        with clock("embed_query"):
+            dense = self.embedder.embed_documents(queries)
+            sparse = self.sparse.embed_query(rewritten.sparse_text)
+        candidates = max(s.rerank_candidates, top_k * 4)
+
+        def search(sc: Scope) -> list[Hit]:
+            lists = [
+                self.store.hybrid_search(tenant, dense[i], sparse, sc, candidates, s.prefetch_limit)  # type: ignore[call-arg]
+                for i in range(len(queries))
+            ]
+            return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
+
+        with clock("search"):
+            hits = search(scope)
+            scope, hits = self._widen_if_empty(scope, hits, top_k, search, question, tenant)
+
+        with clock("group"):
+            pages = self._group_pages(hits)
+        page_texts: dict[str, str] = {}
+        if self.reranker is not None and pages:
+            with clock("rerank"):
+                page_texts = self._page_texts(tenant, pages)
+                years = scope.fiscal_years or self.resolver(tenant).years_in(question)
+                pages = self.reranker.rerank(  # type: ignore[call-arg]
+                    question,
+                    pages,
+                    len(pages),
+                    page_texts=page_texts,
+                    expansions=rewritten.expansions,
+                    years=years,
+                )
+        with clock("merge"):
+            final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
+        return RetrievalResult(
+            hits=final,
+            scope=scope,
+            queries=[*queries, rewritten.sparse_text] if rewritten.expansions else queries,
+            timings_ms=timings,
+            trace={
+                "candidates": len(hits),
+                "pages": len(pages),
+                "expansions": rewritten.expansions,
+            },
+        )
+
+    # ---------------------------------------------------------------------------------------------
+    def _explicit_scope(self, filters: Scope, tenant: str) -> Scope:
+        scope = filters.model_copy(deep=True)
+        if scope.companies and not scope.doc_ids:
+            resolver = self.resolver(tenant)
+            docs = resolver.companies_in(" ".join(scope.companies))
+            scope.doc_ids = [d.doc_id for d in docs]
+        scope.applied = True
+        scope.note = scope.note or "filters given by the caller"
+        return scope
+
+    def _widen_if_empty(
+        self,
+        scope: Scope,
+        hits: list[Hit],
+        top_k: int,
+        search: Callable[[Scope], list[Hit]],
+        question: str,
+        tenant: str,
+    ) -> tuple[Scope, list[Hit]]:
+        """Never return nothing because an inferred filter was too tight: relax it step by step."""
+        if len(hits) >= top_k or not scope.applied:
+            return scope, hits
+        steps: list[Scope] = []
+        if scope.fiscal_years or scope.doc_types:
+            company_docs = self.resolver(tenant).companies_in(question)
+            steps.append(
+                Scope(
+                    companies=scope.companies,
+                    doc_ids=[d.doc_id for d in company_docs],
+                    note=scope.note + "; too few passages in that period: widened to all of the company's filings",
+                    applied=True,
+                )
+            )
+        steps.append(Scope(note=scope.note + "; widened to all filings (too few passages in scope)"))
+        for wider in steps:
+            more = search(wider)
+            seen = {h.chunk.id for h in hits}
+            hits = hits + [h for h in more if h.chunk.id not in seen]
+            scope = wider
+            if len(hits) >= top_k:
+                break
+        return scope, hits
+
+    @staticmethod
+    def _group_pages(hits: list[Hit]) -> list[Hit]:
+        """One candidate per page (its best chunk), scored by the best chunk plus a little for each
+        further chunk of the same page that was retrieved."""
+        groups: dict[tuple[str, int], list[Hit]] = defaultdict(list)
+        for h in hits:
+            groups[page_key(h.chunk)].append(h)
+        pages = []
+        for members in groups.values():
+            best = max(members, key=lambda h: h.score)
+            bonus = 0.25 * sum(sorted((m.score for m in members), reverse=True)[1:3])
+            pages.append(Hit(chunk=best.chunk, score=best.score + bonus, source=best.source))
+        pages.sort(key=lambda h: -h.score)
+        return pages
+
+    def _page_texts(self, tenant: str, pages: list[Hit]) -> dict[str, str]:
+        ids = [h.chunk.parent_id or h.chunk.id for h in pages]
+        return {c.id: c.text for c in self.store.get_chunks(tenant, ids)}
+
+    def _merge(self, tenant: str, pages: list[Hit], hits: list[Hit], top_k: int) -> list[Hit]:
+        """Auto-merge: a page with several retrieved children is returned whole (its parent);
+        neighbour pages (tables often continue over a page break) follow their page when enabled."""
+        s = self.settings
+        children_per_page: dict[tuple[str, int], int] = defaultdict(int)
+        for h in hits:
+            if h.chunk.kind != ChunkKind.PAGE:
+                children_per_page[page_key(h.chunk)] += 1
+        out: list[Hit] = []
+        parents_needed = [
+            h.chunk.parent_id
+            for h in pages[:top_k]
+            if s.automerge and h.chunk.parent_id and children_per_page[page_key(h.chunk)] >= s.automerge_min_children
+        ]
+        parents = {c.id: c for c in self.store.get_chunks(tenant, [p for p in parents_needed if p])}
+        seen: set[tuple[str, int]] = set()
+        for h in pages[:top_k]:
+            key = page_key(h.chunk)
+            if key in seen:
+                continue
+            seen.add(key)
+            parent = parents.get(h.chunk.parent_id or "")
+            out.append(Hit(chunk=parent, score=h.score, source="merged") if parent else h)
+        if s.neighbour_pages:
+            extra: list[Hit] = []
+            for h in out:
+                doc, page = page_key(h.chunk)
+                wanted = [p for d in range(1, s.neighbour_pages + 1) for p in (page + d, page - d) if p >= 0]
+                for c in self.store.page_chunks(tenant, doc, wanted):
+                    if page_key(c) not in seen:
+                        seen.add(page_key(c))
+                        extra.append(Hit(chunk=c, score=h.score * 0.5, source="neighbour"))
+            out = out + extra
+        return out
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    def __call__(self, name: str) -> _Clock:
+        self._name = name
+        return self
+
+    def __enter__(self) -> None:
+        self._t = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self._name] = self.timings.get(self._name, 0.0) + (time.perf_counter() - self._t) * 1000

@@ -1,0 +1,205 @@
+"""Infer which filings a question is about: company (names, aliases, tickers, former names from the
+ingested cover pages), fiscal year / quarter and form type. Nothing here knows any company by name:
+the alias table is built from the registry."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from finrag.records import DocStatus, DocType, DocumentRecord, Scope
+
+_LEGAL_SUFFIXES = {
+    "inc", "incorporated", "corp", "corporation", "company", "co", "ltd", "limited", "plc", "llc", "lp",
+    "holdings", "holding", "group", "sa", "nv", "ag", "the", "and", "subsidiaries",
+}  # fmt: skip
+# Words too common to identify a company on their own.
+_GENERIC = {
+    "american", "general", "first", "united", "national", "international", "global", "new", "north",
+    "south", "west", "east", "bank", "financial", "energy", "foods", "health", "resorts", "stores",
+    "communications", "technologies", "systems", "industries", "services", "water", "works", "power",
+}  # fmt: skip
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_YEAR_RE = re.compile(r"(?<![\d$.,])(?:FY\s?'?|fiscal\s+(?:year\s+)?)?((?:19|20)\d{2})(?![\d,%])", re.I)
+_FY_SHORT_RE = re.compile(r"\bFY\s?'?(\d{2})\b", re.I)
+_QUARTER_RE = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.I)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_DOC_TYPE_HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b8[\s-]?k\b", re.I), DocType.EIGHT_K.value),
+    (re.compile(r"\b10[\s-]?q\b|\bquarterly report\b", re.I), DocType.TEN_Q.value),
+    (re.compile(r"\b10[\s-]?k\b", re.I), DocType.TEN_K.value),
+    (re.compile(r"\bearnings (?:release|call|report)\b|\bpress release\b", re.I), DocType.EARNINGS.value),
+    (re.compile(r"\bannual report\b", re.I), DocType.ANNUAL_REPORT.value),
+]
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text.lower().replace("'s ", " ").replace("’s ", " ").replace("&", " and "))
+
+
+def alias_keys(name: str) -> set[str]:
+    """Spelling-insensitive keys of one company name ("Wal-Mart Stores, Inc." -> walmartstores,
+    walmart, ...)."""
+    toks = _tokens(name)
+    core = [t for t in toks if t not in _LEGAL_SUFFIXES] or toks
+    keys = {"".join(toks), "".join(core)}
+    if len(core) >= 2:
+        keys.add("".join(core[:2]))
+        keys.add("".join(t[0] for t in core))  # initials: "jj" for Johnson & Johnson
+        if "and" in toks:  # J&J / JnJ style
+            keys.add("n".join(t[0] for t in core))
+        keys.add(core[0][:2] + core[1][:2])  # AmEx style contraction
+    if core:
+        keys.add(core[0])
+    return {k for k in keys if len(k) >= 2}
+
+
+@dataclass(slots=True)
+class _CompanyEntry:
+    doc: DocumentRecord
+    keys: set[str] = field(default_factory=set)
+    tickers: set[str] = field(default_factory=set)
+
+
+class ScopeResolver:
+    """Question text -> Scope (documents, years, forms) with a note saying what was inferred."""
+
+    def __init__(self, documents: Sequence[DocumentRecord]) -> None:
+        self.entries: list[_CompanyEntry] = []
+        for doc in documents:
+            if doc.status != DocStatus.READY:
+                continue
+            names = [doc.filing.company, *doc.filing.aliases] if doc.filing.company else list(doc.filing.aliases)
+            keys: set[str] = set()
+            for name in names:
+                keys |= alias_keys(name)
+            tickers = {t.upper() for t in ([doc.filing.ticker] if doc.filing.ticker else []) if len(t) >= 2}
+            self.entries.append(_CompanyEntry(doc, keys, tickers))
+        # A key shared by several *different* companies (e.g. "american") identifies none of them.
+        # Filings are the same company when they share a ticker or their full core name.
+        owner = _company_components(self.entries)
+        owners: dict[str, set[int]] = {}
+        for i, e in enumerate(self.entries):
+            for k in e.keys:
+                owners.setdefault(k, set()).add(owner[i])
+        for e in self.entries:
+            e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers)}
+
+    # ---------------------------------------------------------------------------------------------
+    def companies_in(self, question: str) -> list[DocumentRecord]:
+        toks = _tokens(question)
+        grams: set[str] = set()
+        for n in (1, 2, 3, 4):
+            for i in range(len(toks) - n + 1):
+                grams.add("".join(toks[i : i + n]))
+        words = set(re.findall(r"\b[A-Z][A-Z0-9.]{1,5}\b", question))
+        hits: list[tuple[int, DocumentRecord]] = []
+        for e in self.entries:
+            matched = [k for k in e.keys if k in grams]
+            if e.tickers & words:
+                matched.append(next(iter(e.tickers & words)).lower())
+            if matched:
+                hits.append((max(len(k) for k in matched), e.doc))
+        return [d for _, d in sorted(hits, key=lambda h: -h[0])]
+
+    @staticmethod
+    def years_in(question: str) -> list[int]:
+        years = [int(m.group(1)) for m in _YEAR_RE.finditer(question)]
+        years += [2000 + int(m.group(1)) for m in _FY_SHORT_RE.finditer(question)]
+        return sorted(set(years))
+
+    @staticmethod
+    def quarter_in(question: str) -> int | None:
+        m = _QUARTER_RE.search(question)
+        if not m:
+            return None
+        return int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()]
+
+    @staticmethod
+    def doc_types_in(question: str) -> list[str]:
+        return [t for pattern, t in _DOC_TYPE_HINTS if pattern.search(question)][:1]
+
+    def resolve(self, question: str) -> Scope:
+        company_docs = self.companies_in(question)
+        years = self.years_in(question)
+        types = self.doc_types_in(question)
+        notes: list[str] = []
+        if not company_docs:
+            note = "no known company named in the question: searching all filings"
+            if years:
+                note += f" (years mentioned: {', '.join(map(str, years))})"
+            return Scope(fiscal_years=[], note=note, applied=False)
+
+        companies = list(dict.fromkeys(d.filing.company or d.name for d in company_docs))
+        docs = company_docs
+        if types:
+            typed = [d for d in docs if str(d.filing.doc_type) == types[0]]
+            if typed:
+                docs = typed
+                notes.append(f"form {types[0]}")
+        if years:
+            docs, year_note = self._pick_years(docs, years)
+            notes.append(year_note)
+        note = f"company: {', '.join(companies)}" + (f"; {'; '.join(notes)}" if notes else "")
+        return Scope(
+            companies=companies,
+            fiscal_years=sorted({d.filing.fiscal_year for d in docs if d.filing.fiscal_year}),
+            doc_types=types,
+            doc_ids=[d.doc_id for d in docs],
+            note=note,
+            applied=True,
+        )
+
+    @staticmethod
+    def _pick_years(docs: list[DocumentRecord], years: list[int]) -> tuple[list[DocumentRecord], str]:
+        """Filings report the current and prior periods, so the latest year asked about is the one to
+        read; later filings (which repeat it as a comparative) are the fallback."""
+        target = max(years)
+        exact = [d for d in docs if d.filing.fiscal_year == target]
+        if exact:
+            return exact, f"fiscal year {target}"
+        mentioned = [d for d in docs if d.filing.fiscal_year in years]
+        if mentioned:
+            return mentioned, f"fiscal years {', '.join(map(str, years))}"
+        later = sorted((d for d in docs if d.filing.fiscal_year and d.filing.fiscal_year > target),
+                       key=lambda d: d.filing.fiscal_year or 0)  # fmt: skip
+        if later:
+            nearest = later[0].filing.fiscal_year
+            return [d for d in later if d.filing.fiscal_year == nearest], (
+                f"no FY{target} filing; using FY{nearest} (it reports FY{target} as a comparative)"
+            )
+        return docs, f"no filing for {', '.join(map(str, years))}: searching all of this company's filings"
+
+
+def _distinctive(key: str, tickers: set[str]) -> bool:
+    return key not in _GENERIC and not key.isdigit() and (len(key) >= 3 or key.upper() in tickers)
+
+
+def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
+    """Union-find over filings: same ticker or same full core name -> same company."""
+    parent = list(range(len(entries)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    seen: dict[str, int] = {}
+    for i, e in enumerate(entries):
+        core = "".join(t for t in _tokens(e.doc.filing.company) if t not in _LEGAL_SUFFIXES)
+        for label in [*(f"ticker:{t}" for t in e.tickers), f"name:{core}" if core else ""]:
+            if not label:
+                continue
+            if label in seen:
+                parent[find(i)] = find(seen[label])
+            else:
+                seen[label] = i
+    return [find(i) for i in range(len(entries))]
+
+
+def year_counts(docs: Sequence[DocumentRecord]) -> Counter[int]:
+    return Counter(d.filing.fiscal_year for d in docs if d.filing.fiscal_year)

@@ -1,0 +1,153 @@
+"""The one facade the CLI, the API and the evaluation all call: ingest, ask, documents."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from finrag.answer.extractive import ExtractiveAnswerer
+from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
+from finrag.protocols import Answerer, Embedder, Registry, Reranker, SparseEncoder, VectorStore
+from finrag.records import Answer, DocStatus, DocumentRecord, Scope
+from finrag.retrieve.retriever import RetrievalResult, Retriever
+from finrag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """A question we refuse before doing any work (empty, too long)."""
+
+
+@dataclass(slots=True)
+class Components:
+    registry: Registry
+    store: VectorStore
+    embedder: Embedder
+    sparse: SparseEncoder
+    reranker: Reranker | None
+    answerer: Answerer
+
+
+def build_components(settings: Settings) -> Components:
+    """Pick each role's implementation once, from settings (embedded defaults unless URLs are set)."""
+    from finrag.embed import build_embedder
+    from finrag.index.sparse import Bm25Encoder
+    from finrag.registry.sql import SqlRegistry
+
+    if settings.qdrant_url:
+        from finrag.index.qdrant_server import QdrantServerStore  # type: ignore[import-not-found]
+
+        store: VectorStore = QdrantServerStore(settings.qdrant_url)
+    else:
+        from finrag.index.qdrant_edge import QdrantEdgeStore
+
+        store = QdrantEdgeStore(settings.vector_dir)
+    reranker: Reranker | None = None
+    if settings.retrieval.rerank == "lexical":
+        from finrag.retrieve.rerank import LexicalReranker
+
+        reranker = LexicalReranker()
+    elif settings.retrieval.rerank == "cross-encoder":
+        from finrag.retrieve.rerank import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(settings.retrieval.cross_encoder_model)
+    return Components(
+        registry=SqlRegistry(settings.sqlite_url),
+        store=store,
+        embedder=build_embedder(settings),
+        sparse=Bm25Encoder(),
+        reranker=reranker,
+        answerer=ExtractiveAnswerer(),
+    )
+
+
+class QAService:
+    def __init__(self, settings: Settings, components: Components | None = None) -> None:
+        self.settings = settings
+        self.c = components or build_components(settings)
+        self.pipeline = IngestPipeline(
+            self.c.registry,
+            self.c.store,
+            self.c.embedder,
+            self.c.sparse,
+            child_max_tokens=settings.child_max_tokens,
+            metadata_prefix=settings.metadata_prefix,
+            parse_workers=settings.parse_workers,
+        )
+        self.retriever = Retriever(
+            self.c.store, self.c.embedder, self.c.sparse, self.c.registry, settings.retrieval, self.c.reranker
+        )
+
+    def close(self) -> None:
+        self.c.store.close()
+
+    # ingest -------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        tenant: str | None = None,
+        overrides: FilingOverrides | None = None,
+        on_event: Callable[[IngestEvent], None] | None = None,
+    ) -> IngestReport:
+        return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event)
+
+    # documents ----------------------------------------------------------------------------------
+    def documents(self, tenant: str | None = None) -> list[DocumentRecord]:
+        return self.c.registry.list(tenant=tenant or self.settings.tenant)
+
+    def document(self, doc_id: str, tenant: str | None = None) -> DocumentRecord | None:
+        tenant = tenant or self.settings.tenant
+        rec = self.c.registry.get(tenant, doc_id)
+        if rec is None:  # people type names more often than ids
+            rec = next((d for d in self.c.registry.list(tenant=tenant) if d.name == doc_id), None)
+        return rec
+
+    def delete_document(self, doc_id: str, tenant: str | None = None) -> bool:
+        tenant = tenant or self.settings.tenant
+        rec = self.document(doc_id, tenant)
+        return self.pipeline.delete(tenant, rec.doc_id) if rec else False
+
+    # questions ----------------------------------------------------------------------------------
+    def validate_question(self, question: str) -> str:
+        question = " ".join(question.split())
+        if not question:
+            raise QuestionError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(question):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,} (FINRAG_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+    def retrieve(
+        self, question: str, tenant: str | None = None, top_k: int | None = None, filters: Scope | None = None
+    ) -> RetrievalResult:
+        question = self.validate_question(question)
+        return self.retriever.run(question, tenant or self.settings.tenant, top_k, filters)
+
+    def ask(
+        self, question: str, tenant: str | None = None, top_k: int | None = None, filters: Scope | None = None
+    ) -> Answer:
+        t0 = time.perf_counter()
+        tenant = tenant or self.settings.tenant
+        result = self.retrieve(question, tenant, top_k, filters)
+        t1 = time.perf_counter()
+        answer = self.c.answerer.answer(self.validate_question(question), result.hits, result.scope)
+        t2 = time.perf_counter()
+        if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
+            answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
+            answer.notes.append("empty index")
+        answer.timings_ms = {
+            **{k: round(v, 2) for k, v in result.timings_ms.items()},
+            "retrieve": round((t1 - t0) * 1000, 2),
+            "answer": round((t2 - t1) * 1000, 2),
+            "total": round((t2 - t0) * 1000, 2),
+        }
+        answer.trace = {"queries": result.queries, **result.trace}
+        if result.scope.note:
+            answer.notes.insert(0, f"scope: {result.scope.note}")
+        return answer

@@ -1,0 +1,74 @@
+"""Shared fixtures: real components (SQLite, Qdrant edge, the packaged MiniLM), never mocks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from finrag.settings import Settings  # noqa: E402
+
+# Exported ONNX models are cached across test runs (and data dirs): exporting is the slow part.
+MODEL_CACHE = Path(os.environ.get("FINRAG_TEST_MODEL_CACHE", Path.home() / ".cache" / "finrag"))
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, cache_dir=MODEL_CACHE, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from finrag.sample.generate import generate_samples
+
+    out = tmp_path_factory.mktemp("samples")
+    generate_samples(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_embedder():
+    """One warmed-up embedder for the whole session (model load + export happen once)."""
+    from finrag.embed import build_embedder
+
+    emb = build_embedder(Settings(cache_dir=MODEL_CACHE))
+    emb.warm_up()
+    return emb
+
+
+@pytest.fixture()
+def service_factory(tmp_path: Path, shared_embedder):
+    """Build QAServices on a fresh data dir that share the session's embedder."""
+    from finrag.service import QAService, build_components
+
+    made = []
+
+    def make(data_dir: Path | None = None, **overrides: object):
+        settings = make_settings(data_dir or tmp_path / "data", **overrides)
+        components = build_components(settings)
+        components.embedder = shared_embedder
+        svc = QAService(settings, components)
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        svc.close()
+
+
+@pytest.fixture(scope="session")
+def sample_service(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, shared_embedder) -> Iterator:
+    """The sample filings ingested once, for read-only tests."""
+    from finrag.service import QAService, build_components
+
+    settings = make_settings(tmp_path_factory.mktemp("sample-index"))
+    components = build_components(settings)
+    components.embedder = shared_embedder
+    svc = QAService(settings, components)
+    report = svc.ingest([sample_dir])
+    assert not report.failed, report.failed
+    yield svc
+    svc.close()

@@ -1,0 +1,65 @@
+from finrag.ingest.chunk import FilingChunker, WordPieceCounter, dense_view
+from finrag.records import ChunkKind, DocType, Filing, Page, Table
+
+FILING = Filing(company="Northwind Robotics, Inc.", doc_type=DocType.TEN_K, fiscal_year=2023)
+PROSE = (
+    "Item 7. Management's Discussion and Analysis of Financial Condition\n"
+    + " ".join(f"Revenue grew in segment {i} because demand for industrial robots rose sharply." for i in range(60))
+)
+CASH_FLOW = Page(
+    number=4,
+    text="Consolidated Statements of Cash Flows\n(In millions)\n2023 2022\nNet income 512 430\n",
+    tables=[
+        Table(
+            title="Consolidated Statements of Cash Flows",
+            header=["(In millions)", "2023 2022"],
+            rows=[f"Line item number {i} {i * 10} {i * 9}" for i in range(80)],
+        )
+    ],
+)
+
+
+def test_children_fit_the_model_and_point_to_their_page() -> None:
+    counter = WordPieceCounter()
+    chunker = FilingChunker(max_tokens=120, counter=counter)
+    chunks = chunker.chunk("d1", "t1", "NW_2023_10K", FILING, [Page(3, PROSE), CASH_FLOW])
+    parents = [c for c in chunks if c.kind == ChunkKind.PAGE]
+    children = [c for c in chunks if c.kind != ChunkKind.PAGE]
+    assert [p.page_start for p in parents] == [3, 4]
+    assert len(children) > 4
+    by_id = {p.id: p for p in parents}
+    for c in children:
+        assert counter(c.index_text) <= 120, c.index_text
+        assert by_id[c.parent_id].page_start == c.page_start
+        assert c.metadata["fiscal_year"] == 2023 and c.metadata["doc_name"] == "NW_2023_10K"
+    # Nothing of the prose is lost between passages.
+    prose = " ".join(c.text for c in children if c.page_start == 3)
+    assert prose.count("industrial robots") == 60
+
+
+def test_tables_repeat_title_and_headers_in_every_block() -> None:
+    chunks = FilingChunker(max_tokens=100).chunk("d1", "t1", "NW", FILING, [CASH_FLOW])
+    tables = [c for c in chunks if c.kind == ChunkKind.TABLE]
+    assert len(tables) > 2
+    for t in tables:
+        assert t.text.startswith("Consolidated Statements of Cash Flows\n(In millions)\n2023 2022")
+    rows = [line for t in tables for line in t.text.split("\n")[3:]]
+    assert rows == CASH_FLOW.tables[0].rows
+
+
+def test_prefix_section_and_ids_are_stable() -> None:
+    chunker = FilingChunker(max_tokens=200)
+    a = chunker.chunk("d1", "t1", "NW", FILING, [Page(3, PROSE), Page(4, "More discussion of liquidity here. " * 5)])
+    b = chunker.chunk("d1", "t1", "NW", FILING, [Page(3, PROSE), Page(4, "More discussion of liquidity here. " * 5)])
+    assert [c.id for c in a] == [c.id for c in b]
+    other_tenant = chunker.chunk("d1", "t2", "NW", FILING, [Page(3, PROSE)])
+    assert not {c.id for c in other_tenant} & {c.id for c in a}
+    child = next(c for c in a if c.kind == ChunkKind.PASSAGE and c.page_start == 4)
+    # The section heading seen on page 3 carries over to page 4.
+    assert child.section.startswith("Item 7.")
+    assert child.index_text.startswith("Northwind Robotics, Inc. | 10-K | FY2023 | Item 7.")
+
+
+def test_dense_view_drops_numeric_cells_only() -> None:
+    assert dense_view("Net sales $ 34,229 $ 35,355 (1,577) 12.4%") == "Net sales"
+    assert dense_view("Revenue grew 5% in 2022") == "Revenue grew in"

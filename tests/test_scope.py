@@ -1,0 +1,90 @@
+from finrag.records import DocStatus, DocType, DocumentRecord, Filing
+from finrag.retrieve.glossary import GlossaryRewriter
+from finrag.retrieve.scope import ScopeResolver, alias_keys
+
+
+def _doc(doc_id: str, company: str, fy: int, doc_type: DocType = DocType.TEN_K, ticker: str = "", aliases=()):
+    return DocumentRecord(
+        doc_id=doc_id,
+        tenant="t",
+        name=doc_id,
+        source_path=f"/{doc_id}.pdf",
+        content_hash=doc_id,
+        status=DocStatus.READY,
+        filing=Filing(company=company, aliases=list(aliases), ticker=ticker, doc_type=doc_type, fiscal_year=fy),
+    )
+
+
+DOCS = [
+    _doc("nw22", "Northwind Robotics, Inc.", 2022, ticker="NWRB"),
+    _doc("nw23", "Northwind Robotics, Inc.", 2023, ticker="NWRB"),
+    _doc("nw23q", "Northwind Robotics, Inc.", 2023, DocType.TEN_Q, ticker="NWRB"),
+    _doc("ae22", "American Express Company", 2022, ticker="AXP"),
+    _doc("aw22", "American Water Works Company, Inc.", 2022, ticker="AWK"),
+    _doc("wm18", "Wal-Mart Stores, Inc.", 2018, ticker="WMT"),
+    _doc("jj22", "Johnson & Johnson", 2022, ticker="JNJ"),
+    _doc("sq20", "Block, Inc.", 2020, ticker="SQ", aliases=["Square, Inc."]),
+    _doc("cr23", "Cedar Ridge Energy Co.", 2023, DocType.EIGHT_K),
+]
+R = ScopeResolver(DOCS)
+
+
+def test_alias_keys_are_spelling_insensitive() -> None:
+    assert "walmart" in alias_keys("Wal-Mart Stores, Inc.")
+    assert {"jnj", "jj"} <= alias_keys("Johnson & Johnson")
+    assert "amex" in alias_keys("American Express Company")
+
+
+def test_company_by_name_alias_ticker_and_former_name() -> None:
+    assert R.resolve("What was Northwind's FY2023 capex?").doc_ids == ["nw23", "nw23q"]
+    assert R.resolve("NWRB revenue in 2022").doc_ids == ["nw22"]
+    assert R.resolve("What was Walmart's FY2018 DPO?").doc_ids == ["wm18"]
+    assert R.resolve("Are JnJ's FY2022 financials that of a high growth company?").doc_ids == ["jj22"]
+    assert R.resolve("How much cash did Square generate in 2020?").doc_ids == ["sq20"]
+    assert R.resolve("Does AMEX have an improving operating margin as of 2022?").doc_ids == ["ae22"]
+
+
+def test_shared_generic_words_identify_nobody() -> None:
+    scope = R.resolve("What did American Water Works pay in dividends in FY2022?")
+    assert scope.doc_ids == ["aw22"]
+    assert R.companies_in("an American company") == []
+
+
+def test_years_quarters_and_forms() -> None:
+    assert ScopeResolver.years_in("between FY20 and FY21") == [2020, 2021]
+    assert ScopeResolver.years_in("FY2019 - FY2021 3 year average") == [2019, 2021]
+    assert ScopeResolver.years_in("revenue of $2,019 million") == []
+    assert ScopeResolver.quarter_in("Q2 of FY2023") == 2
+    assert ScopeResolver.quarter_in("in the second quarter") == 2
+    assert R.resolve("Northwind 10-Q for 2023").doc_ids == ["nw23q"]
+    scope = R.resolve("What did Cedar Ridge announce in its 8-K?")
+    assert scope.doc_ids == ["cr23"] and "8-K" in scope.note
+
+
+def test_latest_year_asked_is_read_and_missing_year_falls_back() -> None:
+    assert R.resolve("How did Northwind's revenue change from FY2022 to FY2023?").doc_ids == ["nw23", "nw23q"]
+    later = R.resolve("Northwind revenue in FY2021")
+    assert later.doc_ids == ["nw22"] and "comparative" in later.note
+    none = R.resolve("Northwind revenue in FY2030")
+    assert set(none.doc_ids) == {"nw22", "nw23", "nw23q"} and "no filing" in none.note
+
+
+def test_no_or_unknown_company_searches_everything() -> None:
+    for q in ("What is a 10-K?", "What was Globex Corp's revenue in 2022?", "¿Cuál fue el capex de 2022?"):
+        scope = R.resolve(q)
+        assert scope.doc_ids == [] and not scope.applied and "all filings" in scope.note
+
+
+def test_two_companies_keep_both() -> None:
+    scope = R.resolve("Compare Northwind and Cedar Ridge")
+    assert {"nw22", "cr23"} <= set(scope.doc_ids)
+    assert len(scope.companies) == 2
+
+
+def test_glossary_expands_shorthand() -> None:
+    rw = GlossaryRewriter().rewrite("What was 3M's FY2018 capex?")
+    assert any("purchases of property, plant and equipment" in e for e in rw.expansions)
+    assert rw.queries[0] == "What was 3M's FY2018 capex?" and len(rw.queries) == 2
+    assert "net cash provided by operating activities" in GlossaryRewriter().rewrite("operating cash flow").sparse_text
+    assert GlossaryRewriter(enabled=False).rewrite("capex").expansions == []
+    assert GlossaryRewriter().rewrite("Who is the auditor?").expansions == []
