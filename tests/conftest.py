@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from finrag.settings import Settings  # noqa: E402
+from finrag.settings import Settings
 
 # Exported ONNX models are cached across test runs (and data dirs): exporting is the slow part.
 MODEL_CACHE = Path(os.environ.get("FINRAG_TEST_MODEL_CACHE", Path.home() / ".cache" / "finrag"))

@@ -2,9 +2,8 @@ from finrag.ingest.chunk import FilingChunker, WordPieceCounter, dense_view
 from finrag.records import ChunkKind, DocType, Filing, Page, Table
 
 FILING = Filing(company="Northwind Robotics, Inc.", doc_type=DocType.TEN_K, fiscal_year=2023)
-PROSE = (
-    "Item 7. Management's Discussion and Analysis of Financial Condition\n"
-    + " ".join(f"Revenue grew in segment {i} because demand for industrial robots rose sharply." for i in range(60))
+PROSE = "Item 7. Management's Discussion and Analysis of Financial Condition\n" + " ".join(
+    f"Revenue grew in segment {i} because demand for industrial robots rose sharply." for i in range(60)
 )
 CASH_FLOW = Page(
     number=4,

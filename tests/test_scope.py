@@ -88,3 +88,9 @@ def test_glossary_expands_shorthand() -> None:
     assert "net cash provided by operating activities" in GlossaryRewriter().rewrite("operating cash flow").sparse_text
     assert GlossaryRewriter(enabled=False).rewrite("capex").expansions == []
     assert GlossaryRewriter().rewrite("Who is the auditor?").expansions == []
+
+
+def test_short_whole_names_match() -> None:
+    resolver = ScopeResolver([_doc("mmm18", "3M Company", 2018, aliases=["3M"])])
+    assert resolver.resolve("What is the FY2018 capital expenditure amount for 3M?").doc_ids == ["mmm18"]
+    assert resolver.resolve("Which firm had revenue of 3 million in 2018?").doc_ids == []

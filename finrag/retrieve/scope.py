@@ -86,7 +86,9 @@ class ScopeResolver:
             for k in e.keys:
                 owners.setdefault(k, set()).add(owner[i])
         for e in self.entries:
-            e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers)}
+            names = [e.doc.filing.company, *e.doc.filing.aliases]
+            cores = {"".join(t for t in _tokens(n) if t not in _LEGAL_SUFFIXES) for n in names if n}
+            e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers, cores)}
 
     # ---------------------------------------------------------------------------------------------
     def companies_in(self, question: str) -> list[DocumentRecord]:
@@ -174,8 +176,12 @@ class ScopeResolver:
         return docs, f"no filing for {', '.join(map(str, years))}: searching all of this company's filings"
 
 
-def _distinctive(key: str, tickers: set[str]) -> bool:
-    return key not in _GENERIC and not key.isdigit() and (len(key) >= 3 or key.upper() in tickers)
+def _distinctive(key: str, tickers: set[str], cores: set[str]) -> bool:
+    """Short keys only when they are a whole name ("3M") or a ticker; never a bare number or a
+    generic word."""
+    if key in _GENERIC or key.isdigit():
+        return False
+    return len(key) >= 3 or key.upper() in tickers or key in cores
 
 
 def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
