@@ -265,6 +265,47 @@ def print_eval(result: dict) -> None:  # type: ignore[type-arg]
     console.print(table)
 
 
+@eval_app.command("ablate")
+def eval_ablate(
+    questions: Annotated[Path, typer.Option("--questions", exists=True, help="questions JSON lines")],
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="an index built by `eval financebench`")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="JSON rows")] = None,
+    cross_encoder: Annotated[bool, typer.Option(help="add a row with the cross-encoder reranker")] = False,
+) -> None:
+    """Each retrieval lever on/off over the same index: recall@k, MRR and latency in one table."""
+    from finrag.eval.ablate import ABLATIONS, ablate
+    from finrag.eval.metrics import load_questions
+
+    settings = _settings(index_dir or Path.home() / ".cache" / "finrag" / "financebench")
+    service = _service(settings)
+    configs = list(ABLATIONS)
+    if cross_encoder:
+        configs.append(("+ cross-encoder rerank", {"rerank": "cross-encoder"}))
+    cols = [
+        "page_recall@1",
+        "page_recall@5",
+        "page_recall@10",
+        "doc_recall@5",
+        "mrr",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ]
+    table = Table(title=f"retrieval ablation ({index_dir or settings.data_dir})")
+    table.add_column("config")
+    for c in cols:
+        table.add_column(c, justify="right")
+    try:
+        rows = ablate(service, load_questions(questions), configs,
+                      on_config=lambda name, row: err.print(f"{name}: p@5 {row['page_recall@5']:.3f}"))  # fmt: skip
+    finally:
+        service.close()
+    for row in rows:
+        table.add_row(row["config"], *(f"{row[c]:.3f}" if "latency" not in c else f"{row[c]:.0f}" for c in cols))
+    console.print(table)
+    if out:
+        out.write_text(json.dumps(rows, indent=2))
+
+
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
     """Generate the sample filings, ingest them and answer the golden questions (offline)."""

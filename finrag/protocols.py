@@ -80,12 +80,15 @@ class VectorStore(Protocol):
     def hybrid_search(
         self,
         tenant: str,
-        dense: np.ndarray,
-        sparse: SparseVec,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
         scope: Scope,
         limit: int,
         prefetch_limit: int,
-    ) -> list[Hit]: ...
+        rrf_k: int = 60,
+    ) -> list[Hit]:
+        """Dense over children + sparse over everything, fused with RRF inside the store."""
+        ...
 
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]: ...
 

@@ -37,6 +37,7 @@ def build_components(settings: Settings) -> Components:
     from finrag.embed import build_embedder
     from finrag.index.sparse import Bm25Encoder
     from finrag.registry.sql import SqlRegistry
+    from finrag.retrieve.rerank import build_reranker
 
     if settings.qdrant_url:
         from finrag.index.qdrant_server import QdrantServerStore  # type: ignore[import-not-found]
@@ -46,15 +47,7 @@ def build_components(settings: Settings) -> Components:
         from finrag.index.qdrant_edge import QdrantEdgeStore
 
         store = QdrantEdgeStore(settings.vector_dir)
-    reranker: Reranker | None = None
-    if settings.retrieval.rerank == "lexical":
-        from finrag.retrieve.rerank import LexicalReranker
-
-        reranker = LexicalReranker()
-    elif settings.retrieval.rerank == "cross-encoder":
-        from finrag.retrieve.rerank import CrossEncoderReranker
-
-        reranker = CrossEncoderReranker(settings.retrieval.cross_encoder_model)
+    reranker = build_reranker(settings.retrieval.rerank, settings.retrieval.cross_encoder_model)
     return Components(
         registry=SqlRegistry(settings.sqlite_url),
         store=store,

@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from finrag.llm.config import LLMSettings
+
 
 def _default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "finrag"
@@ -29,6 +31,7 @@ class RetrievalSettings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100)
     prefetch_limit: int = Field(100, ge=1, le=2000, description="candidates per route before fusion")
     rrf_k: int = 60
+    routes: Literal["hybrid", "dense", "sparse"] = "hybrid"
     scope: bool = Field(True, description="infer company / fiscal year / form from the question")
     scope_mode: Literal["filter", "boost"] = "filter"
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")
@@ -74,6 +77,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10)
 
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -437,6 +437,17 @@ def test_stream_retries_before_first_delta_but_not_after(anthropic_server: FakeA
     assert e.value.partial_text == "".join(got) and 0 < len(got) < 5
 
 
+def test_stream_connection_drop_is_retryable_error(anthropic_server: FakeAnthropic) -> None:
+    anthropic_server.answer = ANSWER
+    anthropic_server.stream_drop_after = 2
+    got: list[str] = []
+    with pytest.raises(LLMConnectionError) as e:
+        for ev in anthropic(anthropic_server).stream(request()):
+            if isinstance(ev, TextDelta):
+                got.append(ev.text)
+    assert e.value.retryable and e.value.partial_text == "".join(got)
+
+
 def test_stream_falls_back_to_offline(anthropic_server: FakeAnthropic) -> None:
     anthropic_server.fail_with(401)
     events = list(chain(anthropic(anthropic_server), offline=offline_answer).stream(request()))

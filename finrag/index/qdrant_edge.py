@@ -105,8 +105,8 @@ class QdrantEdgeStore:
     def hybrid_search(
         self,
         tenant: str,
-        dense: np.ndarray,
-        sparse: SparseVec,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
         scope: Scope,
         limit: int,
         prefetch_limit: int,
@@ -114,12 +114,16 @@ class QdrantEdgeStore:
     ) -> list[Hit]:
         flt = scope_filter(tenant, scope)
         child_flt = q.Filter(must=[*flt.must, q.FieldCondition(key="is_child", match=q.MatchValue(True))])
-        prefetches = [
-            q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(dense.tolist(), using=DENSE), filter=child_flt)
-        ]
-        if sparse.indices:
+        prefetches = []
+        if dense is not None:
+            prefetches.append(
+                q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(dense.tolist(), using=DENSE), filter=child_flt)
+            )
+        if sparse is not None and sparse.indices:
             sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
             prefetches.append(q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt))
+        if not prefetches:
+            return []
         request = q.QueryRequest(
             limit=limit, prefetches=prefetches, query=q.Fusion.Rrf(k=rrf_k), with_payload=True, filter=flt
         )

@@ -140,3 +140,12 @@ class CrossEncoderReranker:
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -50 else 0.0
+
+
+def build_reranker(rerank: str, cross_encoder_model: str) -> LexicalReranker | CrossEncoderReranker | None:
+    """The Reranker for a `rerank` setting: none, lexical (offline default) or cross-encoder."""
+    if rerank == "lexical":
+        return LexicalReranker()
+    if rerank == "cross-encoder":
+        return CrossEncoderReranker(cross_encoder_model)
+    return None

@@ -94,10 +94,21 @@ class Retriever:
             sparse = self.sparse.embed_query(rewritten.sparse_text)
         candidates = max(s.rerank_candidates, top_k * 4)
 
+        use_dense = s.routes in ("hybrid", "dense")
+        use_sparse = s.routes in ("hybrid", "sparse")
+
         def search(sc: Scope) -> list[Hit]:
             lists = [
-                self.store.hybrid_search(tenant, dense[i], sparse, sc, candidates, s.prefetch_limit)  # type: ignore[call-arg]
-                for i in range(len(queries))
+                self.store.hybrid_search(
+                    tenant,
+                    dense[i] if use_dense else None,
+                    sparse if use_sparse and i == 0 else None,
+                    sc,
+                    candidates,
+                    s.prefetch_limit,
+                    s.rrf_k,
+                )
+                for i in range(len(queries) if use_dense else 1)
             ]
             return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
 

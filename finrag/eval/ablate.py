@@ -1,0 +1,53 @@
+"""Ablation: each retrieval lever on/off over one index -> recall@k, MRR, latency, in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from finrag.eval.financebench import evaluate
+from finrag.eval.metrics import Question
+from finrag.retrieve.rerank import build_reranker
+from finrag.retrieve.retriever import Retriever
+from finrag.service import QAService
+from finrag.settings import RetrievalSettings
+
+# name -> changes against the default settings. Query-time levers only: they share one index.
+ABLATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("default (all levers)", {}),
+    ("- scope inference", {"scope": False}),
+    ("- glossary rewrite", {"glossary": False}),
+    ("- rerank (lexical)", {"rerank": "none"}),
+    ("- auto-merge", {"automerge": False}),
+    ("+ neighbour pages", {"neighbour_pages": 1}),
+    ("dense route only", {"routes": "dense"}),
+    ("sparse route only", {"routes": "sparse"}),
+    ("bare: hybrid only", {"scope": False, "glossary": False, "rerank": "none", "automerge": False}),
+]
+
+
+def ablate(
+    service: QAService,
+    questions: list[Question],
+    configs: list[tuple[str, dict[str, Any]]] | None = None,
+    on_config: Callable[[str, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    base = service.settings.retrieval
+    original = service.retriever
+    rows = []
+    try:
+        for name, changes in configs or ABLATIONS:
+            settings = RetrievalSettings(**{**base.model_dump(), **changes})
+            reranker = build_reranker(settings.rerank, settings.cross_encoder_model)
+            service.retriever = Retriever(
+                service.c.store, service.c.embedder, service.c.sparse, service.c.registry, settings, reranker
+            )
+            result = evaluate(service, questions)
+            result.pop("questions")
+            row = {"config": name, **result}
+            rows.append(row)
+            if on_config:
+                on_config(name, row)
+    finally:
+        service.retriever = original
+    return rows

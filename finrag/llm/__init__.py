@@ -1,0 +1,75 @@
+"""LLM providers behind one Protocol: Anthropic (prompt caching), OpenAI-compatible servers, and a
+fallback chain ending in the offline extractive answerer.
+
+The SDK-backed providers are imported from their modules (`finrag.llm.anthropic_provider`,
+`finrag.llm.openai_provider`) so that `anthropic` / `openai` stay optional."""
+
+from finrag.llm.base import (
+    AllProvidersFailedError,
+    Attempt,
+    AuthError,
+    BadRequestError,
+    ContextBlock,
+    FatalLLMError,
+    LLMConnectionError,
+    LLMError,
+    LLMEvent,
+    LLMProvider,
+    LLMRequest,
+    LLMResponse,
+    LLMTimeoutError,
+    OverloadedError,
+    RateLimitedError,
+    RetryableLLMError,
+    ServerError,
+    StreamEnd,
+    TextDelta,
+    Usage,
+)
+from finrag.llm.config import DEFAULT_PRICES, LLMSettings, ModelPrice, cost_usd, price_for
+from finrag.llm.fallback import FallbackChain, OfflineAnswerer, build_chain
+from finrag.llm.prompting import (
+    SYSTEM_PROMPT,
+    CitationRef,
+    blocks_from_hits,
+    build_request,
+    parse_citations,
+    resolve_citations,
+)
+
+__all__ = [
+    "DEFAULT_PRICES",
+    "SYSTEM_PROMPT",
+    "AllProvidersFailedError",
+    "Attempt",
+    "AuthError",
+    "BadRequestError",
+    "CitationRef",
+    "ContextBlock",
+    "FallbackChain",
+    "FatalLLMError",
+    "LLMConnectionError",
+    "LLMError",
+    "LLMEvent",
+    "LLMProvider",
+    "LLMRequest",
+    "LLMResponse",
+    "LLMSettings",
+    "LLMTimeoutError",
+    "ModelPrice",
+    "OfflineAnswerer",
+    "OverloadedError",
+    "RateLimitedError",
+    "RetryableLLMError",
+    "ServerError",
+    "StreamEnd",
+    "TextDelta",
+    "Usage",
+    "blocks_from_hits",
+    "build_chain",
+    "build_request",
+    "cost_usd",
+    "parse_citations",
+    "price_for",
+    "resolve_citations",
+]

@@ -1,0 +1,73 @@
+"""Prometheus metrics the service exports. Names here are the contract for the Grafana dashboard and
+the alert rules in deploy/monitoring (a test checks every query there references one of these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+@dataclass(slots=True)
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    request_latency: Histogram
+    errors: Counter
+    cache: Counter
+    pipeline: Counter
+    llm_tokens: Counter
+    llm_cost: Counter
+    faithfulness: Histogram
+    ingest_documents: Counter
+    ingest_pages: Counter
+    ingest_duration: Histogram
+    online_eval: Histogram
+    feedback: Counter
+    budget_spent: Gauge
+
+
+def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
+    """A fresh set per app (no import-time globals), so tests can build several apps."""
+    reg = registry or CollectorRegistry()
+    return Metrics(
+        registry=reg,
+        requests=Counter("finrag_requests", "HTTP requests", ["route", "method", "status"], registry=reg),
+        request_latency=Histogram(
+            "finrag_request_latency_seconds",
+            "request latency",
+            ["route", "pipeline"],
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        ),
+        errors=Counter("finrag_errors", "errors by type", ["type"], registry=reg),
+        cache=Counter("finrag_cache_requests", "response cache lookups", ["result"], registry=reg),
+        pipeline=Counter("finrag_pipeline", "answers by pipeline chosen", ["pipeline"], registry=reg),
+        llm_tokens=Counter("finrag_llm_tokens", "LLM tokens", ["model", "kind"], registry=reg),
+        llm_cost=Counter("finrag_llm_cost_usd", "LLM cost in USD", ["model"], registry=reg),
+        faithfulness=Histogram(
+            "finrag_faithfulness",
+            "faithfulness score of answers",
+            buckets=(0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
+            registry=reg,
+        ),
+        ingest_documents=Counter("finrag_ingest_documents", "documents ingested", ["status"], registry=reg),
+        ingest_pages=Counter("finrag_ingest_pages", "pages ingested", registry=reg),
+        ingest_duration=Histogram(
+            "finrag_ingest_duration_seconds",
+            "ingest job duration",
+            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800),
+            registry=reg,
+        ),
+        online_eval=Histogram(
+            "finrag_online_eval_score",
+            "online evaluation scores",
+            ["metric"],
+            buckets=(0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0),
+            registry=reg,
+        ),
+        feedback=Counter("finrag_feedback", "answer feedback", ["rating"], registry=reg),
+        budget_spent=Gauge("finrag_tenant_spend_usd", "LLM spend this month", ["tenant"], registry=reg),
+    )

@@ -1,0 +1,1 @@
+"""In-process fakes of external services (Anthropic, OpenAI-compatible), for offline tests and benches."""
