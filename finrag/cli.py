@@ -258,10 +258,11 @@ def eval_financebench(
 
 def print_eval(result: dict) -> None:  # type: ignore[type-arg]
     table = Table(title=f"retrieval ({result['n']} questions)")
-    keys = [k for k in result if k != "questions" and k != "n"]
-    for k in keys:
-        table.add_column(k)
-    table.add_row(*[f"{result[k]:.3f}" if isinstance(result[k], float) else str(result[k]) for k in keys])
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key not in ("questions", "n"):
+            table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
 
 

@@ -29,23 +29,48 @@ class _Candidate:
     is_row: bool
 
 
+_CELL_RE = re.compile(r"^[(\-–—$]*\d[\d,.]*%?\)?$|^[-–—]$")
+
+
+def _is_row(line: str) -> bool:
+    """A table row ends in numeric cells and is not a sentence ("Net sales $ 34,229 $ 35,355")."""
+    words = line.split()
+    return (
+        len(words) >= 2
+        and bool(_CELL_RE.match(words[-1]))
+        and ". " not in line
+        and bool(re.match(r"^[A-Za-z(]", line))
+        and len(line) < 220
+    )
+
+
 def _units(hit: Hit) -> list[tuple[str, str, bool]]:
-    """Sentences of prose and rows of tables (a row is one line with numbers)."""
+    """Sentences of prose (lines re-joined first: PDFs break them visually) and rows of tables."""
     out: list[tuple[str, str, bool]] = []
     header_years: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            text = " ".join(prose)
+            out.extend((s.strip(), s.strip(), False) for s in _SENTENCE_RE.split(text) if len(s.strip()) > 25)
+            prose.clear()
+
     for line in hit.chunk.text.split("\n"):
         line = line.strip()
         if not line:
+            flush()
             continue
-        nums = _NUM_RE.findall(line)
         years = _YEAR_HEADER_RE.findall(line)
-        if len(years) >= 2 and len(years) == len(nums):
+        if len(years) >= 2 and len(years) == len(_NUM_RE.findall(line)):
+            flush()
             header_years = years  # a column header row such as "2022 2021 2020"
-            continue
-        if len(nums) >= 1 and len(line) < 220 and re.match(r"^[A-Za-z(]", line):
+        elif _is_row(line):
+            flush()
             out.append((line, _label_row(line, header_years), True))
         else:
-            out.extend((s.strip(), s.strip(), False) for s in _SENTENCE_RE.split(line) if len(s.strip()) > 25)
+            prose.append(line)
+    flush()
     return out
 
 
