@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pdf-dir", type=Path, default=Path("../shared/financebench/pdfs"))
     ap.add_argument("--documents", type=Path, default=Path("../shared/financebench/documents.jsonl"))
-    ap.add_argument("--pages", type=int, default=6, help="leading pages given to the describer")
+    ap.add_argument("--pages", type=int, default=5, help="leading pages given to the describer (ingest gives 5)")
     ap.add_argument("--min-accuracy", type=float, default=0.0, help="exit 1 below this (0-1) on any field")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
