@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -61,24 +61,34 @@ _MASKS: list[re.Pattern[str]] = [
         r"\d+[A-Za-z]?(?:[.\-]\d+[A-Za-z]?)*(?:[ \t]*(?:,|and|through|to|-|–)[ \t]*\d+[A-Za-z]?)*(?:[ \t]+of[ \t]+\d+)?"
         r"(?![ \t]*(?:%|percent))"
     ),
-    re.compile(r"\[[^\[\]\n]{0,160}\]"),  # citation markers: [3M_2022_10K p.48]
+    re.compile(r"\[[^\[\]\n]{0,160}\]"),  # citation markers: [ACME_2022_10K p.48]
+    re.compile(r"(?i)\b(?:19|20)?\d{2}[ \t]+(?:vs\.?|versus)[ \t]+(?:19|20)?\d{2}\b"),  # "22 vs. 21" headers
     re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)](?=[ \t]+[A-Za-z])"),  # "1. Revenue", "2) Costs"
-    re.compile(r"\(\d{1,2}\)(?=[ \t]+[A-Za-z])|(?<=[A-Za-z][ \t])\(\d{1,2}\)"),  # "(1) Current Health", "net (1)"
+    re.compile(r"\(\d{1,2}\)(?=[ \t]+[A-Za-z])|(?<=[A-Za-z][ \t])\(\d{1,2}\)"),  # "(1) Alpha Ltd", "net (1)"
     re.compile(r"['’]\d{2}\b"),  # '22
+    # period labels, not figures: "the 12 months ended", "52 weeks ending"
+    re.compile(r"(?i)\b\d{1,2}[ \t-]+(?:months?|weeks?)[ \t]+(?:ended|ending)\b"),
 ]
 
 _NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+(?:\.\d+)?(?![\d,]\d)|\.\d+)")
 _PREFIX = re.compile(
     r"(?P<neg>[-−])?(?P<p1>\()?(?P<neg2>[-−])?(?:(?P<cur>US\$|\$|USD|EUR|GBP|€|£)(?P<sp>[ \t]*\n?[ \t]*))?"
-    r"(?P<p2>\()?(?P<neg3>[-−])?$"
+    r"(?P<p2>\()?(?P<neg3>[-−])?\Z"
 )
+
+
 def _suffix(with_close: bool) -> re.Pattern[str]:
     close = r"(?P<close>\))?" if with_close else ""
     close2 = r"(?P<close2>\))?" if with_close else ""
+    # "$(1.8) billion": the scale word after the closing paren
+    scale2 = r"(?P<scale2>[ \t](?i:thousand|million|billion|trillion)s?\b|[ \t]?(?i:bn|mn)\b)?" if with_close else ""
     return re.compile(
         r"(?:(?P<scale>[ \t]?(?i:thousand|million|billion|trillion)s?\b|[ \t]?(?i:bn|mn|mm|tn)\b)"
         r"|(?P<letter>[kKmMbBT])(?![A-Za-z]))?"
-        r"(?P<cur>\$|[ \t]?(?:USD|dollars)\b)?" + close + r"(?P<pct>[ \t]?(?:%|(?i:percent(?:age[ \t]+points?)?|per[ \t]?cent|pp)\b))?"
+        r"(?P<cur>\$|[ \t]?(?:USD|dollars)\b)?"
+        + close
+        + scale2
+        + r"(?P<pct>[ \t]?(?:%|(?i:percent(?:age[ \t]+points?)?|per[ \t]?cent|pp)\b))?"
         r"(?P<bps>[ \t]+(?i:basis[ \t]+points?|bps)\b)?" + close2 + r"(?P<x>x\b|[ \t]times\b)?"
         r"(?P<share>[ \t]+(?:per|a)[ \t]+(?:(?:diluted|basic)[ \t]+)?share\b|[ \t]+shares\b)?"
     )
@@ -86,9 +96,10 @@ def _suffix(with_close: bool) -> re.Pattern[str]:
 
 _SUFFIX = _suffix(with_close=True)
 _SUFFIX_NO_CLOSE = _suffix(with_close=False)
-_PREFIX_NO_PAREN = re.compile(r"(?P<neg>[-−])?(?:(?P<cur>US\$|\$|USD|EUR|GBP|€|£)(?P<sp>[ \t]*\n?[ \t]*))?$")
+_PREFIX_NO_PAREN = re.compile(r"(?P<neg>[-−])?(?:(?P<cur>US\$|\$|USD|EUR|GBP|€|£)(?P<sp>[ \t]*\n?[ \t]*))?\Z")
 _YEAR_MENTION = re.compile(
-    r"(?i)\b(?:FY|fiscal(?:[ \t]+year)?)[ \t]*['’]?(?P<fy>(?:19|20)\d{2}|\d{2})\b|(?<![\w$.,])(?P<y>(?:19|20)\d{2})\b(?![,.]\d)"
+    r"(?i)\b(?:FY|fiscal(?:[ \t]+year)?)[ \t]*['’]?(?P<fy>(?:19|20)\d{2}|\d{2})\b"
+    r"|(?<![\w$.,])(?P<y>(?:19|20)\d{2})\b(?![,.]\d)"
 )
 _CONTRAST = re.compile(r"(?i)\b(?:compared|versus|vs\.?|whereas|while|from|than|against)\b|[.;!?](?:\s|$)")
 _FOLLOW_GAP = re.compile(r"(?i)^[ \t\n(]*(?:(?:in|for|during|of|at)[ \t\n]+)?(?:the[ \t]+)?$")
@@ -112,9 +123,11 @@ class Figure:
 
     @property
     def significant_decimals(self) -> int:
-        """Decimals that carry precision: "$0.40" is written like money, it states 0.4 (±0.05)."""
-        if self.decimals == 0:
-            return 0
+        """Decimals that carry precision. Money is printed with cents ("$0.40", "$303.00"), so its
+        trailing zeros are format, not precision: "$0.40" states 0.4 (±0.05). Elsewhere ("1.0%",
+        "0.50x") a trailing zero is a stated digit."""
+        if self.decimals == 0 or (self.unit or "").split("/")[0] not in CURRENCIES.values():
+            return self.decimals
         frac = f"{self.number:.{self.decimals}f}".split(".")[1].rstrip("0")
         return len(frac)
 
@@ -124,7 +137,9 @@ class Figure:
 
     def rescaled(self, scale: float) -> Figure:
         """The same written number read at another scale (e.g. an answer "in USD millions")."""
-        return replace(self, scale=scale, value=math.copysign(self.number * scale, -1 if self.negative else 1))
+        return replace(
+            self, scale=scale, value=math.copysign(_scaled(repr(self.number), scale), -1 if self.negative else 1)
+        )
 
 
 @dataclass(slots=True)
@@ -190,6 +205,14 @@ class GroundingReport:
 # Extraction
 
 
+def _scaled(raw: str, scale: float) -> float:
+    """number * scale without binary noise: "34.2" at 1e9 is 34200000000.0, not ...000004."""
+    exp = round(math.log10(scale))
+    if 10.0**exp != scale:
+        return float(raw.replace(",", "")) * scale
+    return float(f"{raw.replace(',', '')}e{exp}")
+
+
 def _masked_spans(text: str) -> list[tuple[int, int]]:
     spans = [m.span() for rx in _MASKS for m in rx.finditer(text)]
     # "may 3" in prose is a verb, not a date
@@ -235,6 +258,10 @@ def _scan(text: str) -> tuple[list[Figure], list[tuple[int, int, int]]]:
             suf = _SUFFIX_NO_CLOSE.match(text, e)
             assert suf is not None
         pstart, send = pre.start(), suf.end()
+        if "\n" in (pre.group("sp") or ""):
+            # "$\n34,229": PDF text puts the currency sign on its own line; keep the unit, start
+            # the span on the number's line so table rows stay line-aligned
+            pstart = next((pre.start(g) for g in ("p2", "neg3") if pre.groupdict().get(g)), s)
         neg_sign = bool(pre.group("neg") or pre.groupdict().get("neg2") or pre.groupdict().get("neg3"))
         if neg_sign and pstart > 0 and (text[pstart - 1].isalnum() or text[pstart - 1] in "%)"):
             continue  # "2019-2021", "x-5": a hyphen between tokens, not a minus
@@ -242,7 +269,8 @@ def _scan(text: str) -> tuple[list[Figure], list[tuple[int, int, int]]]:
         letter = suf.group("letter")
         if letter and not (cur or decimals):
             continue  # "3M", "10K": a name, not 3 million
-        scale_word = (suf.group("scale") or "").strip().lower() or letter or None
+        scale2 = suf.groupdict().get("scale2")
+        scale_word = (suf.group("scale") or scale2 or "").strip().lower() or letter or None
         if scale_word and scale_word.endswith("s") and scale_word[:-1] in SCALE_WORDS:
             scale_word = scale_word[:-1]
         cur = cur or (suf.group("cur") or "").strip() or None
@@ -250,6 +278,13 @@ def _scan(text: str) -> tuple[list[Figure], list[tuple[int, int, int]]]:
         nxt = text[send : send + 2]
         if nxt[:1].isalpha() or (nxt[:1] in "-–" and nxt[1:2].isalpha()):
             continue  # 1st, 10-K, 364-day: part of a name or a compound word
+        if close and (suf.group("scale") or suf.group("letter")):
+            # "in FY 2023 ($1.8 bn)": an aside in prose; statements write "$(1.8)" without a scale word
+            close = False
+            pre = _PREFIX_NO_PAREN.search(text, max(0, s - 12), s)
+            suf = _SUFFIX_NO_CLOSE.match(text, e)
+            assert pre is not None and suf is not None
+            pstart, send = pre.start(), suf.end()
         negative = neg_sign or close
 
         plain = not (cur or scale_word or pct or bps or times or share)
@@ -273,7 +308,7 @@ def _scan(text: str) -> tuple[list[Figure], list[tuple[int, int, int]]]:
         scale = SCALE_WORDS[scale_word.lower()] if scale_word else 1.0
         if unit in ("%", "bps", "x"):
             scale, scale_word = 1.0, None
-        value = number * scale * (-1 if negative else 1)
+        value = _scaled(raw, scale) * (-1 if negative else 1)
         figures.append(
             Figure(
                 text=text[pstart:send].strip(),
@@ -349,14 +384,13 @@ def scale_from_text(text: str) -> float | None:
 # Pages: stated scale and year columns
 
 _PAGE_SCALE = re.compile(
-    r"(?i)(?:\bin[ \t]+|\([ \t]*(?:[$€£][ \t]*|dollars[ \t]+|amounts[ \t]+|usd[ \t]+)?(?:in[ \t]+)?)"
-    r"(thousands|millions|billions)\b|\((000)['’]?s?\)|\$[ \t]?(000)s?\b"
+    r"(?i)\bin[ \t]+(thousand|million|billion)s\b"
+    r"|\([ \t]*(?:[$€£][ \t]*|dollars[ \t]*|amounts[ \t]*|usd[ \t]*)?(?:in[ \t]*)?(thousand|million|billion)s?\b"
+    r"|\((000)['’]?s?\)|\$[ \t]?(000)s?\b"
 )
 _HEADER_TOKEN = re.compile(
     r"(?i)^(?:(?:19|20)\d{2}|\d{1,2}|fiscal|years?|ended|ending|as|of|at|fy|months?|weeks?|three|six|nine|"
-    r"twelve|fifty-two|fifty-three|quarters?|q[1-4]|full|and|the|for|restated|"
-    + _MONTH.replace("(?:", "(?:", 1)
-    + r")$"
+    r"twelve|fifty-two|fifty-three|quarters?|q[1-4]|full|and|the|for|restated|" + _MONTH + r")$"
 )
 _CELL_FILLER = re.compile(r"^[\s$€£%)(—–\-]*$")
 _LABEL_STOP = re.compile(r"(?i)\b(?:of|and|or|to|in|at|by|from|for|was|were|is|than|approximately)[ \t$]*$")
@@ -367,17 +401,19 @@ _DASH_CELL = re.compile(r"(?<!\S)[—–-]{1,2}(?!\S)")
 class _Cell:
     row: int
     col: int
-    year: int | None
+    year: int | None  # None: a non-year column (e.g. "% change") of a row with year columns
 
 
 @dataclass(slots=True)
 class PageIndex:
-    """What a page says about its numbers: figures, stated scales, and year columns of table cells."""
+    """What a page says about its numbers: figures, stated scales, table rows and their year columns."""
 
     figures: list[Figure]
     scales: list[float]
-    cells: dict[int, _Cell]  # figure index -> cell
+    cells: dict[int, _Cell]  # figure index -> cell, for rows resolved against a year header
     rows: dict[int, list[int | None]]  # row id -> figure index per column (None: empty cell)
+    row_of: dict[int, int]  # figure index -> row id, for every figure that is a table cell
+    contexts: list[str]  # per figure: its row label, or the sentence around it
 
 
 def _is_header_line(line: str) -> tuple[bool, list[int]]:
@@ -392,42 +428,65 @@ def _is_header_line(line: str) -> tuple[bool, list[int]]:
             return False, []
         if len(t) == 4 and t.isdigit():
             years.append(int(t))
-    return bool(years) or all(not t.isdigit() for t in toks), years
+    # a date line without a year ("Year ended December 31,") may sit inside a header run
+    return bool(years) or (any(t[0].isalpha() for t in toks) and not any(t.isdigit() for t in toks)), years
 
 
-def _table_cells(text: str, figures: list[Figure]) -> tuple[dict[int, _Cell], dict[int, list[int | None]]]:
-    """Map table cells to their column year, from header runs of year-only lines ("2022\\n2021\\n2020").
+@dataclass(slots=True)
+class _Rows:
+    cells: dict[int, _Cell] = field(default_factory=dict)
+    rows: dict[int, list[int | None]] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)
+
+
+_BLANK = -1  # a whitespace-only line inside a row
+
+
+def _table_rows(text: str, figures: list[Figure]) -> _Rows:
+    """Rows of the page's tables, and the year column of each cell where a header says so.
 
     PDF text puts one cell per line, so a row is a label line followed by numeric-only lines; a
-    whitespace-only line between cells is an empty cell. Rows whose cell count matches the header
-    (extra trailing percent cells allowed: "% change" columns) are resolved; others stay unknown.
+    whitespace-only line between cells is an empty cell. A header is a run of year-only lines
+    ("2022\n2021\n2020"); rows whose cell count matches it (extra trailing percent cells allowed:
+    "% change" columns) are resolved, others stay unknown.
     """
-    cells: dict[int, _Cell] = {}
-    rows: dict[int, list[int | None]] = {}
+    out = _Rows()
     header: list[int] | None = None
     run: list[int] = []
     in_run = False
     row: list[int | None] = []
+    label = ""
+    heading = ""  # a label line without cells: "Current assets", or a label's first line
     pending_blank = 0
     row_id = 0
     fi = 0
     pos = 0
 
+    def fits(cand: list[int | None], n: int) -> bool:
+        extra = cand[n:]
+        return len(cand) == n or (len(cand) > n and all(i is not None and figures[i].unit == "%" for i in extra))
+
     def close_row() -> None:
-        nonlocal row, row_id, pending_blank
-        if row and header:
+        nonlocal row, row_id, pending_blank, label
+        # a blank line between cells is an empty cell in some PDFs and mere layout in others:
+        # keep whichever reading fits the header
+        with_blanks = [None if i == _BLANK else i for i in row]
+        without = [i for i in row if i != _BLANK]
+        row = without
+        if without and header:
             n = len(header)
-            extra = row[n:]
-            if len(row) == n or (
-                len(row) > n and all(i is not None and figures[i].unit == "%" for i in extra)
-            ):
-                for col, idx in enumerate(row[:n]):
-                    if idx is not None:
-                        cells[idx] = _Cell(row_id, col, header[col])
+            for cand in (with_blanks, without):
+                if fits(cand, n):
+                    row = cand
+                    for col, idx in enumerate(cand):
+                        if idx is not None:
+                            out.cells[idx] = _Cell(row_id, col, header[col] if col < n else None)
+                    break
         if row:
-            rows[row_id] = row
+            out.rows[row_id] = row
+            out.labels[row_id] = label
             row_id += 1
-        row, pending_blank = [], 0
+        row, pending_blank, label = [], 0, ""
 
     for line in text.split("\n"):
         start, end = pos, pos + len(line)
@@ -461,15 +520,16 @@ def _table_cells(text: str, figures: list[Figure]) -> tuple[dict[int, _Cell], di
         if _CELL_FILLER.match(rest):
             # numeric-only line: continues the current row
             if row and pending_blank:
-                row.extend([None] * pending_blank)
+                row.extend([_BLANK] * pending_blank)
             pending_blank = 0
             row.extend(line_figs)
             row.extend([None] * len(dashes))
             continue
         # a label line: closes the row; trailing numbers on it are its first cells
+        had_cells = bool(row)
         close_row()
-        if len(stripped.split()) >= 14:  # prose: tables around it are separate
-            header = None
+        if len(stripped.split()) >= 20:  # prose (long labels run to ~15 words): tables around it are separate
+            header, heading = None, ""
             continue
         trailing: list[int] = []
         cut = len(line)
@@ -480,38 +540,143 @@ def _table_cells(text: str, figures: list[Figure]) -> tuple[dict[int, _Cell], di
                 cut = f.start - start
             else:
                 break
+        text_part = line[:cut].strip()
+        label = f"{heading} {text_part}".strip() if not had_cells and heading else text_part
+        heading = text_part if not trailing else ""
         if trailing and not _LABEL_STOP.search(line[:cut]) and re.search(r"[A-Za-z]", line[:cut]):
             row = trailing
     close_row()
-    return cells, rows
+    return out
 
 
-def _prose_years(text: str, figures: list[Figure]) -> None:
-    _, years = _scan(text)
-    _associate_years(text, figures, years)
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n[ \t]*\n")
+
+
+def _sentence(text: str, start: int, end: int, left: int = 250, right: int = 150) -> tuple[int, int]:
+    lo = max(0, start - left)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    s = ends[-1] if ends else lo
+    m = _SENTENCE_END.search(text, end, min(len(text), end + right))
+    return s, (m.start() if m else min(len(text), end + right))
 
 
 @lru_cache(maxsize=512)
 def analyze_page(text: str) -> PageIndex:
-    """Figures, stated scales and year columns of a source page (cached: pages are checked often)."""
+    """Figures, stated scales, table rows (with year columns) and contexts of a page; cached."""
     figures, years = _scan(text)
+    # the page number printed at the foot (or head) of the page is not a figure
+    lines = [ln for ln in text.strip().split("\n") if ln.strip()]
+    edges = {ln.strip() for ln in (lines[:1] + lines[-1:]) if ln.strip().isdigit() and len(ln.strip()) <= 4}
+    if edges:
+        head, foot = text.find(lines[0]), text.rfind(lines[-1])
+        figures = [f for f in figures if not (f.text in edges and (f.start < head + len(lines[0]) or f.start >= foot))]
     _associate_years(text, figures, years)
     scales: list[float] = []
     for m in _PAGE_SCALE.finditer(text):
-        word = (m.group(1) or "thousands").lower()
-        s = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}[word]
-        if s not in scales:
-            scales.append(s)
-    cells, rows = _table_cells(text, figures)
-    return PageIndex(figures=figures, scales=scales, cells=cells, rows=rows)
+        word = (m.group(1) or m.group(2) or "thousand").lower()
+        sc = SCALE_WORDS[word]
+        if sc not in scales:
+            scales.append(sc)
+    tr = _table_rows(text, figures)
+    row_of = {i: rid for rid, cells in tr.rows.items() for i in cells if i is not None}
+    contexts = []
+    for i, f in enumerate(figures):
+        if i in row_of:
+            contexts.append(tr.labels.get(row_of[i], ""))
+        else:
+            a, b = _sentence(text, f.start, f.end)
+            contexts.append(text[a:b])
+    return PageIndex(figures=figures, scales=scales, cells=tr.cells, rows=tr.rows, row_of=row_of, contexts=contexts)
 
 
-def _readings(sf: Figure, scales: Sequence[float]) -> Iterable[tuple[float, float]]:
+# ---------------------------------------------------------------------------------------------
+# Context words: does the page figure speak of the same thing as the answer figure?
+
+_STOP = frozenset(
+    """
+    a an the and or of to in on at by for from with as is was were be been being are this that these those it its
+    their our we us's which what how much many did does do has have had will would can could should may might
+    than then there here also into over under about approximately roughly around nearly almost some any all
+    not no yes his her him she he they them you your i me my so such only other others each both more most less
+    year years fiscal fy ended ending end period periods quarter quarters month months full total company companies
+    million millions billion billions thousand thousands dollar dollars usd amount amounts value values number
+    per cent percent percentage compared prior current previous last next increase increased increases decrease
+    decreased decreases change changed changes grew grow growth declined decline declines rose fell drop dropped
+    higher lower up down approximately respectively including excluding based basis primarily mainly
+    answer question following best abilities ability using use used basing judgment judgments information provided
+    shown details detail outlined clearly plainly stated statement statements perspective investment analyst
+    respond response assuming assume only within units unit round rounded decimal places place calculate calculation
+    compute computed extract extracted help metric metrics financial defined define definition reasonable
+    approximation exact possible give solution relying rely drawing draw conclusions conclusion position
+    equity research lost internet connection access providers provider details need want please state explain
+    why if whether given case ratio note notes page table see refer section item
+    """.split()
+)
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "revenue": ("sale",),
+    "sale": ("revenue",),
+    "income": ("earning", "profit"),
+    "earning": ("income", "profit"),
+    "profit": ("income", "earning"),
+    "eps": ("earning", "share"),
+    "adj": ("adjusted",),
+    "capex": ("capital", "expenditure"),
+    "ppe": ("property", "equipment"),
+    "cogs": ("cost",),
+}
+
+
+def _stem(w: str) -> str:
+    if w.endswith("'s") or w.endswith("’s"):
+        w = w[:-2]
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("xes", "ses", "ches", "shes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased, de-pluralised words that say what a figure is about (no stop or template words)."""
+    t = re.sub(r"(?i)\bu\.s\.(?=\W|$)|\bUS\b", " us ", text)
+    words = {_stem(w) for w in re.findall(r"[a-z][a-z&'’]*", t.lower())}
+    return frozenset(w for w in words if w == "us" or (len(w) > 2 and w not in _STOP and _stem(w) not in _STOP))
+
+
+def _agrees(words: frozenset[str], page_context: str) -> bool:
+    """True when the page figure's label/sentence shares a content word with the answer's context,
+    or when either side has none (nothing to disagree about). Squashed PDF labels
+    ("Netcashprovidedbyoperatingactivities") are searched by substring."""
+    if not words:
+        return True
+    page_words = content_words(page_context)
+    if not page_words:
+        return True
+    squashed = [w for w in page_words if len(w) > 15]
+    for w in words:
+        for v in (w, *_SYNONYMS.get(w, ())):
+            if v in page_words or (len(v) >= 4 and any(v in sq for sq in squashed)):
+                return True
+    return False
+
+
+def _readings(sf: Figure, in_row: bool, stated: Sequence[float], scale_hint: float | None) -> list[float]:
+    """Scales at which a page figure may be read. Prose writes its scale ("$1.6 billion"); a bare
+    prose number is what it says. Table cells are at the page's stated scale (or a hint, or any
+    usual scale when the page does not say), and also as written when they have decimals
+    (per-share amounts and ratios in a table "in millions, except per share amounts")."""
     if sf.scale_word:
-        yield abs(sf.value), sf.scale
-        return
-    for s in scales:
-        yield sf.number * s, s
+        return [sf.scale]
+    if sf.unit in ("%", "bps", "x") or (sf.unit or "").endswith("/share"):
+        return [1.0]
+    if not in_row:
+        return [1.0, *stated] if (sf.unit and stated) else [1.0]
+    scales = [scale_hint] if scale_hint else (list(stated) or [1.0, *PAGE_SCALES])
+    if sf.decimals and 1.0 not in scales:
+        scales.append(1.0)
+    return scales
 
 
 def _find(
@@ -520,14 +685,12 @@ def _find(
     scale_hint: float | None = None,
     year: int | None = None,
     *,
+    context: frozenset[str] | None = None,
     exact: bool = False,
     any_unit: bool = False,
 ) -> tuple[Match | None, Match | None]:
-    """(match, match that failed only on the year column). `exact`: compare at float precision."""
+    """(match, a candidate rejected only for its year column). `exact`: compare at float precision."""
     page = analyze_page(source_text)
-    scales: list[float] = [scale_hint] if scale_hint else (page.scales or list(PAGE_SCALES))
-    if 1.0 not in scales:
-        scales = [1.0, *scales]  # per-share amounts, percents, and figures already in base units
     target = abs(figure.value)
     tol = 1e-9 * max(1.0, target) if exact else figure.tolerance() + 1e-9 * max(1.0, target)
     best: Match | None = None
@@ -541,10 +704,16 @@ def _find(
                     continue
             elif sf.unit in ("%", "bps"):
                 continue
-        readings = [(sf.number, 1.0)] if figure.unit == "%" and not any_unit else list(_readings(sf, scales))
-        for val, scale in readings:
+        in_row = idx in page.row_of
+        # percents are compared as printed; other figures at each plausible page scale
+        pct = figure.unit == "%" and not any_unit
+        readings = [1.0] if pct else _readings(sf, in_row, page.scales, scale_hint)
+        for scale in readings:
+            val = abs(sf.value) if sf.scale_word else sf.number * scale
             if abs(val - target) > tol:
                 continue
+            if context is not None and not _agrees(context, page.contexts[idx]):
+                break  # same number, different line item
             cell = page.cells.get(idx)
             src_year = cell.year if cell else sf.year
             m = Match(
@@ -555,14 +724,15 @@ def _find(
                 value=val,
                 scale=scale,
                 year=src_year,
-                row=cell.row if cell else None,
+                row=page.row_of.get(idx),
                 col=cell.col if cell else None,
             )
-            if year is not None and src_year is not None and src_year != year:
+            if year is not None and ((src_year is not None and src_year != year) or (cell and cell.year is None)):
+                # the neighbouring year's column, or a "% change" column of a row with year columns
                 wrong_year = wrong_year or m
-                continue
+                break
             # prefer a cell confirmed in the right column, then a stated (not guessed) scale
-            rank = (2 if (year is not None and src_year == year) else 0) + (1 if scale != 1.0 or scale_hint else 0)
+            rank = (2 if (year is not None and src_year == year) else 0) + (1 if scale in page.scales else 0)
             if rank > best_rank:
                 best, best_rank = m, rank
             break
@@ -570,20 +740,52 @@ def _find(
 
 
 def find_support(
-    figure: Figure, source_text: str, scale_hint: float | None = None, *, year: int | None = None
+    figure: Figure,
+    source_text: str,
+    scale_hint: float | None = None,
+    *,
+    year: int | None = None,
+    context: str | None = None,
 ) -> Match | None:
     """Where `figure` appears on the page within the answer's rounding, or None.
 
-    Bare page numbers are read at `scale_hint`, else at the scale the page states ("(In millions)"),
-    else at thousands, millions and billions; always also as written. Signs are compared by magnitude
-    (prose says "a decline of 0.6%" where the table prints "(0.6)"). When `year` (default:
-    `figure.year`) is given and the page cell sits in a year column, that column must be `year`.
+    Table cells are read at `scale_hint`, else at the scale the page states ("(In millions)"), else
+    at any of units/thousands/millions/billions; prose numbers as written or with their scale word.
+    Signs are compared by magnitude (prose says "a decline of 0.6%" where a table prints "(0.6)").
+    When `year` (default: `figure.year`) is given and the cell sits in a row with year columns, it
+    must be that year's column. With `context` (text about the figure: "cash dividends paid"), the
+    page figure's row label or sentence must share a content word with it.
     """
-    return _find(figure, source_text, scale_hint, figure.year if year is None else year)[0]
+    words = content_words(context) if context is not None else None
+    return _find(figure, source_text, scale_hint, figure.year if year is None else year, context=words)[0]
 
 
 # ---------------------------------------------------------------------------------------------
 # Whole answers
+
+
+_CLAUSE_BREAK = re.compile(r"(?i),|\b(?:vs\.?|versus|whereas|while|but|compared)\b")
+
+
+def answer_contexts(text: str, figures: Sequence[Figure], question: str = "") -> list[frozenset[str]]:
+    """Per figure, the words of the answer that say what it is: its clause ("US sales increased 3.0%"
+    | "vs international sales decline of 0.6%"), else its sentence, else the question."""
+    out = []
+    for i, f in enumerate(figures):
+        s, e = _sentence(text, f.start, f.end, left=400, right=400)
+        lo = max(s, figures[i - 1].end if i else 0)
+        hi = min(e, figures[i + 1].start if i + 1 < len(figures) else len(text))
+        breaks_left = [m.end() for m in _CLAUSE_BREAK.finditer(text, lo, f.start)]
+        lo = breaks_left[-1] if breaks_left else lo
+        m = _CLAUSE_BREAK.search(text, f.end, hi)
+        hi = m.start() if m else hi
+        words = content_words(text[lo : f.start] + " " + text[f.end : hi])
+        if not words:
+            words = content_words(text[s : f.start] + " " + text[f.end : e])
+        if not words:
+            words = content_words(question)
+        out.append(words)
+    return out
 
 
 def _value_figure(value: float) -> Figure:
@@ -633,13 +835,13 @@ def check_answer(
                 ok = step.verify()
             except CalculatorError:
                 ok = False
-            step_ok[i] = ok and all(
-                input_supported(x.value, x.citation, x.year, depth) for x in step.inputs
-            )
+            step_ok[i] = ok and all(input_supported(x.value, x.citation, x.year, depth) for x in step.inputs)
         return step_ok[i]
 
     report = GroundingReport()
-    for fig in extract_figures(answer_text):
+    figures = extract_figures(answer_text)
+    contexts = answer_contexts(answer_text, figures, question)
+    for fig, ctx in zip(figures, contexts, strict=True):
         f = fig
         if f.year is None and q_year is not None:
             f = replace(f, year=q_year)
@@ -648,7 +850,7 @@ def check_answer(
         check = FigureCheck(figure=f, supported=False)
         wrong: tuple[str, Match] | None = None
         for key, text in sources.items():
-            m, w = _find(f, text, None, f.year)
+            m, w = _find(f, text, None, f.year, context=ctx)
             if m:
                 m.source_key = key
                 check.supported, check.match, check.reason = True, m, f"on {key}"
@@ -669,7 +871,8 @@ def check_answer(
         if not check.supported and not check.reason:
             if wrong:
                 check.match = wrong[1]
-                check.reason = f"on {wrong[0]} only in the {wrong[1].year} column, not {f.year}"
+                col = f"the {wrong[1].year} column" if wrong[1].year else "a non-year column"
+                check.reason = f"on {wrong[0]} only in {col}, not {f.year}"
             else:
                 check.reason = "not on the cited pages and not a logged calculation"
         report.checks.append(check)

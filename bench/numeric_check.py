@@ -1,0 +1,731 @@
+"""Numeric grounding measured on FinanceBench dev: gold answers against their evidence pages.
+
+    .venv/bin/python bench/numeric_check.py --questions ../shared/financebench/questions_dev.jsonl
+
+(a) extraction answers (figures that should be printed on the page) must PASS: false-alarm rate.
+(b) computed answers (ratios, growth, margins): share that passes directly or once a small search
+    over helper formulas and evidence-page figures reproduces the figure within its rounding.
+(c) copies of passing gold answers with ONE figure altered (scale x1000 / /1000, the figure of
+    another year column of the same row, +-5-20 %) must FAIL: detection rate per error type.
+
+Nothing from FinanceBench is written to the repository; the console shows ids and figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from finrag.answer import calculator as calc
+from finrag.answer.calculator import CalcInput, CalcStep
+from finrag.answer.numbers import (
+    Figure,
+    GroundingReport,
+    analyze_page,
+    check_answer,
+    extract_figures,
+    years_in,
+)
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def sources_of(q: dict) -> dict[str, str]:
+    """Citation key -> full page text of each (distinct) evidence page."""
+    out: dict[str, str] = {}
+    for e in q["evidence"]:
+        out.setdefault(f"{e['doc_name']}#p{e['evidence_page_num'] + 1}", e["evidence_text_full_page"])
+    return out
+
+
+_ARITH = re.compile(r"\d\s*[-+*/]\s*\(?\$?\d|=\s*\(?\$?\d")
+
+
+def is_computed(q: dict) -> bool:
+    """Computed when labelled numerical reasoning or when the justification shows arithmetic."""
+    reasoning = (q.get("question_reasoning") or "").lower()
+    if reasoning.strip() == "information extraction":
+        return False
+    return "numerical reasoning" in reasoning or bool(_ARITH.search(q.get("justification") or ""))
+
+
+# --------------------------------------------------------------------------------------------
+# (b) search: can the helper formulas reproduce a gold figure from the evidence-page figures?
+
+
+@dataclass(slots=True)
+class Operand:
+    value: float  # base units
+    key: str
+    text: str
+    year: int | None = None
+    row: tuple[str, int] | None = None
+    col: int | None = None
+
+    def as_input(self, name: str) -> CalcInput:
+        return CalcInput(name=name, value=self.value, citation=self.key, year=self.year)
+
+
+@dataclass(slots=True)
+class Derivation:
+    """A found formula: `build(operands)` gives its logged steps (the last one gives the figure)."""
+
+    build: Callable[[Sequence[Operand]], CalcStep | list[CalcStep]]
+    operands: list[Operand]
+    steps: list[CalcStep] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.steps = self.rebuild(self.operands)
+
+    def rebuild(self, operands: Sequence[Operand]) -> list[CalcStep]:
+        out = self.build(operands)
+        return out if isinstance(out, list) else [out]
+
+    @property
+    def step(self) -> CalcStep:
+        return self.steps[-1]
+
+
+@dataclass(slots=True)
+class Pool:
+    ops: list[Operand] = field(default_factory=list)
+    rows: dict[tuple[str, int], list[Operand | None]] = field(default_factory=dict)
+
+
+def operand_pool(sources: dict[str, str]) -> Pool:
+    """Non-percent figures of the pages, read at the page's stated scale (dollars etc.)."""
+    pool = Pool()
+    seen: set[tuple[str, float, int]] = set()
+    for key, text in sources.items():
+        page = analyze_page(text)
+        scale = page.scales[0] if page.scales else 1.0
+        by_idx: dict[int, Operand] = {}
+        for i, f in enumerate(page.figures):
+            if f.unit in ("%", "bps") or f.number == 0:
+                continue
+            value = abs(f.value) if f.scale_word else f.number * scale
+            cell = page.cells.get(i)
+            row_id = None
+            for rid, cells in page.rows.items():
+                if i in cells:
+                    row_id = (key, rid)
+                    break
+            op = Operand(
+                value=value,
+                key=key,
+                text=f.text,
+                year=cell.year if cell else None,
+                row=row_id,
+                col=row_id and page.rows[row_id[1]].index(i),
+            )
+            by_idx[i] = op
+            if (key, value, f.start) not in seen:
+                seen.add((key, value, f.start))
+                pool.ops.append(op)
+        for rid, cells in page.rows.items():
+            pool.rows[(key, rid)] = [by_idx.get(i) if i is not None else None for i in cells]
+    return pool
+
+
+def _within(results: np.ndarray, target: float, tol: float) -> np.ndarray:
+    return np.abs(np.abs(results) - target) <= tol
+
+
+def restrict(pool: Pool, years: Sequence[int]) -> Pool:
+    """Only table cells in the columns of `years` (the years the question names)."""
+    keep = {id(o) for o in pool.ops if o.year in years}
+    return Pool(
+        ops=[o for o in pool.ops if id(o) in keep],
+        rows={k: [c if c is not None and id(c) in keep else None for c in cells] for k, cells in pool.rows.items()},
+    )
+
+
+def derive(target: Figure, pool: Pool) -> Derivation | None:
+    """First helper formula over page figures that reproduces `target` within its rounding."""
+    want_pct = target.unit == "%"
+    t = abs(target.value)
+    tol = target.tolerance() + 1e-9 * max(1.0, t)
+    ops = pool.ops
+    if not ops:
+        return None
+    v = np.array([o.value for o in ops])
+    n = len(v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, b = v[:, None], v[None, :]
+        pair_formulas: list[tuple[str, np.ndarray, Callable[..., CalcStep]]] = (
+            [
+                ("margin", a / b * 100, lambda x, y: calc.margin(x.as_input("part"), y.as_input("total"))),
+                (
+                    "pct_change",
+                    (a - b) / b * 100,
+                    lambda x, y: calc.pct_change(x.as_input("current"), y.as_input("prior")),
+                ),
+            ]
+            if want_pct
+            else [
+                ("ratio", a / b, lambda x, y: calc.ratio(x.as_input("numerator"), y.as_input("denominator"))),
+                (
+                    "difference",
+                    a - b,
+                    lambda x, y: calc.difference(x.as_input("a"), y.as_input("b"), unit="USD"),
+                ),
+                ("sum", a + b, lambda x, y: calc.total(x.as_input("v1"), y.as_input("v2"), unit="USD")),
+            ]
+        )
+        for _, res, build in pair_formulas:
+            hit = np.argwhere(_within(res, t, tol) & ~np.eye(n, dtype=bool))
+            if len(hit):
+                i, j = hit[0]
+                return Derivation(lambda o, build=build: build(*o), [ops[i], ops[j]])
+
+        # adjacent cells of one row: two year-ends of a balance, for averages
+        pairs: list[tuple[Operand, Operand]] = []
+        for cells in pool.rows.values():
+            for c in range(len(cells) - 1):
+                x, y = cells[c], cells[c + 1]
+                if x is not None and y is not None:
+                    pairs.append((x, y))
+        if pairs:
+            avg = np.array([(x.value + y.value) / 2 for x, y in pairs])
+            if not want_pct:
+                res = v[:, None] / avg[None, :]  # turnover, ROA as a fraction
+                hit = np.argwhere(_within(res, t, tol))
+                if len(hit):
+                    i, k = hit[0]
+                    x, y = pairs[k]
+
+                    def b_turn(o: Sequence[Operand]) -> CalcStep:
+                        return calc.turnover(
+                            o[0].as_input("flow"), o[2].as_input("balance_begin"), o[1].as_input("balance_end")
+                        )
+
+                    return Derivation(b_turn, [ops[i], x, y])
+                res = 365 * avg[None, :] / v[:, None]  # days ratios
+                hit = np.argwhere(_within(res, t, tol))
+                if len(hit):
+                    i, k = hit[0]
+                    x, y = pairs[k]
+
+                    def b_days(o: Sequence[Operand]) -> CalcStep:
+                        return calc.days_ratio(
+                            o[2].as_input("balance_begin"), o[1].as_input("balance_end"), o[0].as_input("flow")
+                        )
+
+                    return Derivation(b_days, [ops[i], x, y])
+                # DPO with purchases = COGS + change in inventory; cells with known years only
+                dated = [(x, y) for x, y in pairs if x.year and y.year and x.year != y.year]
+                flows = [o for o in ops if o.year]
+                if dated and flows:
+                    av = np.array([(x.value + y.value) / 2 for x, y in dated])
+                    dinv = np.array([x.value - y.value for x, y in dated])
+                    fv = np.array([o.value for o in flows])
+                    purchases = fv[:, None] + dinv[None, :]  # flow x inventory pair
+                    res = 365 * av[:, None, None] / purchases[None, :, :]
+                    hit = np.argwhere(_within(res, t, tol))
+                    if len(hit):
+                        k, f, m = hit[0]
+                        (ap1, ap0), (inv1, inv0) = dated[k], dated[m]
+
+                        def b_dpo(o: Sequence[Operand]) -> CalcStep:
+                            return calc.dpo(
+                                o[1].as_input("ap_begin"),
+                                o[0].as_input("ap_end"),
+                                o[2].as_input("cogs"),
+                                o[4].as_input("inventory_begin"),
+                                o[3].as_input("inventory_end"),
+                            )
+
+                        operands = [ap1, ap0, flows[f], inv1, inv0]
+                        return Derivation(b_dpo, operands)
+
+        # whole rows with year columns: multi-year average of a ratio, change of a ratio
+        dated_rows = [
+            [c for c in cells if c is not None and c.year]
+            for cells in pool.rows.values()
+            if sum(c is not None and c.year is not None for c in cells) >= 2
+        ]
+        for k in (3, 2):
+            rows_k = [r[:k] for r in dated_rows if len(r) >= k]
+            if not rows_k:
+                continue
+            m = np.array([[c.value for c in r] for r in rows_k])
+            share = m[:, None, :] / m[None, :, :]  # row_i / row_j per column
+            res = share.mean(axis=2) * (100 if want_pct else 1)
+            hit = np.argwhere(_within(res, t, tol) & ~np.eye(len(rows_k), dtype=bool))
+            if len(hit):
+                i, j = hit[0]
+                operands = [*rows_k[i], *rows_k[j]]
+
+                def b_avg(o: Sequence[Operand], k: int = k, pct: bool = want_pct) -> list[CalcStep]:
+                    ratio = calc.margin if pct else calc.ratio
+                    parts = [ratio(o[c].as_input(f"part{c}"), o[k + c].as_input(f"base{c}")) for c in range(k)]
+                    # the average's inputs are the logged results of the per-year steps
+                    ins = [CalcInput(name=f"{p.op}{c}", value=p.result) for c, p in enumerate(parts)]
+                    return [*parts, calc.average(*ins, unit="%" if pct else "x")]
+
+                return Derivation(b_avg, operands)
+        if want_pct:
+            rows_2 = [r[:2] for r in dated_rows]
+            if rows_2:
+                m = np.array([[c.value for c in r] for r in rows_2])
+                share = m[:, None, :] / m[None, :, :] * 100
+                res = share[:, :, 0] - share[:, :, 1]  # change of a margin, in points
+                hit = np.argwhere(_within(res, t, tol) & ~np.eye(len(rows_2), dtype=bool))
+                if len(hit):
+                    i, j = hit[0]
+                    operands = [*rows_2[i], *rows_2[j]]
+
+                    def b_dm(o: Sequence[Operand]) -> CalcStep:
+                        return calc.compute(
+                            "{0} / {2} * 100 - {1} / {3} * 100",
+                            [
+                                o[0].as_input("part_new"),
+                                o[1].as_input("part_old"),
+                                o[2].as_input("base_new"),
+                                o[3].as_input("base_old"),
+                            ],
+                            unit="%",
+                        )
+
+                    return Derivation(b_dm, operands)
+
+        # three same-year cells: (a + b) / c (EBITDA margin), a + b - c (EBITDA less capex)
+        by_year: dict[int, list[Operand]] = defaultdict(list)
+        for o in ops:
+            if o.year:
+                by_year[o.year].append(o)
+        for group in by_year.values():
+            g = np.array([o.value for o in group])
+            if len(g) < 3:
+                continue
+            s2 = g[:, None] + g[None, :]
+            res = s2[:, :, None] / g[None, None, :] * 100 if want_pct else s2[:, :, None] - g[None, None, :]
+            hit = np.argwhere(_within(res, t, tol))
+            hit = [h for h in hit if len({*h}) == 3]
+            if hit:
+                i, j, k = hit[0]
+                operands = [group[i], group[j], group[k]]
+
+                def b_tri(o: Sequence[Operand], pct: bool = want_pct) -> CalcStep:
+                    ins = [o[0].as_input("a"), o[1].as_input("b"), o[2].as_input("c")]
+                    if pct:
+                        return calc.compute("({0} + {1}) / {2} * 100", ins, unit="%")
+                    return calc.compute("{0} + {1} - {2}", ins, unit="USD")
+
+                return Derivation(b_tri, operands)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# (c) realistic errors
+
+
+_UP = {"thousand": "million", "million": "billion", "billion": "trillion", "k": "M", "m": "bn", "mn": "bn"}
+_UP |= {"bn": "tn", "M": "B", "B": "T", "K": "M", "mm": "bn"}
+_DOWN = {"million": "thousand", "billion": "million", "trillion": "billion", "m": "k", "mn": "k", "bn": "mn"}
+_DOWN |= {"M": "K", "B": "M", "T": "B", "mm": "k", "tn": "bn"}
+
+
+def _fmt(x: float, decimals: int, commas: bool) -> str:
+    return f"{x:,.{decimals}f}" if commas else f"{x:.{decimals}f}"
+
+
+def _number_span(fig: Figure, answer: str) -> tuple[int, int]:
+    m = re.search(r"\d[\d,]*(?:\.\d+)?|\.\d+", answer[fig.start : fig.end])
+    assert m is not None
+    return fig.start + m.start(), fig.start + m.end()
+
+
+def with_number(answer: str, fig: Figure, number: float, decimals: int | None = None) -> str:
+    """The answer with `fig`'s written number replaced by `number` (same style, magnitude only)."""
+    s, e = _number_span(fig, answer)
+    raw = answer[s:e]
+    d = fig.decimals if decimals is None else decimals
+    return answer[:s] + _fmt(abs(number), d, "," in raw or (abs(number) >= 10_000 and "," in answer)) + answer[e:]
+
+
+def scale_error(answer: str, fig: Figure, up: bool) -> str | None:
+    if fig.unit in ("%", "bps", "x") or (fig.unit or "").endswith("/share"):
+        return None
+    if fig.scale_word:
+        word = fig.scale_word
+        table = _UP if up else _DOWN
+        # the word as written in the answer (case kept for letters)
+        m = re.search(r"(?i)thousand|million|billion|trillion|bn|mn|mm|tn|[kmbt](?![a-z])", answer[fig.start : fig.end])
+        if not m:
+            return None
+        written = m.group(0)
+        new = table.get(written) or table.get(written.lower()) or table.get(word)
+        if not new:
+            return None
+        s = fig.start + m.start()
+        return answer[:s] + new + answer[s + len(written) :]
+    factor = 1000.0 if up else 0.001
+    return with_number(answer, fig, fig.number * factor, fig.decimals if up else fig.decimals + 3)
+
+
+def perturb(answer: str, fig: Figure, factor: float) -> str:
+    """The figure off by `factor`, written with its decimals, or with more when those would round
+    the error away ("0.01" * 1.12 is written "0.011", not "0.01")."""
+    new = fig.number * factor
+    d = fig.decimals
+    while _fmt(new, d, False) == _fmt(fig.number, d, False) or float(_fmt(new, d, False)) == 0:
+        d += 1
+    return with_number(answer, fig, new, d)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Variant:
+    qid: str
+    kind: str
+    text: str
+    calcs: list[CalcStep]
+    detected: bool = False
+
+
+def run(path: Path, seed: int, verbose: bool) -> int:
+    console = Console(width=160)
+    questions = load(path)
+    rng = random.Random(seed)
+
+    extraction = [q for q in questions if not is_computed(q)]
+    computed = [q for q in questions if is_computed(q)]
+
+    # ---- (a)
+    a_rows = []
+    a_pass: list[tuple[dict, GroundingReport, list[CalcStep]]] = []
+    a_figs = a_fig_fail = 0
+    for q in extraction:
+        src = sources_of(q)
+        rep = check_answer(q["answer"], src, question=q["question"])
+        if rep.total == 0:
+            continue
+        a_figs += rep.total
+        a_fig_fail += rep.total - rep.supported
+        if rep.passed:
+            a_pass.append((q, rep, []))
+        a_rows.append((q, rep))
+    a_n = len(a_rows)
+    a_fail = sum(not r.passed for _, r in a_rows)
+
+    # ---- (b)
+    b_rows = []
+    b_pass: list[tuple[dict, GroundingReport, list[CalcStep]]] = []
+    derivations: dict[str, dict[int, Derivation]] = {}
+    for q in computed:
+        src = sources_of(q)
+        direct = check_answer(q["answer"], src, question=q["question"])
+        if direct.total == 0:
+            continue
+        pool = operand_pool(src)
+        found: dict[int, Derivation] = {}
+        steps: list[CalcStep] = []
+        for i, c in enumerate(direct.checks):
+            if c.supported:
+                continue
+            d = derive(c.figure, pool)
+            if d:
+                found[i] = d
+                steps.extend(d.steps)
+        rep = check_answer(q["answer"], src, steps, question=q["question"]) if steps else direct
+        how = "direct" if direct.passed else ("search" if rep.passed else ("partial" if rep.supported else "no"))
+        b_rows.append((q, rep, how, found))
+        derivations[q["financebench_id"]] = found
+        if rep.passed:
+            b_pass.append((q, rep, steps))
+    b_n = len(b_rows)
+    b_direct = sum(h == "direct" for _, _, h, _ in b_rows)
+    b_search = sum(h == "search" for _, _, h, _ in b_rows)
+
+    # ---- (c)
+    variants: list[Variant] = []
+    not_applicable: dict[str, int] = defaultdict(int)
+    for origin, passed in (("extraction", a_pass), ("computed", b_pass)):
+        for q, rep, steps in passed:
+            qid = q["financebench_id"]
+            answer = q["answer"]
+            figs = extract_figures(answer)
+            for fi, (fig, chk) in enumerate(zip(figs, rep.checks, strict=True)):
+                for up in (True, False):
+                    t = scale_error(answer, fig, up)
+                    if t is None:
+                        not_applicable[f"{origin}: scale {'×' if up else '÷'}1000"] += 1
+                    else:
+                        variants.append(Variant(qid, f"{origin}: scale {'×' if up else '÷'}1000", t, steps))
+                for sign in (1, -1):
+                    u = rng.uniform(0.05, 0.20)
+                    variants.append(Variant(qid, f"{origin}: ±5–20 %", perturb(answer, fig, 1 + sign * u), steps))
+                # swapped year
+                kind = f"{origin}: swapped year"
+                made = False
+                if chk.match is not None and chk.match.row is not None and chk.match.source_key:
+                    page = analyze_page(sources_of(q)[chk.match.source_key])
+                    cells = page.rows.get(chk.match.row, [])
+                    for idx in cells:
+                        if idx is None:
+                            continue
+                        cell = page.cells.get(idx)
+                        if cell is None or cell.col == chk.match.col or cell.year == chk.match.year:
+                            continue
+                        other = page.figures[idx]
+                        base = abs(other.value) if other.scale_word else other.number * chk.match.scale
+                        new_number = base / chk.figure.scale
+                        if _fmt(new_number, fig.decimals, False) == _fmt(fig.number, fig.decimals, False):
+                            continue
+                        variants.append(Variant(qid, kind, with_number(answer, fig, new_number), steps))
+                        made = True
+                elif chk.calc_index is not None:
+                    d = derivations[qid].get(fi)
+                    if d is not None:
+                        for oi, op in enumerate(d.operands):
+                            if op.row is None or op.year is None:
+                                continue
+                            for other in pool_rows(sources_of(q))[op.row]:
+                                if other is None or other.year in (None, op.year):
+                                    continue
+                                swapped = [*d.operands]
+                                # the wrong column's value, still labelled with the intended year
+                                swapped[oi] = Operand(other.value, op.key, other.text, op.year, op.row, op.col)
+                                try:
+                                    rebuilt = d.rebuild(swapped)
+                                except calc.CalculatorError:
+                                    continue
+                                new_number = abs(rebuilt[-1].result) / chk.figure.scale
+                                if _fmt(new_number, fig.decimals, False) == _fmt(fig.number, fig.decimals, False):
+                                    continue
+                                new_steps = [x for x in steps if all(x is not y for y in d.steps)] + rebuilt
+                                variants.append(Variant(qid, kind, with_number(answer, fig, new_number), new_steps))
+                                made = True
+                                break
+                if not made:
+                    not_applicable[kind] += 1
+
+    q_by_id = {q["financebench_id"]: q for q in questions}
+    for v in variants:
+        q = q_by_id[v.qid]
+        rep = check_answer(v.text, sources_of(q), v.calcs, question=q["question"])
+        v.detected = not rep.passed
+
+    # ---- (b') how often does the search "derive" a wrong figure? (calibrates (b)); and a strict
+    # search over the cells of the years the question names only
+    chance = {"loose": [0, 0], "strict": [0, 0]}
+    strict_pass = 0
+    for q, rep, how, _found in b_rows:
+        pool = operand_pool(sources_of(q))
+        strict_pool = restrict(pool, years_in(q["question"]))
+        unsupported_direct = [i for i, c in enumerate(rep.checks) if c.calc_index is not None or not c.supported]
+        if how == "direct" or all(derive(rep.checks[i].figure, strict_pool) for i in unsupported_direct):
+            strict_pass += 1
+        for i in unsupported_direct:
+            fig = rep.checks[i].figure
+            for sign in (1, -1):
+                u = rng.uniform(0.05, 0.20)
+                wrong = extract_figures(perturb(fig.text, _at_zero(fig), 1 + sign * u))[0]
+                if fig.scale != 1.0:
+                    wrong = wrong.rescaled(fig.scale)
+                for mode, pl in (("loose", pool), ("strict", strict_pool)):
+                    chance[mode][0] += 1
+                    chance[mode][1] += derive(wrong, pl) is not None
+
+    # ---- (d) synthetic one-line answers for every year-column cell of the evidence pages
+    synth = synthetic_cells(questions, rng)
+
+    # ---- report
+    t = Table(title="(a) extraction gold answers vs their evidence pages (should PASS)", show_lines=False)
+    for col in ("id", "reasoning", "figures", "supported", "verdict", "unsupported"):
+        t.add_column(col)
+    for q, rep in a_rows:
+        t.add_row(
+            q["financebench_id"][-5:],
+            (q.get("question_reasoning") or q["question_type"])[:28],
+            " ".join(c.figure.text for c in rep.checks)[:50],
+            f"{rep.supported}/{rep.total}",
+            "[green]PASS" if rep.passed else "[red]FAIL",
+            "; ".join(f"{c.figure.text}: {c.reason}" for c in rep.checks if not c.supported)[:70],
+        )
+    console.print(t)
+
+    t = Table(title="(b) computed gold answers: direct support or a derivation found by the formula search")
+    for col in ("id", "figures", "result", "derivation(s)"):
+        t.add_column(col)
+    for q, rep, how, found in b_rows:
+        colour = {"direct": "green", "search": "green", "partial": "yellow", "no": "red"}[how]
+        t.add_row(
+            q["financebench_id"][-5:],
+            " ".join(c.figure.text for c in rep.checks)[:40],
+            f"[{colour}]{how} {rep.supported}/{rep.total}",
+            "; ".join(f"{d.step.formula} = {d.step.result:.4g}" for d in found.values())[:90],
+        )
+    console.print(t)
+
+    by_kind: dict[str, list[Variant]] = defaultdict(list)
+    for v in variants:
+        by_kind[v.kind].append(v)
+    t = Table(
+        title="(c) gold answers with ONE figure altered (should FAIL); computed answers are checked with the "
+        "steps the search logged for the gold figure; n/a: figures the error cannot apply to (percent for "
+        "scale errors; no year column / logged input for a swap)"
+    )
+    for col in ("error type", "variants", "detected", "rate", "figures n/a", "missed (ids)"):
+        t.add_column(col)
+    for kind in sorted(by_kind):
+        vs = by_kind[kind]
+        det = sum(v.detected for v in vs)
+        missed = [v for v in vs if not v.detected]
+        t.add_row(
+            kind,
+            str(len(vs)),
+            str(det),
+            f"{det / len(vs):.1%}",
+            str(not_applicable.get(kind, 0)),
+            "; ".join(f"{v.qid[-5:]}" for v in missed)[:60],
+        )
+    for kind, n in not_applicable.items():
+        if kind not in by_kind:
+            t.add_row(kind, "0", "0", "-", str(n), "")
+    console.print(t)
+    if verbose:
+        for v in variants:
+            if not v.detected:
+                console.print(f"[yellow]missed[/] {v.kind} {v.qid}: {v.text[:150]!r}")
+
+    t = Table(title="(d) synthetic answers, one per year-column cell of the evidence pages")
+    for col in ("case", "answers", "flagged", "rate"):
+        t.add_column(col)
+    for kind, (n, flagged) in sorted(synth.items()):
+        t.add_row(kind, str(n), str(flagged), f"{flagged / max(n, 1):.1%}")
+    console.print(t)
+
+    all_v = len(variants)
+    all_det = sum(v.detected for v in variants)
+    s = Table(title="Summary", show_header=True)
+    s.add_column("measure")
+    s.add_column("value")
+    s.add_row(
+        "(a) false alarms (extraction answers with figures)",
+        f"{a_fail}/{a_n} = {a_fail / max(a_n, 1):.1%} (figures: {a_fig_fail}/{a_figs})",
+    )
+    s.add_row(
+        "(b) computed answers passing",
+        f"{b_direct + b_search}/{b_n} = {(b_direct + b_search) / max(b_n, 1):.1%} "
+        f"(direct {b_direct}, via search {b_search})",
+    )
+    s.add_row(
+        "(b) strict search (cells of the question's years only)",
+        f"{strict_pass}/{b_n} = {strict_pass / max(b_n, 1):.1%}",
+    )
+    for mode, (n, hit) in chance.items():
+        s.add_row(f"(b') {mode} search 'derives' a figure off by 5–20 %", f"{hit}/{n} = {hit / max(n, 1):.1%}")
+    s.add_row("(c) altered answers detected", f"{all_det}/{all_v} = {all_det / max(all_v, 1):.1%}")
+    for kind, (n, flagged) in sorted(synth.items()):
+        s.add_row(f"(d) synthetic {kind}: flagged", f"{flagged}/{n} = {flagged / max(n, 1):.1%}")
+    console.print(s)
+    return 0
+
+
+def _at_zero(fig: Figure) -> Figure:
+    """`fig` with its span moved to the start of its own text (to perturb the text alone)."""
+    from dataclasses import replace
+
+    return replace(fig, start=0, end=len(fig.text))
+
+
+_SCALE_NAME = {1e3: "thousand", 1e6: "million", 1e9: "billion"}
+
+
+def synthetic_cells(questions: list[dict], rng: random.Random) -> dict[str, tuple[int, int]]:
+    """For every cell in a year column (pages that state their scale), write "The <row label> was
+    $<cell> <scale> in FY<year>." and check it (must pass), then the same with the figure of another
+    year column of the row, x1000 / /1000 the scale, and +-5-20 % (must fail).
+    Returns kind -> (answers, flagged)."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    seen: set[str] = set()
+    for q in questions:
+        for key, text in sources_of(q).items():
+            if key in seen:
+                continue
+            seen.add(key)
+            page = analyze_page(text)
+            if len(page.scales) != 1:
+                continue
+            scale = page.scales[0]
+            for idx, cell in page.cells.items():
+                f = page.figures[idx]
+                if cell.year is None or f.number == 0 or f.scale_word:
+                    continue
+                label = re.sub(r"\s+", " ", page.contexts[idx]).strip()
+                if not re.search(r"[A-Za-z]{3}", label):
+                    continue
+                if f.unit == "%":
+                    body = f"{f.number:,.{f.decimals}f}%"
+                elif f.decimals:  # per-share amounts and ratios are not scaled
+                    continue
+                else:
+                    body = f"${f.number:,.0f} {_SCALE_NAME[scale]}"
+                answer = f"The {label} was {body} in FY{cell.year}."
+                src = {key: text}
+
+                def flagged(a: str, src: dict[str, str] = src) -> bool:
+                    return not check_answer(a, src).passed
+
+                out["gold cell (should pass)"][0] += 1
+                out["gold cell (should pass)"][1] += flagged(answer)
+                fig = extract_figures(answer)[0]
+                others = [
+                    page.figures[i]
+                    for i in page.rows[cell.row]
+                    if i is not None and i in page.cells and page.cells[i].year not in (None, cell.year)
+                ]
+                for o in others:
+                    if o.number == f.number:
+                        continue
+                    out["swapped year"][0] += 1
+                    out["swapped year"][1] += flagged(with_number(answer, fig, o.number))
+                if f.unit != "%":
+                    for up in (True, False):
+                        t = scale_error(answer, fig, up)
+                        if t:
+                            out["scale ×1000" if up else "scale ÷1000"][0] += 1
+                            out["scale ×1000" if up else "scale ÷1000"][1] += flagged(t)
+                u = rng.uniform(0.05, 0.20) * rng.choice((1, -1))
+                out["±5–20 %"][0] += 1
+                out["±5–20 %"][1] += flagged(perturb(answer, fig, 1 + u))
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def pool_rows(sources: dict[str, str]) -> dict[tuple[str, int], list[Operand | None]]:
+    return operand_pool(sources).rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--questions", type=Path, default=Path("../shared/financebench/questions_dev.jsonl"))
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("-v", "--verbose", action="store_true", help="list the altered answers that passed")
+    args = p.parse_args(argv)
+    return run(args.questions, args.seed, args.verbose)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
