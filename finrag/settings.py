@@ -32,6 +32,8 @@ class RetrievalSettings(BaseSettings):
     prefetch_limit: int = Field(100, ge=1, le=2000, description="candidates per route before fusion")
     rrf_k: int = 60
     routes: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    statement_route: bool = Field(True, description="metric questions also search the financial statement pages")
+    statement_candidates: int = Field(10, ge=1, le=100)
     scope: bool = Field(True, description="infer company / fiscal year / form from the question")
     scope_mode: Literal["filter", "boost"] = "filter"
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from finrag.records import Hit
+from finrag.retrieve.statements import is_statement_page, statements_asked
 
 log = logging.getLogger(__name__)
 
@@ -18,27 +19,6 @@ _STOP = set(
     "please provide give calculate compute round decimal places units usd million millions billion "
     "billions percent percentage fy year years fiscal data company company's".split()
 )
-# How analysts name the three statements, and how filings title them.
-_STATEMENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "cash_flow": (
-        re.compile(r"cash flow|capex|capital expenditure|operating activities|free cash|dividends paid|"
-                   r"depreciation", re.I),
-        re.compile(r"statements? of cash flows|cash flows? statements?", re.I),
-    ),
-    "balance_sheet": (
-        re.compile(r"balance sheet|statement of financial position|working capital|total assets|inventor|"
-                   r"accounts payable|receivable|current liabilities|pp&e|ppne|fixed asset|quick ratio|"
-                   r"current ratio|equity", re.I),
-        re.compile(r"balance sheets?|statements? of financial position", re.I),
-    ),
-    "income": (
-        re.compile(r"income statement|statement of income|statement of operations|revenue|net sales|"
-                   r"operating income|operating margin|gross margin|net income|cogs|cost of goods|eps|"
-                   r"earnings per share|ebitda|turnover|profit", re.I),
-        re.compile(r"statements? of (?:consolidated )?(?:income|operations|earnings)|income statements?",
-                   re.I),
-    ),
-}  # fmt: skip
 
 
 def _stem(word: str) -> str:
@@ -83,7 +63,7 @@ class LexicalReranker:
             return []
         q_terms = content_terms(question)
         x_terms = content_terms(" ".join(expansions)) - q_terms
-        wanted = [name for name, (ask, _) in _STATEMENTS.items() if ask.search(question)]
+        wanted = statements_asked(question)
         n = len(hits)
         scored: list[tuple[float, Hit]] = []
         for rank, hit in enumerate(hits):
@@ -91,8 +71,7 @@ class LexicalReranker:
             terms = content_terms(text)
             cov = len(q_terms & terms) / max(len(q_terms), 1)
             xcov = len(x_terms & terms) / max(len(x_terms), 1) if x_terms else 0.0
-            head = (hit.chunk.section + "\n" + text[:400]).lower()
-            statement = any(_STATEMENTS[name][1].search(head) for name in wanted)
+            statement = any(is_statement_page(text, st, hit.chunk.section) for st in wanted)
             year = any(str(y) in text for y in years) if years else False
             base = 1.0 - rank / n  # retrieval order, 1 .. ~0
             score = (

@@ -12,6 +12,7 @@ from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, Vector
 from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
 from finrag.retrieve.glossary import GlossaryRewriter
 from finrag.retrieve.scope import ScopeResolver
+from finrag.retrieve.statements import statements_asked
 from finrag.settings import RetrievalSettings
 
 
@@ -110,6 +111,15 @@ class Retriever:
                 )
                 for i in range(len(queries) if use_dense else 1)
             ]
+            if s.statement_route and use_sparse:
+                # Metric questions: also look for the statement pages themselves by their line items.
+                for st in statements_asked(question):
+                    vocab = self.sparse.embed_query(f"{st.vocabulary} {' '.join(rewritten.expansions)}")
+                    lists.append(
+                        self.store.hybrid_search(
+                            tenant, None, vocab, sc, s.statement_candidates, s.prefetch_limit, s.rrf_k
+                        )
+                    )
             return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
 
         with clock("search"):

@@ -26,6 +26,10 @@ _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _YEAR_RE = re.compile(r"(?<![\d$.,])(?:FY\s?'?|fiscal\s+(?:year\s+)?)?((?:19|20)\d{2})(?![\d,%])", re.I)
 _FY_SHORT_RE = re.compile(r"\bFY\s?'?(\d{2})\b", re.I)
 _QUARTER_RE = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.I)
+# "expected to accelerate in FY2023" is answered by the FY2022 filing's outlook.
+_FORWARD_RE = re.compile(
+    r"\b(?:expect\w*|outlook|guidance|forecast\w*|anticipat\w*|project(?:ed|ion)s?|plan(?:s|ned)? to)\b", re.I
+)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _DOC_TYPE_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b8[\s-]?k\b", re.I), DocType.EIGHT_K.value),
@@ -143,7 +147,7 @@ class ScopeResolver:
                 docs = typed
                 notes.append(f"form {types[0]}")
         if years:
-            docs, year_note = self._pick_years(docs, years)
+            docs, year_note = self._pick_years(docs, years, forward=bool(_FORWARD_RE.search(question)))
             notes.append(year_note)
         note = f"company: {', '.join(companies)}" + (f"; {'; '.join(notes)}" if notes else "")
         return Scope(
@@ -156,13 +160,18 @@ class ScopeResolver:
         )
 
     @staticmethod
-    def _pick_years(docs: list[DocumentRecord], years: list[int]) -> tuple[list[DocumentRecord], str]:
+    def _pick_years(
+        docs: list[DocumentRecord], years: list[int], forward: bool = False
+    ) -> tuple[list[DocumentRecord], str]:
         """Filings report the current and prior periods, so the latest year asked about is the one to
-        read; later filings (which repeat it as a comparative) are the fallback."""
+        read; later filings (which repeat it as a comparative) are the fallback. A question about what
+        is expected in a year also reads the year before, where the outlook was given."""
         target = max(years)
-        exact = [d for d in docs if d.filing.fiscal_year == target]
+        wanted = {target, target - 1} if forward else {target}
+        exact = [d for d in docs if d.filing.fiscal_year in wanted]
         if exact:
-            return exact, f"fiscal year {target}"
+            label = f"fiscal year {target}" + (f" and the FY{target - 1} outlook" if forward else "")
+            return exact, label
         mentioned = [d for d in docs if d.filing.fiscal_year in years]
         if mentioned:
             return mentioned, f"fiscal years {', '.join(map(str, years))}"
@@ -184,8 +193,20 @@ def _distinctive(key: str, tickers: set[str], cores: set[str]) -> bool:
     return len(key) >= 3 or key.upper() in tickers or key in cores
 
 
+def _identity_keys(name: str) -> set[str]:
+    """Keys that identify a company across its filings even when the legal name changed slightly
+    ("Adobe Systems Incorporated" -> "Adobe Inc.", "Wal-Mart Stores, Inc." -> "Walmart Inc.")."""
+    core = [t for t in _tokens(name) if t not in _LEGAL_SUFFIXES]
+    keys = {"".join(core)} if core else set()
+    if len(core) >= 2:
+        keys.add("".join(core[:2]))
+    if core and core[0] not in _GENERIC and len(core[0]) >= 4:
+        keys.add(core[0])
+    return keys
+
+
 def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
-    """Union-find over filings: same ticker or same full core name -> same company."""
+    """Union-find over filings: same ticker or same identity key -> same company."""
     parent = list(range(len(entries)))
 
     def find(i: int) -> int:
@@ -196,10 +217,8 @@ def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
 
     seen: dict[str, int] = {}
     for i, e in enumerate(entries):
-        core = "".join(t for t in _tokens(e.doc.filing.company) if t not in _LEGAL_SUFFIXES)
-        for label in [*(f"ticker:{t}" for t in e.tickers), f"name:{core}" if core else ""]:
-            if not label:
-                continue
+        labels = {f"ticker:{t}" for t in e.tickers} | {f"name:{k}" for k in _identity_keys(e.doc.filing.company)}
+        for label in labels:
             if label in seen:
                 parent[find(i)] = find(seen[label])
             else:
