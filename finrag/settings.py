@@ -34,6 +34,8 @@ class RetrievalSettings(BaseSettings):
     routes: Literal["hybrid", "dense", "sparse"] = "hybrid"
     statement_route: bool = Field(True, description="metric questions also search the financial statement pages")
     statement_candidates: int = Field(10, ge=1, le=100)
+    min_documents: int = Field(2, ge=1, le=10, description="distinct filings among the first results")
+    diversity_window: int = Field(5, ge=1, le=50, description="how many first results min_documents applies to")
     scope: bool = Field(True, description="infer company / fiscal year / form from the question")
     scope_mode: Literal["filter", "boost"] = "filter"
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")

@@ -141,6 +141,7 @@ class Retriever:
                     expansions=rewritten.expansions,
                     years=years,
                 )
+        pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         with clock("merge"):
             final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
         return RetrievalResult(
@@ -252,6 +253,28 @@ class Retriever:
                         extra.append(Hit(chunk=c, score=h.score * 0.5, source="neighbour"))
             out = out + extra
         return out
+
+
+def diversify(pages: list[Hit], top_k: int, min_documents: int) -> list[Hit]:
+    """Hedge across filings: when the candidates come from several filings (a 10-K and the earnings
+    release of the same year, say), the top k holds pages of at least `min_documents` of them; the
+    best page of each next filing replaces the lowest-ranked page of an over-represented one."""
+    head = pages[:top_k]
+    docs = {h.chunk.doc_id for h in head}
+    if min_documents <= 1 or len(docs) >= min_documents or top_k < 3:
+        return pages
+    extra: list[Hit] = []
+    for h in pages[top_k:]:
+        if h.chunk.doc_id not in docs:
+            docs.add(h.chunk.doc_id)
+            extra.append(h)
+            if len(docs) >= min_documents:
+                break
+    if not extra:
+        return pages
+    kept = head[: top_k - len(extra)]
+    chosen = {id(h) for h in kept + extra}
+    return kept + extra + [h for h in pages if id(h) not in chosen]
 
 
 class _Clock:
