@@ -33,7 +33,8 @@ def test_answer_cites_pages_one_based_with_verbatim_quotes(sample_service, sampl
     assert answer.citations and answer.pipeline == "extractive"
     for c in answer.citations:
         parent = sample_service.c.store.page_chunks(sample_service.settings.tenant, c.doc_id, [c.page - 1])
-        assert parent and c.quote in parent[0].text  # quote is verbatim from the cited (1-based) page
+        # Verbatim from the cited (1-based) page, up to the PDF's visual line breaks.
+        assert parent and " ".join(c.quote.split()) in " ".join(parent[0].text.split())
     assert answer.timings_ms["total"] > 0
     assert answer.notes and answer.notes[0].startswith("scope:")
 

@@ -30,6 +30,7 @@ _QUARTER_RE = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\
 _FORWARD_RE = re.compile(
     r"\b(?:expect\w*|outlook|guidance|forecast\w*|anticipat\w*|project(?:ed|ion)s?|plan(?:s|ned)? to)\b", re.I
 )
+_FULL_YEAR_RE = re.compile(r"\bFY\s?'?\d{2,4}\b|\bfiscal (?:year )?(?:19|20)\d{2}\b|\bannual\b|\bfull[- ]year\b", re.I)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _DOC_TYPE_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b8[\s-]?k\b", re.I), DocType.EIGHT_K.value),
@@ -146,6 +147,11 @@ class ScopeResolver:
             if typed:
                 docs = typed
                 notes.append(f"form {types[0]}")
+        if not types and self.quarter_in(question) is None and _FULL_YEAR_RE.search(question):
+            annual = [d for d in docs if str(d.filing.doc_type) != DocType.TEN_Q.value]
+            if annual and len(annual) < len(docs):
+                docs = annual
+                notes.append("quarterly reports left out (the question asks about a full fiscal year)")
         if years:
             docs, year_note = self._pick_years(docs, years, forward=bool(_FORWARD_RE.search(question)))
             notes.append(year_note)
