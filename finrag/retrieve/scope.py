@@ -181,7 +181,8 @@ class ScopeResolver:
         mentioned = [d for d in docs if d.filing.fiscal_year in years]
         if mentioned:
             return mentioned, f"fiscal years {', '.join(map(str, years))}"
-        later = sorted((d for d in docs if d.filing.fiscal_year and d.filing.fiscal_year > target),
+        # Statements carry two or three years of comparatives, no more.
+        later = sorted((d for d in docs if d.filing.fiscal_year and target < d.filing.fiscal_year <= target + 2),
                        key=lambda d: d.filing.fiscal_year or 0)  # fmt: skip
         if later:
             nearest = later[0].filing.fiscal_year
