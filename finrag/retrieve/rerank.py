@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Sequence
 
@@ -112,13 +111,8 @@ class CrossEncoderReranker:
         pairs = [(question, (page_texts or {}).get(h.chunk.parent_id or h.chunk.id, h.chunk.text)) for h in hits]
         scores = self._model.predict(pairs, batch_size=16, show_progress_bar=False)
         order = sorted(range(len(hits)), key=lambda i: -float(scores[i]))
-        return [
-            Hit(chunk=hits[i].chunk, score=_sigmoid(float(scores[i])), source="cross-encoder") for i in order[:top_k]
-        ]
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x > -50 else 0.0
+        # Single-logit rerankers come out of predict() already through a sigmoid: scores in (0, 1).
+        return [Hit(chunk=hits[i].chunk, score=float(scores[i]), source="cross-encoder") for i in order[:top_k]]
 
 
 def build_reranker(rerank: str, cross_encoder_model: str) -> LexicalReranker | CrossEncoderReranker | None:
