@@ -71,12 +71,25 @@ class QAService:
             metadata_prefix=settings.metadata_prefix,
             parse_workers=settings.parse_workers,
         )
+        self._index_checked = False
         self.retriever = Retriever(
             self.c.store, self.c.embedder, self.c.sparse, self.c.registry, settings.retrieval, self.c.reranker
         )
 
     def close(self) -> None:
         self.c.store.close()
+
+    def check_index(self) -> None:
+        """Refuse to mix vectors of different models in one index (checked once per process)."""
+        if self._index_checked:
+            return
+        from finrag.index.manifest import IndexManifest, check_or_record
+
+        emb = self.c.embedder
+        check_or_record(
+            self.settings.data_dir, IndexManifest.for_embedder(emb.name, emb.dim), index_empty=self.c.store.count() == 0
+        )
+        self._index_checked = True
 
     # ingest -------------------------------------------------------------------------------------
     def ingest(
@@ -86,6 +99,7 @@ class QAService:
         overrides: FilingOverrides | None = None,
         on_event: Callable[[IngestEvent], None] | None = None,
     ) -> IngestReport:
+        self.check_index()
         return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event)
 
     # documents ----------------------------------------------------------------------------------
@@ -120,6 +134,7 @@ class QAService:
         self, question: str, tenant: str | None = None, top_k: int | None = None, filters: Scope | None = None
     ) -> RetrievalResult:
         question = self.validate_question(question)
+        self.check_index()
         return self.retriever.run(question, tenant or self.settings.tenant, top_k, filters)
 
     def ask(

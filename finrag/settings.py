@@ -60,8 +60,11 @@ class Settings(BaseSettings):
     tenant: str = "default"
 
     # Embeddings
-    embedder: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    embedder: Literal["onnx-int8", "onnx", "torch", "openai"] = "onnx-int8"
     embedding_model: str = Field("", description="path or hub id; empty = packaged MiniLM")
+    embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")
+    embedding_api_key: str = ""
+    embedding_dim: int = Field(384, ge=8, le=8192, description="openai embedder: the vector size the index expects")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     embed_batch_size: int = Field(64, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0, description="0 = all cores")
