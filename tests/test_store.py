@@ -137,3 +137,11 @@ def test_edge_store_persists_across_processes(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "8"
+
+
+def test_dense_route_alone_returns_children(store) -> None:
+    # Guards the children filter: a filter that matched nothing once silently disabled the dense route.
+    _index(store, "t1", "d1")
+    hits = store.hybrid_search("t1", _vec(1), None, Scope(), 5, 20)
+    assert hits and hits[0].chunk.text == TEXTS[1]
+    assert all(h.chunk.kind != ChunkKind.PAGE for h in hits)

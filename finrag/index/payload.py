@@ -8,7 +8,7 @@ from finrag.records import Chunk, ChunkKind
 
 KEYWORD_FIELDS = ("tenant", "doc_id", "kind", "doc_type", "company")
 INTEGER_FIELDS = ("fiscal_year", "page_start")
-# is_child is a bool index; kept here so both stores create it.
+# Server stores index is_child as a bool; the edge store filters children by `kind` instead.
 BOOL_FIELDS = ("is_child",)
 
 

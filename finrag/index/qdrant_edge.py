@@ -12,7 +12,6 @@ import numpy as np
 import qdrant_edge as q
 
 from finrag.index.payload import (
-    BOOL_FIELDS,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     chunk_from_payload,
@@ -24,6 +23,9 @@ from finrag.records import Chunk, ChunkKind, Hit, Scope
 log = logging.getLogger(__name__)
 
 DENSE = "dense"
+# Children only (dense vectors live on them). A keyword match, not a bool index: qdrant-edge 0.9.0's
+# bool index matched nothing once segments were optimised (seen on a 57k-point shard).
+_CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.value, ChunkKind.TABLE.value]))
 SPARSE = "bm25"
 
 
@@ -57,8 +59,6 @@ class QdrantEdgeStore:
                 self._shard = q.EdgeShard.create(str(self.path), config)
                 for name in KEYWORD_FIELDS:
                     self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
-                for name in BOOL_FIELDS:
-                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Bool))
                 for name in INTEGER_FIELDS:
                     self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
             log.debug("qdrant edge shard open", extra={"path": str(self.path)})
@@ -113,7 +113,7 @@ class QdrantEdgeStore:
         rrf_k: int = 60,
     ) -> list[Hit]:
         flt = scope_filter(tenant, scope)
-        child_flt = q.Filter(must=[*flt.must, q.FieldCondition(key="is_child", match=q.MatchValue(True))])
+        child_flt = q.Filter(must=[*flt.must, _CHILDREN])
         prefetches = []
         if dense is not None:
             prefetches.append(
@@ -143,7 +143,7 @@ class QdrantEdgeStore:
         flt = scope_filter(tenant, scope)
         requests: list[tuple[str, q.QueryRequest]] = []
         if dense is not None:
-            child_flt = q.Filter(must=[*flt.must, q.FieldCondition(key="is_child", match=q.MatchValue(True))])
+            child_flt = q.Filter(must=[*flt.must, _CHILDREN])
             requests.append(
                 (
                     "dense",
