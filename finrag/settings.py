@@ -39,6 +39,7 @@ class RetrievalSettings(BaseSettings):
     scope: bool = Field(True, description="infer company / fiscal year / form from the question")
     scope_mode: Literal["filter", "boost"] = "filter"
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")
+    glossary_dense: bool = Field(True, description="also run a dense query with the glossary's wording")
     multi_query: bool = False
     rerank: Literal["none", "lexical", "cross-encoder"] = "lexical"
     cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"

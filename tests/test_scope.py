@@ -71,7 +71,7 @@ def test_latest_year_asked_is_read_and_missing_year_falls_back() -> None:
 
 
 def test_no_or_unknown_company_searches_everything() -> None:
-    for q in ("What is a 10-K?", "What was Globex Corp's revenue in 2022?", "¿Cuál fue el capex de 2022?"):
+    for q in ("What is goodwill?", "What was Globex Corp's revenue in 2022?", "¿Cuál fue el capex de 2022?"):
         scope = R.resolve(q)
         assert scope.doc_ids == [] and not scope.applied and "all filings" in scope.note
 
@@ -101,3 +101,8 @@ def test_full_fiscal_year_questions_leave_quarterly_reports_out() -> None:
     scope = R.resolve("What was Northwind's FY2023 revenue growth?")
     assert scope.doc_ids == ["nw23"] and "quarterly reports left out" in scope.note
     assert R.resolve("Northwind revenue in Q3 2023").doc_ids == ["nw23", "nw23q"]
+
+
+def test_a_form_alone_narrows_the_search() -> None:
+    scope = R.resolve("Were there any board nominees with many more votes against than the others?")
+    assert scope.doc_ids == ["cr23"] and scope.doc_types == ["8-K"] and "no known company" in scope.note

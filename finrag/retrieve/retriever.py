@@ -89,7 +89,7 @@ class Retriever:
                 scope = Scope(note="scope inference disabled")
         with clock("rewrite"):
             rewritten = self.rewriter.rewrite(question)
-            queries = rewritten.queries
+            queries = rewritten.queries if s.glossary_dense else [question]
         with clock("embed_query"):
             dense = self.embedder.embed_documents(queries)
             sparse = self.sparse.embed_query(rewritten.sparse_text)

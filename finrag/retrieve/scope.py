@@ -34,6 +34,13 @@ _FULL_YEAR_RE = re.compile(r"\bFY\s?'?\d{2,4}\b|\bfiscal (?:year )?(?:19|20)\d{2
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _DOC_TYPE_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b8[\s-]?k\b", re.I), DocType.EIGHT_K.value),
+    # Results of shareholder votes are reported on Form 8-K (Item 5.07).
+    (
+        re.compile(
+            r"\bvotes? (?:for|against)\b|\bvotes against\b|\bnominees?\b|\bshareholder vote|\bvoting results\b", re.I
+        ),
+        DocType.EIGHT_K.value,
+    ),
     (re.compile(r"\b10[\s-]?q\b|\bquarterly report\b", re.I), DocType.TEN_Q.value),
     (re.compile(r"\b10[\s-]?k\b", re.I), DocType.TEN_K.value),
     (re.compile(r"\bearnings (?:release|call|report)\b|\bpress release\b", re.I), DocType.EARNINGS.value),
@@ -138,6 +145,10 @@ class ScopeResolver:
             note = "no known company named in the question: searching all filings"
             if years:
                 note += f" (years mentioned: {', '.join(map(str, years))})"
+            typed = [e.doc for e in self.entries if types and str(e.doc.filing.doc_type) == types[0]]
+            if typed:  # the form alone still narrows the search (falls back if it empties it)
+                return Scope(doc_types=types, doc_ids=[d.doc_id for d in typed], note=f"{note}; form {types[0]}",
+                             applied=True)  # fmt: skip
             return Scope(fiscal_years=[], note=note, applied=False)
 
         companies = list(dict.fromkeys(d.filing.company or d.name for d in company_docs))
