@@ -13,7 +13,9 @@ openai_server = fixtures.openai_server
 
 def test_embeds_normalised_vectors_in_order(openai_server) -> None:
     openai_server.embedding_dim = 64
-    emb = OpenAIEmbedder("text-embedding-3-large", 64, base_url=f"{openai_server.url}/v1", api_key=openai_server.api_key, batch_size=2)
+    emb = OpenAIEmbedder(
+        "text-embedding-3-large", 64, base_url=f"{openai_server.url}/v1", api_key=openai_server.api_key, batch_size=2
+    )
     texts = ["capital expenditures", "dividends paid", "net income", "capital expenditures", ""]
     out = emb.embed_documents(texts)
     assert out.shape == (5, 64) and out.dtype == np.float32
