@@ -22,6 +22,19 @@ documents_app = typer.Typer(help="List, show and delete ingested documents.", no
 eval_app = typer.Typer(help="Measure retrieval on questions with evidence pages.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
 app.add_typer(eval_app, name="eval")
+
+
+def _register_service_commands() -> None:
+    """`finrag serve` and `finrag keys` need the serve extra; without it the rest of the CLI still works."""
+    try:
+        from finrag.serve.cli import keys_app, serve_command
+    except ImportError:  # pragma: no cover - the serve extra is not installed
+        return
+    app.add_typer(keys_app, name="keys")
+    app.command("serve")(serve_command)
+
+
+_register_service_commands()
 console = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,137 @@
+"""The FastAPI gateway: `create_app(settings)` builds one self-contained app (no import-time state)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from finrag.observability.metrics import build_metrics
+from finrag.serve.cache import IndexVersions, build_cache
+from finrag.serve.config import ServeSettings
+from finrag.serve.db import make_engine
+from finrag.serve.errors import install_error_handlers
+from finrag.serve.jobs import IngestWorker, JobStore
+from finrag.serve.keys import KeyStore
+from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
+from finrag.serve.pages import PageRenderer
+from finrag.serve.ratelimit import RateLimiter
+from finrag.serve.routes import chat, documents, health, jobs, keys, query
+from finrag.serve.state import ServeState
+from finrag.service import QAService
+from finrag.settings import Settings
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+DESCRIPTION = """Cited question answering over financial filings.
+
+Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>` (keys: `finrag keys create`).
+Every route works inside the key's tenant. Errors are `{"error": {"type", "message"}}`.
+The OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/models`) accept the official clients."""
+
+
+def build_state(settings: Settings, service: QAService | None, serve: ServeSettings) -> ServeState:
+    owns = service is None
+    service = service or QAService(settings)
+    engine = make_engine(settings.sqlite_url)
+    metrics = build_metrics()
+    versions = IndexVersions(engine)
+    cache = build_cache(serve.cache_enabled, serve.redis_url, engine)
+    write_lock = threading.Lock()
+    job_store = JobStore(engine)
+    worker = IngestWorker(
+        service, job_store, metrics, write_lock, on_change=lambda _tenant: None, max_queued=serve.max_queued_jobs
+    )
+    state = ServeState(
+        settings=settings,
+        serve=serve,
+        service=service,
+        owns_service=owns,
+        engine=engine,
+        keys=KeyStore(engine, serve.key_cache_s),
+        jobs=job_store,
+        worker=worker,
+        versions=versions,
+        cache=cache,
+        limiter=RateLimiter(serve.rate_limit_per_minute, serve.max_concurrent_per_key, serve.redis_url),
+        metrics=metrics,
+        pages=PageRenderer(settings.data_dir / "cache" / "pages", serve.page_dpi),
+        write_lock=write_lock,
+    )
+    worker.on_change = state.tenant_changed  # each finished ingest moves the tenant's index version on
+    return state
+
+
+def create_app(
+    settings: Settings, service: QAService | None = None, serve_settings: ServeSettings | None = None
+) -> FastAPI:
+    """One app over one QAService (built from `settings` unless given; a given one is not closed)."""
+    serve = serve_settings or ServeSettings()
+    state = build_state(settings, service, serve)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = state.service
+        # Load everything before the first request instead of during it.
+        svc.c.registry.warm_up()
+        svc.c.store.warm_up()
+        svc.c.embedder.warm_up()
+        state.worker.start()
+        log.info(
+            "finrag api ready",
+            extra={"data_dir": str(settings.data_dir), "cache": state.cache.backend, "limits": state.limiter.backend},
+        )
+        try:
+            yield
+        finally:
+            state.worker.stop()
+            state.pages.close()
+            if state.owns_service:
+                svc.close()
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="finrag",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "query", "description": "Questions and cited answers"},
+            {"name": "documents", "description": "Filings: upload, list, delete, page images"},
+            {"name": "jobs", "description": "Background ingestion"},
+            {"name": "openai", "description": "OpenAI-compatible chat completions"},
+            {"name": "keys", "description": "API keys (admin scope)"},
+            {"name": "health", "description": "Probes and metrics"},
+        ],
+    )
+    app.state.finrag = state
+    install_error_handlers(app)
+    for router in (query.router, documents.router, jobs.router, chat.router, keys.router, health.router):
+        app.include_router(router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    # Added last = outermost: request ids and metrics cover everything, the 413s included.
+    app.add_middleware(UploadLimitMiddleware, max_bytes=int(serve.max_upload_mb * 2**20) + 2**20)  # + form overhead
+    if serve.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=serve.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
+    return app

@@ -1,0 +1,161 @@
+"""Documents: upload (queued ingest), list, show, delete, page images."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from finrag.records import DocumentRecord
+from finrag.serve.deps import IngestKey, ReadKey, StateDep
+from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
+from finrag.serve.pages import PageRenderError
+from finrag.serve.routes.jobs import job_out
+from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
+from finrag.serve.state import ServeState
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+PDF_MAGIC = b"%PDF-"
+_MAGIC_WINDOW = 1024  # the PDF spec tolerates a little junk before the header
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+DocId = Annotated[str, PathParam(min_length=1, max_length=255)]
+
+
+def safe_filename(name: str | None) -> str:
+    """The client's file name reduced to a harmless base name ending in .pdf (it becomes the doc name)."""
+    base = Path((name or "").replace("\\", "/")).name
+    stem = _SAFE.sub("_", Path(base).stem).strip("._")[:120] or "upload"
+    return f"{stem}.pdf"
+
+
+def _save_upload(state: ServeState, tenant: str, upload: UploadFile) -> tuple[str, Path]:
+    """Copy the upload to data_dir/uploads/<tenant>/ after checking magic bytes and size."""
+    limit = int(state.serve.max_upload_mb * 2**20)
+    head = upload.file.read(_MAGIC_WINDOW)
+    if PDF_MAGIC not in head:
+        raise ApiError(
+            415, "unsupported_media_type", "not a PDF: the file has no %PDF- header (only PDFs are accepted)"
+        )
+    name = safe_filename(upload.filename)
+    folder = state.uploads_dir / tenant
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{secrets.token_hex(8)}.part"
+    size = 0
+    try:
+        with tmp.open("wb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(
+                        413,
+                        "payload_too_large",
+                        f"upload larger than {state.serve.max_upload_mb:g} MB (FINRAG_SERVE_MAX_UPLOAD_MB)",
+                    )
+                out.write(chunk)
+                chunk = upload.file.read(1 << 20)
+        # Same name = new version of the same filing: ingest replaces the old one (as the CLI does).
+        final = folder / name
+        tmp.replace(final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return name, final
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobOut,
+    summary="Upload a PDF filing; ingestion runs in the background (poll the job)",
+    responses={
+        **ERROR_RESPONSES,
+        413: {"model": ErrorResponse, "description": "file too large"},
+        415: {"model": ErrorResponse, "description": "not a PDF"},
+        503: {"model": ErrorResponse, "description": "ingest queue full"},
+    },
+)
+async def upload(
+    request: Request,
+    state: StateDep,
+    who: IngestKey,
+    file: Annotated[UploadFile, File(description="a PDF (checked by its %PDF- header)")],
+) -> JobOut:
+    name, path = await run_in_threadpool(_save_upload, state, who.tenant, file)
+    job = await run_in_threadpool(state.jobs.create, who.tenant, name, path, who.key_id)
+    if not state.worker.submit(job):
+        await run_in_threadpool(state.jobs.update, job.job_id, status="failed", reason="ingest queue full")
+        raise ApiError(503, "queue_full", "the ingest queue is full; retry later", {"Retry-After": "30"})
+    return job_out(job)
+
+
+@router.get("", response_model=DocumentList, summary="Documents of the key's tenant", responses=ERROR_RESPONSES)
+async def list_documents(state: StateDep, who: ReadKey) -> DocumentList:
+    docs = await run_in_threadpool(state.service.documents, who.tenant)
+    return DocumentList(documents=[DocumentOut.of(d) for d in docs])
+
+
+def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
+    rec = state.service.document(doc_id, tenant)
+    if rec is None:  # another tenant's id looks exactly like a missing one
+        raise not_found(f"document {doc_id!r}")
+    return rec
+
+
+@router.get("/{doc_id}", response_model=DocumentOut, summary="One document (id or name)", responses=ERROR_RESPONSES)
+async def get_document(doc_id: DocId, state: StateDep, who: ReadKey) -> DocumentOut:
+    return DocumentOut.of(await run_in_threadpool(_document, state, who.tenant, doc_id))
+
+
+def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
+    rec = _document(state, tenant, doc_id)
+    with state.write_lock:  # the store takes one writer at a time: wait for a running ingest
+        state.service.delete_document(rec.doc_id, tenant)
+    state.tenant_changed(tenant)
+    state.pages.forget(tenant, rec.doc_id)
+    source = Path(rec.source_path)
+    uploads = (state.uploads_dir / tenant).resolve()
+    if source.parent == uploads and not any(d.source_path == rec.source_path for d in state.service.documents(tenant)):
+        source.unlink(missing_ok=True)  # our own copy of the upload; files ingested by the CLI are left alone
+    return rec.doc_id
+
+
+@router.delete("/{doc_id}", response_model=Deleted, summary="Delete a document", responses=ERROR_RESPONSES)
+async def delete_document(doc_id: DocId, state: StateDep, who: IngestKey) -> Deleted:
+    return Deleted(deleted=True, id=await run_in_threadpool(_delete, state, who.tenant, doc_id))
+
+
+def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
+    rec = _document(state, tenant, doc_id)
+    if not 1 <= n <= rec.pages:
+        raise not_found(f"page {n} of document {doc_id!r} ({rec.pages} pages)")
+    cached = state.pages.path_for(tenant, rec.doc_id, n)
+    if cached.exists():
+        return cached
+    source = Path(rec.source_path)
+    if not source.is_file():
+        raise not_found(f"the source PDF of document {doc_id!r}")
+    try:
+        return state.pages.render(tenant, rec.doc_id, source, n)
+    except PageRenderError as exc:
+        raise ApiError(500, "render_failed", str(exc)) from exc
+
+
+@router.get(
+    "/{doc_id}/pages/{n}.png",
+    summary="Image of a page (1-based), for showing a citation",
+    response_class=FileResponse,
+    responses={**ERROR_RESPONSES, 200: {"content": {"image/png": {}}}},
+)
+async def page_image(
+    doc_id: DocId, n: Annotated[int, PathParam(ge=1, le=100_000)], state: StateDep, who: ReadKey
+) -> FileResponse:
+    path = await run_in_threadpool(_page, state, who.tenant, doc_id, n)
+    # Private: page images are tenant data, so no shared caches.
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

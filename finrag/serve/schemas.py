@@ -1,0 +1,294 @@
+"""Request and response models of the HTTP API (what the OpenAPI schema documents)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from finrag.records import DocType, DocumentRecord, Scope
+
+Mode = Literal["auto", "easy", "agentic", "vision"]
+KeyScope = Literal["query", "ingest", "admin"]
+DOC_TYPES = {t.value.lower(): t.value for t in DocType}
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if value is not None and not isinstance(value, list) else value
+
+
+class QueryFilters(BaseModel):
+    """Explicit scope. Each field takes one value or a list; given filters replace scope inference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: list[str] = Field(default_factory=list, max_length=20, examples=[["Northwind Robotics"]])
+    fiscal_year: list[int] = Field(default_factory=list, max_length=20, examples=[[2023]])
+    doc_type: list[str] = Field(default_factory=list, max_length=10, description=f"one of {sorted(DOC_TYPES.values())}")
+    doc_ids: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("company", "fiscal_year", "doc_type", "doc_ids", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, values: list[str]) -> list[str]:
+        out = [" ".join(v.split()) for v in values]
+        if any(not v or len(v) > 200 for v in out):
+            raise ValueError("company names must be 1-200 characters")
+        return out
+
+    @field_validator("fiscal_year")
+    @classmethod
+    def _year(cls, values: list[int]) -> list[int]:
+        if any(not 1900 <= v <= 2100 for v in values):
+            raise ValueError("fiscal years must be between 1900 and 2100")
+        return values
+
+    @field_validator("doc_type")
+    @classmethod
+    def _doc_type(cls, values: list[str]) -> list[str]:
+        out = []
+        for v in values:
+            canonical = DOC_TYPES.get(v.strip().lower())
+            if canonical is None:
+                raise ValueError(f"unknown doc_type {v!r}; one of {sorted(DOC_TYPES.values())}")
+            out.append(canonical)
+        return out
+
+    @field_validator("doc_ids")
+    @classmethod
+    def _doc_ids(cls, values: list[str]) -> list[str]:
+        if any(not v or len(v) > 64 or not v.replace("-", "").replace("_", "").isalnum() for v in values):
+            raise ValueError("doc_ids are 1-64 characters of letters, digits, '-' or '_'")
+        return values
+
+    def is_empty(self) -> bool:
+        return not (self.company or self.fiscal_year or self.doc_type or self.doc_ids)
+
+    def to_scope(self) -> Scope:
+        return Scope(
+            companies=self.company,
+            fiscal_years=self.fiscal_year,
+            doc_types=self.doc_type,
+            doc_ids=self.doc_ids,
+        )
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        ..., max_length=100_000, description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies"
+    )
+    mode: Mode = Field(
+        "auto", description="answer pipeline wanted; echoed back (pipelines beyond extractive come later)"
+    )
+    filters: QueryFilters | None = None
+    top_k: int | None = Field(None, ge=1, le=100, description="passages to cite (default from settings)")
+    stream: bool = Field(False, description="Server-Sent Events instead of one JSON body (also ?stream=true)")
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    doc_name: str
+    page: int = Field(description="1-based page number")
+    chunk_id: str
+    quote: str
+    score: float
+    page_image_url: str = Field(description="PNG of the cited page (needs the same API key)")
+
+
+class QueryResponse(BaseModel):
+    request_id: str
+    question: str
+    answer: str
+    mode: Mode
+    pipeline: str
+    citations: list[CitationOut]
+    scope: Scope = Field(description="the scope actually used (inferred or from filters)")
+    timings_ms: dict[str, float]
+    usage: dict[str, int] = Field(description="LLM tokens, when an LLM was used")
+    cost_usd: float
+    cached: bool
+    faithfulness: float | None = None
+    unsupported_figures: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class FilingOut(BaseModel):
+    company: str
+    ticker: str
+    doc_type: str
+    fiscal_year: int | None
+    fiscal_quarter: int | None
+    period_end: str
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    name: str
+    status: str
+    pages: int
+    chunks: int
+    error: str
+    filing: FilingOut
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, rec: DocumentRecord) -> DocumentOut:
+        f = rec.filing
+        return cls(
+            doc_id=rec.doc_id,
+            name=rec.name,
+            status=rec.status.value,
+            pages=rec.pages,
+            chunks=rec.chunks,
+            error=rec.error,
+            filing=FilingOut(
+                company=f.company,
+                ticker=f.ticker,
+                doc_type=str(f.doc_type),
+                fiscal_year=f.fiscal_year,
+                fiscal_quarter=f.fiscal_quarter,
+                period_end=f.period_end,
+            ),
+            created_at=rec.created_at,
+            updated_at=rec.updated_at,
+        )
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+
+
+class Deleted(BaseModel):
+    deleted: bool
+    id: str
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    filename: str
+    reason: str = Field(description="why it failed, or a note (e.g. unchanged file)")
+    doc_id: str
+    pages: int
+    chunks: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    url: str
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=128)
+    scopes: list[KeyScope] = Field(default_factory=lambda: ["query", "ingest"], min_length=1)
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    tenant: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="the secret; shown only in this response")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Check(BaseModel):
+    ok: bool
+    backend: str = ""
+    detail: str = ""
+
+
+class Ready(BaseModel):
+    status: Literal["ok", "degraded", "unavailable"]
+    checks: dict[str, Check]
+    reasons: list[str]
+
+
+# OpenAI-compatible ------------------------------------------------------------------------------
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, max_tokens ... are accepted and ignored
+
+    model: str = "finrag"
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=500)
+    stream: bool = False
+    filters: QueryFilters | None = Field(None, description="finrag extension (extra_body)")
+    top_k: int | None = Field(None, ge=1, le=100, description="finrag extension (extra_body)")
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: ChatChoiceMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: ChatUsage
+    citations: list[CitationOut] = Field(description="finrag extension: structured citations")
+    finrag: dict[str, Any] = Field(description="finrag extension: pipeline, cached, scope, request id")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "finrag"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
