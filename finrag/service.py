@@ -73,7 +73,13 @@ class QAService:
         )
         self._index_checked = False
         self.retriever = Retriever(
-            self.c.store, self.c.embedder, self.c.sparse, self.c.registry, settings.retrieval, self.c.reranker
+            self.c.store,
+            self.c.embedder,
+            self.c.sparse,
+            self.c.registry,
+            settings.retrieval,
+            self.c.reranker,
+            graph_dir=settings.data_dir / "graph",
         )
 
     def close(self) -> None:

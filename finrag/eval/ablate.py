@@ -22,6 +22,7 @@ ABLATIONS: list[tuple[str, dict[str, Any]]] = [
     ("+ neighbour pages", {"neighbour_pages": 1}),
     ("dense route only", {"routes": "dense"}),
     ("sparse route only", {"routes": "sparse"}),
+    ("+ GraphRAG route (cross-filing questions)", {"graph": True}),
     ("bare: hybrid only", {"scope": False, "glossary": False, "rerank": "none", "automerge": False}),
 ]
 
@@ -40,7 +41,13 @@ def ablate(
             settings = RetrievalSettings(**{**base.model_dump(), **changes})
             reranker = build_reranker(settings.rerank, settings.cross_encoder_model)
             service.retriever = Retriever(
-                service.c.store, service.c.embedder, service.c.sparse, service.c.registry, settings, reranker
+                service.c.store,
+                service.c.embedder,
+                service.c.sparse,
+                service.c.registry,
+                settings,
+                reranker,
+                graph_dir=service.settings.data_dir / "graph",
             )
             result = evaluate(service, questions)
             result.pop("questions")

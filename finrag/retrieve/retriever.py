@@ -6,6 +6,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
@@ -51,6 +52,7 @@ class Retriever:
         registry: Registry,
         settings: RetrievalSettings,
         reranker: Reranker | None = None,
+        graph_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -60,6 +62,8 @@ class Retriever:
         self.rewriter = GlossaryRewriter(settings.glossary, settings.multi_query)
         self.reranker = reranker
         self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
+        self.graph_dir = graph_dir
+        self._graph_route: Any = None
 
     def resolver(self, tenant: str) -> ScopeResolver:
         docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -142,6 +146,16 @@ class Retriever:
                     years=years,
                 )
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
+        if s.graph and self.graph_dir is not None:
+            # Opt-in (measured: it did not help on FinanceBench dev); needs the `graph` extra.
+            from finrag.graph.route import GraphRetriever, fuse_graph, is_cross_filing
+
+            if is_cross_filing(question):
+                if self._graph_route is None:
+                    self._graph_route = GraphRetriever(self.store, self.registry, self.graph_dir)
+                with clock("graph"):
+                    graph_hits = self._graph_route.search(question, tenant, scope, max(top_k, 10))
+                pages = fuse_graph(pages, graph_hits, s.rrf_k)
         with clock("merge"):
             final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
         return RetrievalResult(
