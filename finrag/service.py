@@ -72,6 +72,10 @@ class QAService:
             parse_workers=settings.parse_workers,
         )
         self._index_checked = False
+        from finrag.answer.pipelines import AnswerEngine
+
+        # Router + easy / agentic / vision pipelines; the offline extractive answerer is the last resort.
+        self.engine = AnswerEngine.from_settings(settings)
         self.retriever = Retriever(
             self.c.store,
             self.c.embedder,
@@ -83,6 +87,7 @@ class QAService:
         )
 
     def close(self) -> None:
+        self.engine.close()
         self.c.store.close()
 
     def check_index(self) -> None:
@@ -144,24 +149,34 @@ class QAService:
         return self.retriever.run(question, tenant or self.settings.tenant, top_k, filters)
 
     def ask(
-        self, question: str, tenant: str | None = None, top_k: int | None = None, filters: Scope | None = None
+        self,
+        question: str,
+        tenant: str | None = None,
+        top_k: int | None = None,
+        filters: Scope | None = None,
+        mode: str | None = None,
     ) -> Answer:
+        """Retrieve, then answer through the router (`mode`: auto | easy | agentic | vision)."""
+        from finrag.answer.pipelines import service_context
+
         t0 = time.perf_counter()
         tenant = tenant or self.settings.tenant
         result = self.retrieve(question, tenant, top_k, filters)
         t1 = time.perf_counter()
-        answer = self.c.answerer.answer(self.validate_question(question), result.hits, result.scope)
+        answer = self.engine.answer(self.validate_question(question), result, mode, service_context(self, tenant))
         t2 = time.perf_counter()
         if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
+            answer.citations = []
             answer.notes.append("empty index")
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in result.timings_ms.items()},
+            **answer.timings_ms,
             "retrieve": round((t1 - t0) * 1000, 2),
             "answer": round((t2 - t1) * 1000, 2),
             "total": round((t2 - t0) * 1000, 2),
         }
-        answer.trace = {"queries": result.queries, **result.trace}
+        answer.trace = {"queries": result.queries, **result.trace, **answer.trace}
         if result.scope.note:
             answer.notes.insert(0, f"scope: {result.scope.note}")
         return answer

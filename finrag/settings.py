@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from finrag.answer.pipelines.config import AnswerSettings
 from finrag.llm.config import LLMSettings
 
 
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
 
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -43,6 +43,7 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
     service = service or QAService(settings)
     engine = make_engine(settings.sqlite_url)
     metrics = build_metrics()
+    service.engine.attach_metrics(metrics)
     versions = IndexVersions(engine)
     cache = build_cache(serve.cache_enabled, serve.redis_url, engine)
     write_lock = threading.Lock()

@@ -1,0 +1,281 @@
+"""Online evaluation: a share of live answers (1 % by default) scored in the background.
+
+Sampled answers go onto an in-process queue; one worker thread scores them (faithfulness, numeric
+support, answer relevance), stores a row per answer in SQLite (SQLAlchemy, its own table and
+DeclarativeBase) and feeds the `finrag_online_eval_score{metric=...}` histogram. The request path
+only pays for a random draw and a `put_nowait`: a full queue drops the item instead of waiting."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from finrag.answer.calculator import CalcStep
+from finrag.answer.support import answer_relevance, score_answer
+from finrag.records import Answer
+
+log = logging.getLogger(__name__)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OnlineEvalRow(Base):
+    __tablename__ = "online_eval"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[str] = mapped_column(String(32), index=True)
+    tenant: Mapped[str] = mapped_column(String(128), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    pipeline: Mapped[str] = mapped_column(String(32))
+    answered_by: Mapped[str] = mapped_column(String(128), default="")
+    faithfulness: Mapped[float] = mapped_column(Float)
+    numeric_support: Mapped[float] = mapped_column(Float)
+    relevance: Mapped[float] = mapped_column(Float)
+    citations: Mapped[int] = mapped_column(Integer, default=0)
+    unsupported_figures: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    inline_faithfulness: Mapped[float | None] = mapped_column(Float, nullable=True)  # what the answer said
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+@dataclass(slots=True)
+class EvalItem:
+    tenant: str
+    question: str
+    answer_text: str
+    pipeline: str
+    answered_by: str
+    sources: dict[str, str]  # citation label -> page text
+    citations: int
+    calculations: list[dict[str, Any]] = field(default_factory=list)
+    inline_faithfulness: float | None = None
+    cost_usd: float = 0.0
+
+    @classmethod
+    def from_answer(cls, tenant: str, answer: Answer, sources: Mapping[str, str]) -> EvalItem:
+        return cls(
+            tenant=tenant,
+            question=answer.question,
+            answer_text=answer.text,
+            pipeline=answer.pipeline,
+            answered_by=str(answer.trace.get("answered_by", "")),
+            sources=dict(sources),
+            citations=len(answer.citations),
+            calculations=list(answer.trace.get("calculations", [])),
+            inline_faithfulness=answer.faithfulness,
+            cost_usd=answer.cost_usd,
+        )
+
+
+@dataclass(slots=True)
+class EvalScores:
+    faithfulness: float
+    numeric_support: float
+    relevance: float
+    unsupported_figures: list[str]
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "faithfulness": self.faithfulness,
+            "numeric_support": self.numeric_support,
+            "answer_relevance": self.relevance,
+        }
+
+
+def score_item(item: EvalItem) -> EvalScores:
+    """Re-score an answer against its cited pages, independently of what the pipeline reported."""
+    steps = []
+    for c in item.calculations:
+        try:
+            steps.append(CalcStep.model_validate(c))
+        except ValueError:
+            continue
+    from finrag.answer.pipelines.finance import CALC_VOCABULARY, ITEM_NAME_WORDS
+
+    # the same vocabulary allowance as the pipelines: metric and line-item names of logged calculations
+    ignore = (CALC_VOCABULARY | ITEM_NAME_WORDS) if steps else frozenset()
+    f = score_answer(
+        item.answer_text, item.sources, steps, question=item.question, cited=item.citations > 0, ignore_words=ignore
+    )
+    return EvalScores(
+        faithfulness=round(f.score, 4),
+        numeric_support=round(f.numeric.score, 4),
+        relevance=round(answer_relevance(item.question, item.answer_text), 4),
+        unsupported_figures=f.unsupported_figures,
+    )
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # the worker thread writes while the app reads; wait on SQLite's lock rather than fail
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    return create_engine(url, pool_pre_ping=True)
+
+
+class OnlineEvaluator:
+    """Samples answers, scores them on a worker thread, stores and exports the scores."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        share: float = 0.01,
+        metrics: Any = None,  # finrag.observability.metrics.Metrics; set later by the app when it has one
+        queue_size: int = 1000,
+        rng: random.Random | None = None,
+        autostart: bool = True,
+    ) -> None:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError("online evaluation share must be between 0 and 1")
+        self.url = url
+        self.share = share
+        self.metrics = metrics
+        self.rng = rng or random.Random()
+        self.queue: queue.Queue[EvalItem | None] = queue.Queue(maxsize=queue_size)
+        self.engine = _engine(url)
+        Base.metadata.create_all(self.engine)
+        self.submitted = 0
+        self.dropped = 0
+        self.scored = 0
+        self.failed = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.autostart = autostart  # False: items wait in the queue until `start()` (tests, deferred start)
+
+    # request path ----------------------------------------------------------------------------
+    def sampled(self) -> bool:
+        return self.share > 0 and self.rng.random() < self.share
+
+    def maybe_submit(self, tenant: str, answer: Answer, sources: Mapping[str, str]) -> bool:
+        """Queue the answer for scoring with probability `share`; True when queued."""
+        if self._closed or not self.sampled():
+            return False
+        return self.submit(EvalItem.from_answer(tenant, answer, sources))
+
+    def submit(self, item: EvalItem) -> bool:
+        if self.autostart:
+            self.start()
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            with self._lock:
+                self.dropped += 1
+            return False
+        with self._lock:
+            self.submitted += 1
+        return True
+
+    # worker ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker thread (idempotent; also restarts one that died)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="finrag-online-eval", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                self._process(item)
+            except Exception:  # one bad item must not stop the worker
+                log.exception("online evaluation failed")
+                with self._lock:
+                    self.failed += 1
+            finally:
+                self.queue.task_done()
+
+    def _process(self, item: EvalItem) -> None:
+        scores = score_item(item)
+        row = OnlineEvalRow(
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            tenant=item.tenant,
+            question=item.question[:4000],
+            pipeline=item.pipeline,
+            answered_by=item.answered_by[:128],
+            faithfulness=scores.faithfulness,
+            numeric_support=scores.numeric_support,
+            relevance=scores.relevance,
+            citations=item.citations,
+            unsupported_figures=json.dumps(scores.unsupported_figures),
+            inline_faithfulness=item.inline_faithfulness,
+            cost_usd=item.cost_usd,
+        )
+        with Session(self.engine) as s, s.begin():
+            s.add(row)
+        if self.metrics is not None:
+            for name, value in scores.metrics().items():
+                self.metrics.online_eval.labels(metric=name).observe(value)
+        with self._lock:
+            self.scored += 1
+
+    # control ---------------------------------------------------------------------------------
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued item is scored (tests, shutdown); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._closed = True
+        if self._thread is not None and self._thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self.queue.put(None, timeout=timeout)
+            self._thread.join(timeout)
+        self.engine.dispose()
+
+    def recent(self, limit: int = 50, tenant: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(OnlineEvalRow).order_by(OnlineEvalRow.id.desc()).limit(limit)
+        if tenant is not None:
+            stmt = stmt.where(OnlineEvalRow.tenant == tenant)
+        with Session(self.engine) as s:
+            rows = s.scalars(stmt).all()
+            return [
+                {
+                    "id": r.id,
+                    "created_at": r.created_at,
+                    "tenant": r.tenant,
+                    "question": r.question,
+                    "pipeline": r.pipeline,
+                    "answered_by": r.answered_by,
+                    "faithfulness": r.faithfulness,
+                    "numeric_support": r.numeric_support,
+                    "relevance": r.relevance,
+                    "citations": r.citations,
+                    "unsupported_figures": json.loads(r.unsupported_figures or "[]"),
+                    "inline_faithfulness": r.inline_faithfulness,
+                    "cost_usd": r.cost_usd,
+                }
+                for r in rows
+            ]
+
+    def stats(self) -> dict[str, int | float]:
+        with self._lock:
+            return {
+                "share": self.share,
+                "submitted": self.submitted,
+                "scored": self.scored,
+                "dropped": self.dropped,
+                "failed": self.failed,
+                "queued": self.queue.qsize(),
+            }

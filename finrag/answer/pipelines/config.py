@@ -1,0 +1,40 @@
+"""Answer pipeline settings (FINRAG_ANSWER_*). Kept import-light: `finrag.settings` imports it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AnswerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FINRAG_ANSWER_", extra="ignore")
+
+    mode: Literal["auto", "easy", "agentic", "vision"] = Field("auto", description="default when a request says none")
+    router_llm: bool = Field(False, description="ask the LLM to classify questions (one short call each)")
+
+    # easy -> agentic fallback
+    faithfulness_threshold: float = Field(0.7, ge=0, le=1, description="below this, easy answers are retried")
+    fallback_to_agentic: bool = True
+
+    # LLM requests
+    # ~1,500 tokens of sources + the ~500-token system prompt keep one Sonnet call near $0.008
+    context_chars: int = Field(6_000, ge=500, le=200_000, description="source text sent per request (~4 chars/token)")
+    block_chars: int = Field(2_500, ge=200, description="longer pages are cut to their most relevant lines")
+    max_answer_tokens: int = Field(512, ge=16, le=8192)
+
+    # agentic
+    agentic_max_iterations: int = Field(3, ge=1, le=10, description="LLM draft + correction steps")
+    agentic_search_k: int = Field(4, ge=1, le=20, description="hits per component search")
+    agentic_llm_for_metrics: bool = Field(
+        False, description="also let the LLM write metric answers the calculator already grounded (costs a call)"
+    )
+
+    # vision
+    vision_max_pages: int = Field(2, ge=1, le=8)
+    vision_scale: float = Field(1.5, gt=0.2, le=4.0, description="render scale (1.0 = 72 dpi)")
+
+    # online evaluation
+    online_eval_share: float = Field(0.01, ge=0, le=1, description="share of live answers scored in the background")
+    online_eval_queue: int = Field(1000, ge=1)
