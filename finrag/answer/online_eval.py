@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Float, Integer, String, Text, create_engine, select
@@ -121,6 +122,8 @@ def score_item(item: EvalItem) -> EvalScores:
 
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        if url.startswith("sqlite:///"):  # a fresh data dir: the registry may not have created it yet
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # the worker thread writes while the app reads; wait on SQLite's lock rather than fail
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     return create_engine(url, pool_pre_ping=True)
