@@ -65,7 +65,7 @@ def test_upload_ask_and_open_a_citation(browser, tmp_path: Path, shared_embedder
             page.click("#ask-btn")
             page.wait_for_selector("#citations li a", timeout=60_000)
             assert "4,295" in page.inner_text("#answer")
-            assert "extractive" in page.inner_text("#answer-meta")
+            assert any(p in page.inner_text("#answer-meta") for p in ("easy", "agentic"))
 
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "web-answer.png"), full_page=True)
