@@ -59,31 +59,33 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.home() / ".cache" / "finrag",
         description="shared across data dirs: exported/quantised models",
     )
-    tenant: str = "default"
+    tenant: str = Field("default", description="tenant used by the CLI (the API takes it from the key)")
 
     # Embeddings
-    embedder: Literal["onnx-int8", "onnx", "torch", "openai"] = "onnx-int8"
+    embedder: Literal["onnx-int8", "onnx", "torch", "openai"] = Field(
+        "onnx-int8", description="onnx-int8 (fast default) | onnx | torch (reference) | openai (remote endpoint)"
+    )
     embedding_model: str = Field("", description="path or hub id; empty = packaged MiniLM")
     embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")
     embedding_api_key: str = ""
     embedding_dim: int = Field(384, ge=8, le=8192, description="openai embedder: the vector size the index expects")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses a GPU when one is present")
     embed_batch_size: int = Field(64, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0, description="0 = all cores")
 
     # Chunking
     child_max_tokens: int = Field(240, ge=32, le=512, description="fits MiniLM's 256 word pieces")
-    metadata_prefix: bool = True
+    metadata_prefix: bool = Field(True, description="prefix chunks with company | form | FY | section when indexing")
 
     # Stores (server URLs replace the embedded defaults when set)
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
-    qdrant_url: str = ""
+    qdrant_url: str = Field("", description="Qdrant server/cluster URL; empty = embedded Qdrant edge in data_dir")
 
     # Ingest
     parse_workers: int = Field(1, ge=0, le=32, description="processes parsing PDFs while the main one embeds")
 
     # Questions
-    max_question_chars: int = Field(2000, ge=10)
+    max_question_chars: int = Field(2000, ge=10, description="longer questions are refused with a clear error")
 
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

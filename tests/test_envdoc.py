@@ -1,0 +1,19 @@
+from pathlib import Path
+
+from finrag.envdoc import render_env_example
+from finrag.settings import RetrievalSettings, Settings
+
+
+def test_env_example_is_current_and_complete() -> None:
+    text = (Path(__file__).parent.parent / ".env.example").read_text()
+    assert text == render_env_example(), "regenerate: python -m finrag.envdoc > .env.example"
+    for name in Settings.model_fields:
+        if name not in ("retrieval", "llm", "answer"):
+            assert f"FINRAG_{name.upper()}=" in text
+    for name in RetrievalSettings.model_fields:
+        assert f"FINRAG_RETRIEVAL_{name.upper()}=" in text
+
+
+def test_secrets_are_never_printed(monkeypatch) -> None:
+    monkeypatch.setenv("FINRAG_LLM_ANTHROPIC_API_KEY", "sk-live-secret")
+    assert "sk-live-secret" not in render_env_example()
