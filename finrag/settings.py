@@ -41,6 +41,7 @@ class RetrievalSettings(BaseSettings):
     scope_mode: Literal["filter", "boost"] = "filter"
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")
     glossary_dense: bool = Field(True, description="also run a dense query with the glossary's wording")
+    glossary_sparse: bool = Field(False, description="add the glossary's wording to the BM25 query (ablation: no gain)")
     multi_query: bool = False
     rerank: Literal["none", "lexical", "cross-encoder"] = "lexical"
     cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"

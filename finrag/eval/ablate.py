@@ -17,6 +17,7 @@ ABLATIONS: list[tuple[str, dict[str, Any]]] = [
     ("default (all levers)", {}),
     ("- scope inference", {"scope": False}),
     ("- glossary rewrite", {"glossary": False}),
+    ("+ glossary words in the BM25 query too", {"glossary_sparse": True}),
     ("- rerank (lexical)", {"rerank": "none"}),
     ("- auto-merge", {"automerge": False}),
     ("+ neighbour pages", {"neighbour_pages": 1}),

@@ -96,7 +96,7 @@ class Retriever:
             queries = rewritten.queries if s.glossary_dense else [question]
         with clock("embed_query"):
             dense = self.embedder.embed_documents(queries)
-            sparse = self.sparse.embed_query(rewritten.sparse_text)
+            sparse = self.sparse.embed_query(rewritten.sparse_text if s.glossary_sparse else question)
         candidates = max(s.rerank_candidates, top_k * 4)
 
         use_dense = s.routes in ("hybrid", "dense")
