@@ -112,24 +112,48 @@ class QdrantEdgeStore:
         prefetch_limit: int,
         rrf_k: int = 60,
     ) -> list[Hit]:
+        return self.hybrid_search_many(tenant, scope, [(dense, sparse, limit)], prefetch_limit, rrf_k)[0]
+
+    def hybrid_search_many(
+        self,
+        tenant: str,
+        scope: Scope,
+        queries: Sequence[tuple[np.ndarray | None, SparseVec | None, int]],
+        prefetch_limit: int,
+        rrf_k: int = 60,
+    ) -> list[list[Hit]]:
+        """Several hybrid queries (dense, sparse, limit) under one filter, planned as one batch: the
+        shard shares its pass over the segments between them."""
         flt = scope_filter(tenant, scope)
         child_flt = q.Filter(must=[*flt.must, _CHILDREN])
-        prefetches = []
-        if dense is not None:
-            prefetches.append(
-                q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(dense.tolist(), using=DENSE), filter=child_flt)
+        requests: list[q.QueryRequest | None] = []
+        for dense, sparse, limit in queries:
+            prefetches = []
+            if dense is not None:
+                prefetches.append(
+                    q.Prefetch(
+                        limit=prefetch_limit, query=q.Query.Nearest(dense.tolist(), using=DENSE), filter=child_flt
+                    )
+                )
+            if sparse is not None and sparse.indices:
+                sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+                prefetches.append(q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt))
+            requests.append(
+                q.QueryRequest(
+                    limit=limit, prefetches=prefetches, query=q.Fusion.Rrf(k=rrf_k), with_payload=True, filter=flt
+                )
+                if prefetches
+                else None
             )
-        if sparse is not None and sparse.indices:
-            sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
-            prefetches.append(q.Prefetch(limit=prefetch_limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt))
-        if not prefetches:
-            return []
-        request = q.QueryRequest(
-            limit=limit, prefetches=prefetches, query=q.Fusion.Rrf(k=rrf_k), with_payload=True, filter=flt
-        )
+        batch = [r for r in requests if r is not None]
         with self._lock:
-            points = self.shard.query(request)
-        return [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in points]
+            results = iter(self.shard.query_batch(q.QueryBatchRequest(batch)) if batch else [])
+        return [
+            [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in next(results)]
+            if r is not None
+            else []
+            for r in requests
+        ]
 
     def search_routes(
         self,

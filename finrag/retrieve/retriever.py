@@ -103,27 +103,22 @@ class Retriever:
         use_sparse = s.routes in ("hybrid", "sparse")
 
         def search(sc: Scope) -> list[Hit]:
-            lists = [
-                self.store.hybrid_search(
-                    tenant,
-                    dense[i] if use_dense else None,
-                    sparse if use_sparse and i == 0 else None,
-                    sc,
-                    candidates,
-                    s.prefetch_limit,
-                    s.rrf_k,
-                )
+            batch: list[tuple[Any, Any, int]] = [
+                (dense[i] if use_dense else None, sparse if use_sparse and i == 0 else None, candidates)
                 for i in range(len(queries) if use_dense else 1)
             ]
             if s.statement_route and use_sparse:
                 # Metric questions: also look for the statement pages themselves by their line items.
                 for st in statements_asked(question):
                     vocab = self.sparse.embed_query(f"{st.vocabulary} {' '.join(rewritten.expansions)}")
-                    lists.append(
-                        self.store.hybrid_search(
-                            tenant, None, vocab, sc, s.statement_candidates, s.prefetch_limit, s.rrf_k
-                        )
-                    )
+                    batch.append((None, vocab, s.statement_candidates))
+            many = getattr(self.store, "hybrid_search_many", None)
+            if many is not None:
+                lists = many(tenant, sc, batch, s.prefetch_limit, s.rrf_k)
+            else:  # stores without batching answer one query at a time
+                lists = [
+                    self.store.hybrid_search(tenant, d, sp, sc, n, s.prefetch_limit, s.rrf_k) for d, sp, n in batch
+                ]
             return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
 
         with clock("search"):
