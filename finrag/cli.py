@@ -32,6 +32,15 @@ def _register_service_commands() -> None:
         return
     app.add_typer(keys_app, name="keys")
     app.command("serve")(serve_command)
+    try:  # the `server` extra: queue worker, document updater, database migrations
+        from finrag.queue.worker import worker_command
+        from finrag.registry.migrations import migrate_command
+        from finrag.updater.run import updater_command
+    except ImportError:  # pragma: no cover
+        return
+    app.command("worker")(worker_command)
+    app.command("updater")(updater_command)
+    app.command("migrate")(migrate_command)
 
 
 _register_service_commands()

@@ -63,7 +63,14 @@ def edge_store(path: Path) -> QdrantEdgeStore:
     return QdrantEdgeStore(path, dim=DIM)
 
 
-STORES = [pytest.param(edge_store, id="qdrant-edge")]
+def server_store_local(path: Path):
+    # qdrant-client's local mode: the same client API as a Qdrant server (real servers: test_backends_qdrant.py).
+    from finrag.index.qdrant_server import QdrantServerStore
+
+    return QdrantServerStore(path=str(path), dim=DIM)
+
+
+STORES = [pytest.param(edge_store, id="qdrant-edge"), pytest.param(server_store_local, id="qdrant-server-local")]
 
 
 @pytest.fixture(params=STORES)

@@ -28,6 +28,7 @@ Writes wait for the server to apply them (``wait=True``) so a document marked re
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -53,7 +54,8 @@ class QdrantServerStore:
     """VectorStore role on a Qdrant server.
 
     `url` is an http(s) URL (``http://qdrant:6333``); ``":memory:"`` or ``location=":memory:"`` / ``path=DIR``
-    select qdrant-client's local mode (no server; used by tests and the benchmark)."""
+    select qdrant-client's local mode (no server; used by tests and the benchmark). `api_key` defaults to
+    FINRAG_QDRANT_API_KEY."""
 
     def __init__(
         self,
@@ -85,7 +87,8 @@ class QdrantServerStore:
         self.path = str(path) if path is not None else None
         self.collection = collection
         self.dim = dim
-        self.api_key = api_key
+        # build_components passes only the URL; the key comes from the environment (a Secret in k8s).
+        self.api_key = api_key if api_key is not None else (os.environ.get("FINRAG_QDRANT_API_KEY") or None)
         self.prefer_grpc = prefer_grpc
         self.timeout = timeout
         self.shard_number = shard_number

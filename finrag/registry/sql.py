@@ -82,7 +82,8 @@ class SqlRegistry:
                 return
             if self.url.startswith("sqlite:///"):
                 Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url, future=True)
+            # pre-ping: a restarted Postgres leaves dead pooled connections; test them before use.
+            engine = create_engine(self.url, future=True, pool_pre_ping=True)
             if engine.dialect.name == "sqlite":
                 # WAL lets the API read while an ingest writes; busy_timeout instead of "database is locked".
                 @event.listens_for(engine, "connect")
