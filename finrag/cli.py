@@ -32,6 +32,9 @@ def _register_service_commands() -> None:
         return
     app.add_typer(keys_app, name="keys")
     app.command("serve")(serve_command)
+    from finrag.rerank_server.cli import rerank_server_command
+
+    app.command("rerank-server")(rerank_server_command)
     try:  # the `server` extra: queue worker, document updater, database migrations
         from finrag.queue.worker import worker_command
         from finrag.registry.migrations import migrate_command
@@ -141,6 +144,9 @@ def ask(
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     trace: Annotated[bool, typer.Option("--trace", help="include the retrieval trace")] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="auto, easy, agentic, vision or long_context (FINRAG_ANSWER_MODE)")
+    ] = "",
 ) -> None:
     """Answer a question from the indexed filings, with citations."""
     from finrag.service import QuestionError
@@ -148,8 +154,8 @@ def ask(
     settings = _settings(data_dir, tenant=tenant)
     service = _service(settings)
     try:
-        answer = service.ask(question, top_k=top_k)
-    except QuestionError as exc:
+        answer = service.ask(question, top_k=top_k, mode=mode or None)
+    except (QuestionError, ValueError) as exc:  # ValueError: an unknown --mode
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     finally:

@@ -47,7 +47,8 @@ def build_components(settings: Settings) -> Components:
         from finrag.index.qdrant_edge import QdrantEdgeStore
 
         store = QdrantEdgeStore(settings.vector_dir)
-    reranker = build_reranker(settings.retrieval.rerank, settings.retrieval.cross_encoder_model)
+    r = settings.retrieval
+    reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)
     return Components(
         registry=SqlRegistry(settings.sqlite_url),
         store=store,

@@ -16,7 +16,7 @@ from typing import Any
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
 from finrag.llm.base import AllProvidersFailedError, ContextBlock, LLMRequest, LLMResponse, Usage
-from finrag.llm.config import LLMSettings
+from finrag.llm.config import LLMSettings, ModelPrice, price_for
 from finrag.llm.fallback import FallbackChain, build_chain
 from finrag.llm.prompting import SYSTEM_PROMPT, blocks_from_hits, build_request, resolve_citations
 from finrag.records import Answer, Citation, Hit, Scope
@@ -41,6 +41,7 @@ class Generation:
     offline_answer: Answer | None = None  # the extractive answer, when it answered
     injection_flags: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    prompt: dict[str, Any] = field(default_factory=dict)  # what was sent: blocks, characters, cache marks
 
     @property
     def offline(self) -> bool:
@@ -198,6 +199,15 @@ class LLMAnswerer:
     def has_llm(self) -> bool:
         return self.chain is not None and bool(self.chain.providers)
 
+    def price(self) -> ModelPrice | None:
+        """The first provider's price (the one that normally answers), for cost estimates; None when
+        unpriced (a local server) or offline."""
+        if not self.has_llm:
+            return None
+        assert self.chain is not None
+        p = self.chain.providers[0]
+        return price_for(getattr(p, "prices", None) or {}, str(getattr(p, "model", "")))
+
     def describe(self) -> list[str]:
         return self.chain.describe() if self.chain is not None else [EXTRACTIVE]
 
@@ -280,6 +290,15 @@ class LLMAnswerer:
             cache=self.prompt_cache,
             cache_context=self.prompt_cache and cache_context,
         )
+        prompt_stats = {
+            "blocks": len(shown),
+            "source_chars": sum(len(b.text) for b in shown),
+            "question_chars": len(prompt or question),
+            "system_chars": len(system),
+            "images": len(images),
+            "est_input_tokens": (sum(len(b.text) for b in shown) + len(prompt or question) + len(system)) // 4,
+            "cache_context": request.cache_context,
+        }
         holder: dict[str, Generation] = {}
 
         def offline(_: LLMRequest) -> LLMResponse:
@@ -298,6 +317,7 @@ class LLMAnswerer:
         if resp.provider == EXTRACTIVE and "gen" in holder:
             gen = holder["gen"]
             gen.response = resp  # keeps the failed attempts for the trace
+            gen.prompt = prompt_stats
             return gen
         citations, unknown = resolve_citations(resp.text, list(hits), doc_names)
         notes = [f"cites sources that were not shown: {', '.join(unknown)}"] if unknown else []
@@ -310,6 +330,7 @@ class LLMAnswerer:
             sources={b.id: b.text for b in shown},
             response=resp,
             notes=notes,
+            prompt=prompt_stats,
         )
 
     # Answerer protocol ---------------------------------------------------------------------------

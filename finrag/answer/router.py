@@ -4,6 +4,9 @@
 - agentic: the answer must be put together: ratios, margins, growth, comparisons, "why", several
   periods or companies -> decompose, retrieve each part, calculate, cite every input.
 - vision: the answer lives in the page's picture: charts, graphs, layout, "the table on page 12".
+- long_context: the scoped filing itself, sent whole as one prompt-cached block. Chosen by the
+  engine on estimated cost and quality (`AnswerEngine`), or asked for with mode "long_context";
+  the rules here never pick it.
 
 Rules are cheap, deterministic and explainable (the reason goes into the answer trace); the LLM
 classifier hook is off by default and only consulted in `auto` mode."""
@@ -26,9 +29,10 @@ class Route(StrEnum):
     EASY = "easy"
     AGENTIC = "agentic"
     VISION = "vision"
+    LONG_CONTEXT = "long_context"
 
 
-MODES = ("auto", "easy", "agentic", "vision")
+MODES = ("auto", "easy", "agentic", "vision", "long_context")
 
 
 @dataclass(slots=True)

@@ -40,7 +40,7 @@ def ablate(
     try:
         for name, changes in configs or ABLATIONS:
             settings = RetrievalSettings(**{**base.model_dump(), **changes})
-            reranker = build_reranker(settings.rerank, settings.cross_encoder_model)
+            reranker = build_reranker(settings.rerank, settings.cross_encoder_model, url=settings.rerank_url or None)
             service.retriever = Retriever(
                 service.c.store,
                 service.c.embedder,

@@ -26,6 +26,7 @@ class Metrics:
     ingest_duration: Histogram
     online_eval: Histogram
     feedback: Counter
+    satisfaction: Gauge
     budget_spent: Gauge
 
 
@@ -69,5 +70,8 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             registry=reg,
         ),
         feedback=Counter("finrag_feedback", "answer feedback", ["rating"], registry=reg),
+        satisfaction=Gauge(
+            "finrag_feedback_satisfaction_ratio", "share of rated answers rated up", ["tenant"], registry=reg
+        ),
         budget_spent=Gauge("finrag_tenant_spend_usd", "LLM spend this month", ["tenant"], registry=reg),
     )

@@ -1,10 +1,13 @@
-"""Rerankers: a cheap built-in one that works offline, and a cross-encoder for users who have one."""
+"""Rerankers: a cheap built-in one that works offline, a cross-encoder for users who have one, and the
+cross-encoder as a service (`finrag rerank-server`, on a GPU box) reached over HTTP."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 
 from finrag.records import Hit
 from finrag.retrieve.statements import is_statement_page, statements_asked
@@ -115,10 +118,89 @@ class CrossEncoderReranker:
         return [Hit(chunk=hits[i].chunk, score=float(scores[i]), source="cross-encoder") for i in order[:top_k]]
 
 
-def build_reranker(rerank: str, cross_encoder_model: str) -> LexicalReranker | CrossEncoderReranker | None:
-    """The Reranker for a `rerank` setting: none, lexical (offline default) or cross-encoder."""
+class RemoteReranker:
+    """The Reranker role over HTTP: `POST {url}/rerank` of a `finrag rerank-server`
+    ({query, documents, top_k} -> {results: [{index, score}]}).
+
+    Never fails a question: when the service is down, slow or answers nonsense, the input order is
+    returned (logged, counted in `failures`, the reason in `last_error`), and for `cooldown_s` the
+    service is not asked again, so a dead reranker does not add its timeout to every query."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 5.0,
+        max_chars: int = 4_000,
+        cooldown_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.max_chars = max_chars  # the model truncates at 512 tokens anyway; no point sending whole pages
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self.failures = 0
+        self.last_error = ""
+        self.model = ""
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)))
+
+    @property
+    def endpoint(self) -> str:
+        return self.url if self.url.endswith("/rerank") else f"{self.url}/rerank"
+
+    def warm_up(self) -> None:
+        return None  # the service loads its model; a probe here would only slow start-up down
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _fallback(self, hits: list[Hit], top_k: int, why: str) -> list[Hit]:
+        with self._lock:
+            self.failures += 1
+            self.last_error = why
+            self._down_until = self.clock() + self.cooldown_s
+        log.warning("remote reranker unavailable, keeping the retrieval order: %s", why, extra={"url": self.url})
+        return hits[:top_k]
+
+    def rerank(self, question: str, hits: list[Hit], top_k: int, page_texts: dict[str, str] | None = None,
+               **_: object) -> list[Hit]:  # fmt: skip
+        if not hits:
+            return []
+        if self.clock() < self._down_until:
+            return hits[:top_k]  # cooling down after a failure: the retrieval order
+        docs = [(page_texts or {}).get(h.chunk.parent_id or h.chunk.id, h.chunk.text)[: self.max_chars] for h in hits]
+        try:
+            r = self._client.post(self.endpoint, json={"query": question, "documents": docs, "top_k": len(docs)})
+            r.raise_for_status()
+            body = r.json()
+            results = [(int(x["index"]), float(x["score"])) for x in body["results"]]
+        except Exception as e:  # connection refused, timeout, 5xx, a body that is not ours
+            return self._fallback(hits, top_k, f"{type(e).__name__}: {str(e)[:200]}")
+        if not results or any(not 0 <= i < len(hits) for i, _ in results):
+            return self._fallback(hits, top_k, "the service returned indices outside the documents sent")
+        self.model = str(body.get("model", ""))
+        seen = {i for i, _ in results}
+        out = [Hit(chunk=hits[i].chunk, score=score, source="remote-rerank") for i, score in results]
+        out += [h for i, h in enumerate(hits) if i not in seen]  # anything it left out keeps its order, last
+        return out[:top_k]
+
+
+def build_reranker(
+    rerank: str, cross_encoder_model: str, url: str | None = None
+) -> LexicalReranker | CrossEncoderReranker | RemoteReranker | None:
+    """The Reranker for a `rerank` setting: none, lexical (offline default), cross-encoder (in
+    process) or remote (a `finrag rerank-server` at `url`)."""
     if rerank == "lexical":
         return LexicalReranker()
     if rerank == "cross-encoder":
         return CrossEncoderReranker(cross_encoder_model)
+    if rerank == "remote":
+        if not url:
+            raise ValueError("rerank 'remote' needs the reranker service's URL (FINRAG_RETRIEVAL_RERANK_URL)")
+        return RemoteReranker(url)
     return None

@@ -127,6 +127,7 @@ class Retriever:
 
         with clock("group"):
             pages = self._group_pages(hits)
+        candidates_top = [_page_trace(h) for h in pages[:20]]  # before the reranker, for the debug trace
         page_texts: dict[str, str] = {}
         if self.reranker is not None and pages:
             with clock("rerank"):
@@ -162,6 +163,8 @@ class Retriever:
                 "candidates": len(hits),
                 "pages": len(pages),
                 "expansions": rewritten.expansions,
+                "candidates_top": candidates_top,
+                "reranked_top": [_page_trace(h) for h in pages[:20]],
             },
         )
 
@@ -284,6 +287,12 @@ def diversify(pages: list[Hit], top_k: int, min_documents: int) -> list[Hit]:
     kept = head[: top_k - len(extra)]
     chosen = {id(h) for h in kept + extra}
     return kept + extra + [h for h in pages if id(h) not in chosen]
+
+
+def _page_trace(h: Hit) -> dict[str, Any]:
+    c = h.chunk
+    doc = c.metadata.get("doc_name") or c.doc_id
+    return {"doc": doc, "page": c.page_start + 1, "score": round(h.score, 4), "source": h.source}
 
 
 class _Clock:

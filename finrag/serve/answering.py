@@ -1,4 +1,5 @@
-"""The gateway's side of answering: cache lookup, QAService call, metrics, response shaping, SSE."""
+"""The gateway's side of answering: budget, cache lookup, QAService call, storing the answer, metrics,
+response shaping (the trace trimmed unless debug), SSE."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import anyio
 
+from finrag.answer.pipelines.budget import RequestBudget, request_budget
 from finrag.records import Answer, DocStatus
 from finrag.serve.cache import cache_key
 from finrag.serve.errors import ApiError
@@ -25,7 +28,31 @@ def page_url(doc_id: str, page: int) -> str:
     return f"/v1/documents/{doc_id}/pages/{page}.png"
 
 
-def to_response(answer: Answer, request_id: str, mode: Mode, cached: bool) -> QueryResponse:
+# What a response shows of the trace without debug: how the answer was produced, not the evidence.
+TRIMMED_TRACE_KEYS = ("answered_by", "supported", "route", "fallback", "budget")
+_RUN_KEYS = ("pipeline", "faithfulness", "supported", "cost_usd")
+_STEP_KEYS = ("step", "pipeline", "faithfulness", "skipped")
+
+
+def trim_trace(trace: dict[str, Any]) -> dict[str, Any]:
+    out = {k: trace[k] for k in TRIMMED_TRACE_KEYS if k in trace}
+    if isinstance(trace.get("pipelines_run"), list):
+        out["pipelines_run"] = [{k: r.get(k) for k in _RUN_KEYS} for r in trace["pipelines_run"]]
+    if isinstance(trace.get("escalation"), list):
+        out["escalation"] = [{k: st[k] for k in _STEP_KEYS if k in st} for st in trace["escalation"]]
+    if isinstance(trace.get("long_context"), dict):
+        out["long_context"] = {k: trace["long_context"].get(k) for k in ("pages", "tokens", "whole_filings")}
+    return out
+
+
+def full_trace(answer: Answer) -> dict[str, Any]:
+    """Everything, self-contained: the scope and per-stage timings next to the pipeline trace."""
+    return {**answer.trace, "scope": answer.scope.model_dump(mode="json"), "timings_ms": answer.timings_ms}
+
+
+def to_response(
+    answer: Answer, request_id: str, mode: Mode, cached: bool, answer_id: str = "", debug: bool = False
+) -> QueryResponse:
     return QueryResponse(
         request_id=request_id,
         question=answer.question,
@@ -41,7 +68,21 @@ def to_response(answer: Answer, request_id: str, mode: Mode, cached: bool) -> Qu
         faithfulness=answer.faithfulness,
         unsupported_figures=answer.unsupported_figures,
         notes=answer.notes,
+        answer_id=answer_id,
+        trace=full_trace(answer) if debug else trim_trace(answer.trace),
     )
+
+
+@dataclass(slots=True)
+class Served:
+    """One answer as served: from the cache or computed, with the id it is stored under."""
+
+    answer: Answer
+    cached: bool
+    answer_id: str
+
+    def response(self, request_id: str, mode: Mode, debug: bool = False) -> QueryResponse:
+        return to_response(self.answer, request_id, mode, self.cached, self.answer_id, debug)
 
 
 class Answering:
@@ -57,6 +98,11 @@ class Answering:
             raise ApiError(422, "validation_error", f"top_k: at most {self.state.serve.max_top_k}")
         return question
 
+    def admit(self, who: Principal) -> RequestBudget:
+        """The request's LLM budget; a 402 when the tenant's month is spent and its policy rejects.
+        Called before a stream starts, so that the 402 is a real status code. Blocking (a SQL read)."""
+        return self.state.budget.check(who.tenant)
+
     def index_version(self, tenant: str) -> str:
         """The tenant's counter, plus a registry fingerprint that also catches CLI ingests and deletes."""
         docs = self.state.service.c.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -64,14 +110,25 @@ class Answering:
         return f"{self.state.versions.get(tenant)}:{fingerprint}"
 
     def answer(
-        self, who: Principal, question: str, mode: Mode, filters: QueryFilters | None, top_k: int | None
-    ) -> tuple[Answer, bool]:
-        """(answer, cached). Blocking: call from a worker thread."""
+        self,
+        who: Principal,
+        question: str,
+        mode: Mode,
+        filters: QueryFilters | None,
+        top_k: int | None,
+        budget: RequestBudget | None = None,
+        request_id: str = "",
+    ) -> Served:
+        """The answer (cached or computed), stored under a new id and counted against the budget.
+        Blocking: call from a worker thread."""
         st = self.state
         question = self.validate(question, top_k)
+        budget = budget if budget is not None else self.admit(who)
         filters = filters if filters is not None and not filters.is_empty() else None
         use_cache = st.cache.backend != "none"
         key = ""
+        answer: Answer | None = None
+        cached = False
         if use_cache:
             filter_key = filters.model_dump() if filters else {}
             key = cache_key(who.tenant, question, mode, filter_key, top_k, self.index_version(who.tenant))
@@ -81,15 +138,29 @@ class Answering:
                 st.metrics.pipeline.labels(pipeline=str(hit.get("pipeline", "unknown"))).inc()
                 answer = Answer.model_validate(hit)
                 answer.question = question
-                return answer, True
-            st.metrics.cache.labels(result="miss").inc()
-        extra: dict[str, Any] = {"mode": mode} if self._ask_takes_mode else {}
-        scope = filters.to_scope() if filters else None
-        answer = st.service.ask(question, tenant=who.tenant, top_k=top_k, filters=scope, **extra)
-        self._observe(answer)
-        if use_cache:
-            st.cache.set(key, who.tenant, answer.model_dump(mode="json"), st.serve.cache_ttl_s)
-        return answer, False
+                cached = True
+            else:
+                st.metrics.cache.labels(result="miss").inc()
+        if answer is None:
+            extra: dict[str, Any] = {"mode": mode} if self._ask_takes_mode else {}
+            scope = filters.to_scope() if filters else None
+            with request_budget(budget):
+                answer = st.service.ask(question, tenant=who.tenant, top_k=top_k, filters=scope, **extra)
+            self._observe(answer)
+            # An answer made offline because the budget ran out must not be served once it renews.
+            if use_cache and not budget.no_llm:
+                st.cache.set(key, who.tenant, answer.model_dump(mode="json"), st.serve.cache_ttl_s)
+        answer_id, spent = st.answers.save(
+            who.tenant,
+            answer,
+            mode=mode,
+            cached=cached,
+            request_id=request_id,
+            key_id=who.key_id,
+            store=st.serve.store_answers,
+        )
+        st.budget.observe(who.tenant, spent)
+        return Served(answer, cached, answer_id)
 
     def _observe(self, answer: Answer) -> None:
         m = self.state.metrics
@@ -117,10 +188,13 @@ def answer_lines(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + [lines[-1]] if lines else []
 
 
+T = TypeVar("T")
+
+
 async def stream_answer(
-    compute: Callable[[], tuple[Answer, bool]],
-    on_answer: Callable[[Answer, bool], None],
-    frames: Callable[[Answer, bool], AsyncIterator[str]],
+    compute: Callable[[], T],
+    on_answer: Callable[[T], None],
+    frames: Callable[[T], AsyncIterator[str]],
     on_disconnect: Callable[[], None],
     on_error: Callable[[Exception], str],
 ) -> AsyncIterator[str]:
@@ -130,14 +204,14 @@ async def stream_answer(
     try:
         yield ": finrag\n\n"  # headers and a first byte now, so proxies and clients see progress
         try:
-            answer, cached = await anyio.to_thread.run_sync(compute, abandon_on_cancel=True)
+            result = await anyio.to_thread.run_sync(compute, abandon_on_cancel=True)
         except Exception as exc:  # after the headers the status is 200: report the error in-band
             yield on_error(exc)
             yield sse("[DONE]")
             finished = True
             return
-        on_answer(answer, cached)
-        async for frame in frames(answer, cached):
+        on_answer(result)
+        async for frame in frames(result):
             yield frame
             await anyio.sleep(0)  # a cancellation point between frames
         finished = True

@@ -12,8 +12,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import Gauge
 
-from finrag.observability.metrics import build_metrics
+from finrag.observability.metrics import Metrics, build_metrics
+from finrag.serve.answers import AnswerStore, satisfaction
+from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions, build_cache
 from finrag.serve.config import ServeSettings
 from finrag.serve.db import make_engine
@@ -23,7 +26,7 @@ from finrag.serve.keys import KeyStore
 from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
 from finrag.serve.pages import PageRenderer
 from finrag.serve.ratelimit import RateLimiter
-from finrag.serve.routes import chat, documents, health, jobs, keys, query
+from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
 from finrag.serve.state import ServeState
 from finrag.service import QAService
 from finrag.settings import Settings
@@ -35,7 +38,23 @@ DESCRIPTION = """Cited question answering over financial filings.
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>` (keys: `finrag keys create`).
 Every route works inside the key's tenant. Errors are `{"error": {"type", "message"}}`.
+Every answer gets an `answer_id` (`GET /v1/answers/{answer_id}`, `POST /v1/feedback`); LLM spend is
+limited per tenant (FINRAG_BUDGET_*): over budget, 402 `budget_exceeded` or offline answers.
 The OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/models`) accept the official clients."""
+
+
+def satisfaction_gauge(metrics: Metrics) -> Gauge:
+    """finrag_feedback_satisfaction_ratio{tenant}: share of rated answers rated up (from the stored
+    ratings, so it survives restarts; the finrag_feedback counter counts ratings per process)."""
+    existing = getattr(metrics, "satisfaction", None)
+    if existing is not None:
+        return existing
+    return Gauge(
+        "finrag_feedback_satisfaction_ratio",
+        "share of rated answers rated up",
+        ["tenant"],
+        registry=metrics.registry,
+    )
 
 
 def build_state(settings: Settings, service: QAService | None, serve: ServeSettings) -> ServeState:
@@ -48,6 +67,16 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
     cache = build_cache(serve.cache_enabled, serve.redis_url, engine)
     write_lock = threading.Lock()
     job_store = JobStore(engine)
+    answer_store = AnswerStore(engine)
+    budget = BudgetGuard(serve.budget, answer_store, metrics.budget_spent)
+    sat = satisfaction_gauge(metrics)
+    # Gauges from the database, so a restart does not zero them until the next request.
+    for tenant, usd in answer_store.spend_by_tenant().items():
+        budget.observe(tenant, usd)
+    for tenant, counts in answer_store.ratings().items():
+        ratio = satisfaction(counts)
+        if ratio is not None:
+            sat.labels(tenant=tenant).set(round(ratio, 4))
     worker = IngestWorker(
         service, job_store, metrics, write_lock, on_change=lambda _tenant: None, max_queued=serve.max_queued_jobs
     )
@@ -66,6 +95,9 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         metrics=metrics,
         pages=PageRenderer(settings.data_dir / "cache" / "pages", serve.page_dpi),
         write_lock=write_lock,
+        answers=answer_store,
+        budget=budget,
+        satisfaction=sat,
     )
     worker.on_change = state.tenant_changed  # each finished ingest moves the tenant's index version on
     return state
@@ -106,6 +138,7 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=[
             {"name": "query", "description": "Questions and cited answers"},
+            {"name": "answers", "description": "Stored answers and feedback on them"},
             {"name": "documents", "description": "Filings: upload, list, delete, page images"},
             {"name": "jobs", "description": "Background ingestion"},
             {"name": "openai", "description": "OpenAI-compatible chat completions"},
@@ -115,7 +148,15 @@ def create_app(
     )
     app.state.finrag = state
     install_error_handlers(app)
-    for router in (query.router, documents.router, jobs.router, chat.router, keys.router, health.router):
+    for router in (
+        query.router,
+        answers.router,
+        documents.router,
+        jobs.router,
+        chat.router,
+        keys.router,
+        health.router,
+    ):
         app.include_router(router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -2,8 +2,46 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TenantBudget(BaseModel):
+    """One tenant's limits; a field left out takes the default from `BudgetSettings`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    monthly_usd: float | None = Field(None, ge=0)
+    per_query_usd: float | None = Field(None, ge=0)
+    over_budget: Literal["reject", "offline"] | None = None
+
+
+class BudgetSettings(BaseSettings):
+    """LLM spend limits per tenant (FINRAG_BUDGET_*), counted from each answer's `cost_usd`."""
+
+    model_config = SettingsConfigDict(env_prefix="FINRAG_BUDGET_", extra="ignore")
+
+    monthly_usd: float | None = Field(
+        None, ge=0, description="per tenant and calendar month (UTC); unset = unlimited, 0 = offline answers only"
+    )
+    per_query_usd: float | None = Field(
+        None, ge=0, description="per request: stops escalation to costlier pipelines; unset = none, 0 = no LLM call"
+    )
+    over_budget: Literal["reject", "offline"] = Field(
+        "offline", description="when the month's budget is spent: 402 error, or offline (extractive) answers"
+    )
+    # FINRAG_BUDGET_TENANTS='{"acme": {"monthly_usd": 50, "over_budget": "reject"}, "trial": {"monthly_usd": 0}}'
+    tenants: dict[str, TenantBudget] = Field(default_factory=dict, description="per-tenant overrides (JSON)")
+
+    def for_tenant(self, tenant: str) -> TenantBudget:
+        """The defaults with the tenant's overrides (only the fields it sets) on top."""
+        own = self.tenants.get(tenant)
+        base = {"monthly_usd": self.monthly_usd, "per_query_usd": self.per_query_usd, "over_budget": self.over_budget}
+        if own is not None:
+            base.update({k: getattr(own, k) for k in own.model_fields_set})
+        return TenantBudget(**base)
 
 
 class ServeSettings(BaseSettings):
@@ -28,3 +66,7 @@ class ServeSettings(BaseSettings):
     key_cache_s: float = Field(5.0, ge=0, description="how long a verified key is trusted before re-checking")
     page_dpi: int = Field(110, ge=36, le=300, description="resolution of page images")
     max_top_k: int = Field(50, ge=1, le=100)
+
+    # Stored answers (GET /v1/answers/{id}, feedback) and LLM budgets (FINRAG_BUDGET_*)
+    store_answers: bool = Field(True, description="keep every answer with its trace, for feedback and debugging")
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)

@@ -1,12 +1,12 @@
-"""The gateway's own tables (keys, jobs, index versions, response cache), on the registry's database
-URL but with their own metadata so the registry module stays unaware of them."""
+"""The gateway's own tables (keys, jobs, index versions, response cache, answers, feedback, spend), on
+the registry's database URL but with their own metadata so the registry module stays unaware of them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -62,6 +62,52 @@ class CacheRow(ServeBase):
     tenant: Mapped[str] = mapped_column(String(64), index=True)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
     value: Mapped[dict] = mapped_column(JSON)
+
+
+class AnswerRow(ServeBase):
+    """Every answer served (cache hits included), for GET /v1/answers/{id}, feedback and debugging."""
+
+    __tablename__ = "serve_answers"
+
+    answer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[str] = mapped_column(String(40), index=True)
+    request_id: Mapped[str] = mapped_column(String(128), default="")
+    key_id: Mapped[str] = mapped_column(String(32), default="")
+    question: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(16), default="auto")
+    pipeline: Mapped[str] = mapped_column(String(32), default="")
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)  # what producing the answer cost
+    charged_usd: Mapped[float] = mapped_column(Float, default=0.0)  # what this request cost (0 for a cache hit)
+    answer: Mapped[dict] = mapped_column(JSON)  # the Answer without its trace
+    trace: Mapped[dict] = mapped_column(JSON)
+
+
+class FeedbackRow(ServeBase):
+    """One rating per answer: a later rating of the same answer replaces the earlier one."""
+
+    __tablename__ = "serve_feedback"
+
+    answer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    key_id: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
+class SpendRow(ServeBase):
+    """LLM spend per tenant and calendar month (UTC), kept apart from the answers so that pruning old
+    answers never resets a budget."""
+
+    __tablename__ = "serve_tenant_spend"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2025-01"
+    usd: Mapped[float] = mapped_column(Float, default=0.0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def now_iso() -> str:

@@ -7,13 +7,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from finrag.service import QuestionError
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     type: str
     message: str
     details: list[dict[str, Any]] | None = None
@@ -24,12 +26,20 @@ class ErrorResponse(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, type_: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.type = type_
         self.message = message
         self.headers = headers or {}
+        self.extra = extra or {}  # more fields of the error object (e.g. a budget's figures)
 
 
 def not_found(what: str) -> ApiError:
@@ -66,6 +76,7 @@ _STATUS_TYPES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    402: "budget_exceeded",
     415: "unsupported_media_type",
     429: "rate_limited",
 }
@@ -75,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         _count(request, exc.type)
-        return error_json(exc.status, exc.type, exc.message, exc.headers)
+        return error_json(exc.status, exc.type, exc.message, exc.headers, **exc.extra)
 
     @app.exception_handler(QuestionError)
     async def _question_error(request: Request, exc: QuestionError) -> JSONResponse:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from finrag.records import DocType, DocumentRecord, Scope
 
-Mode = Literal["auto", "easy", "agentic", "vision"]
+Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
 DOC_TYPES = {t.value.lower(): t.value for t in DocType}
 
@@ -84,11 +84,18 @@ class QueryRequest(BaseModel):
         ..., max_length=100_000, description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies"
     )
     mode: Mode = Field(
-        "auto", description="answer pipeline wanted; echoed back (pipelines beyond extractive come later)"
+        "auto",
+        description="answer pipeline: auto (router), easy, agentic, vision, or long_context (the scoped filing "
+        "sent whole, prompt-cached)",
     )
     filters: QueryFilters | None = None
     top_k: int | None = Field(None, ge=1, le=100, description="passages to cite (default from settings)")
     stream: bool = Field(False, description="Server-Sent Events instead of one JSON body (also ?stream=true)")
+    debug: bool = Field(
+        False,
+        description="return the full trace: scope, rewritten queries, hits with scores, route and fallbacks, "
+        "LLM calls with prompt sizes, timings per stage (also ?debug=true)",
+    )
 
 
 class CitationOut(BaseModel):
@@ -116,6 +123,41 @@ class QueryResponse(BaseModel):
     faithfulness: float | None = None
     unsupported_figures: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    answer_id: str = Field("", description="GET /v1/answers/{answer_id} returns it again; rate it at /v1/feedback")
+    trace: dict[str, Any] = Field(
+        default_factory=dict, description="route, fallbacks and budget; everything with debug=true"
+    )
+
+
+class StoredAnswerOut(BaseModel):
+    answer_id: str
+    created_at: str
+    request_id: str
+    question: str
+    mode: str
+    pipeline: str
+    cached: bool = Field(description="served from the response cache")
+    cost_usd: float = Field(description="what producing the answer cost")
+    charged_usd: float = Field(description="what this request was charged to the tenant's budget (0 when cached)")
+    answer: QueryResponse
+    feedback: dict[str, Any] | None = None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(..., min_length=1, max_length=64)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    answer_id: str
+    rating: Literal["up", "down"]
+    comment: str
+    created_at: str
+    updated_at: str
+    replaced: bool = Field(description="an earlier rating of this answer was replaced")
 
 
 class FilingOut(BaseModel):
@@ -252,6 +294,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
     filters: QueryFilters | None = Field(None, description="finrag extension (extra_body)")
     top_k: int | None = Field(None, ge=1, le=100, description="finrag extension (extra_body)")
+    debug: bool = Field(False, description="finrag extension (extra_body): the full trace in `finrag.trace`")
 
 
 class ChatChoiceMessage(BaseModel):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from finrag.observability.metrics import Metrics
+from finrag.serve.answers import AnswerStore, satisfaction
+from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions, ResponseCache
 from finrag.serve.config import ServeSettings
 from finrag.serve.jobs import IngestWorker, JobStore
@@ -35,6 +38,9 @@ class ServeState:
     metrics: Metrics
     pages: PageRenderer
     write_lock: threading.Lock
+    answers: AnswerStore
+    budget: BudgetGuard
+    satisfaction: Any  # Gauge finrag_feedback_satisfaction_ratio{tenant}
 
     @property
     def uploads_dir(self) -> Path:
@@ -44,3 +50,9 @@ class ServeState:
         """A tenant's documents changed: new index version (cache keys move on), old entries dropped."""
         self.versions.bump(tenant)
         self.cache.forget_tenant(tenant)
+
+    def feedback_changed(self, tenant: str) -> None:
+        """Re-export the tenant's satisfaction ratio (up / all ratings stored, so restarts keep it)."""
+        ratio = satisfaction(self.answers.ratings(tenant).get(tenant, {}))
+        if ratio is not None:
+            self.satisfaction.labels(tenant=tenant).set(round(ratio, 4))

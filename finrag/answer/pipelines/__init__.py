@@ -1,4 +1,4 @@
-"""Answer pipelines (easy, agentic, vision) behind one facade, `AnswerEngine`.
+"""Answer pipelines (easy, agentic, vision, long context) behind one facade, `AnswerEngine`.
 
 `finrag.settings` imports `AnswerSettings` from `.config`; everything else is loaded on first use
 (PEP 562) so that importing the settings does not pull in the LLM and retrieval stack."""
@@ -11,14 +11,20 @@ from finrag.answer.pipelines.config import AnswerSettings
 
 if TYPE_CHECKING:
     from finrag.answer.pipelines.agentic import AgenticPipeline
+    from finrag.answer.pipelines.budget import RequestBudget, current_budget, request_budget
     from finrag.answer.pipelines.common import Ledger, TenantContext, service_context
     from finrag.answer.pipelines.easy import EasyPipeline
     from finrag.answer.pipelines.engine import AnswerEngine
+    from finrag.answer.pipelines.long_context import LongContextPipeline
 
 _LAZY = {
     "AnswerEngine": "finrag.answer.pipelines.engine",
     "AgenticPipeline": "finrag.answer.pipelines.agentic",
     "EasyPipeline": "finrag.answer.pipelines.easy",
+    "LongContextPipeline": "finrag.answer.pipelines.long_context",
+    "RequestBudget": "finrag.answer.pipelines.budget",
+    "current_budget": "finrag.answer.pipelines.budget",
+    "request_budget": "finrag.answer.pipelines.budget",
     "Ledger": "finrag.answer.pipelines.common",
     "TenantContext": "finrag.answer.pipelines.common",
     "service_context": "finrag.answer.pipelines.common",
@@ -30,7 +36,11 @@ __all__ = [
     "AnswerSettings",
     "EasyPipeline",
     "Ledger",
+    "LongContextPipeline",
+    "RequestBudget",
     "TenantContext",
+    "current_budget",
+    "request_budget",
     "service_context",
 ]
 

@@ -12,12 +12,13 @@ from finrag.answer.calculator import CalcStep
 from finrag.answer.llm_answerer import Generation
 from finrag.answer.support import Faithfulness, claim_sentences, redact_hits, score_answer
 from finrag.llm.base import LLMResponse, Usage
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, Chunk, Citation, Hit, Scope
 from finrag.retrieve.rerank import content_terms
 
 SearchFn = Callable[[str, Scope | None], list[Hit]]
 ReadPageFn = Callable[[str, int], "str | None"]  # (doc_id, zero-based page) -> page text
 PageImageFn = Callable[[str, int], bytes]  # (doc_id, zero-based page) -> PNG
+ReadDocumentFn = Callable[[str], "list[Chunk]"]  # doc_id -> its page chunks, in page order
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class TenantContext:
     read_page: ReadPageFn | None = None
     page_image: PageImageFn | None = None
     doc_names: Mapping[str, str] | None = None  # doc_id -> name, when chunks lack it
+    read_document: ReadDocumentFn | None = None  # whole filings, for the long-context route
 
 
 class _ServiceLike(Protocol):
@@ -58,7 +60,16 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
             raise LookupError(f"document {doc_id} not found for tenant {tenant}")
         return render_page_png(rec.source_path, page, scale=render_scale)
 
-    return TenantContext(tenant=tenant, search=search, read_page=read_page, page_image=page_image)
+    def read_document(doc_id: str) -> list[Chunk]:
+        rec = service.c.registry.get(tenant, doc_id)
+        if rec is None or rec.pages <= 0:
+            return []
+        pages = service.c.store.page_chunks(tenant, doc_id, range(rec.pages))
+        return sorted(pages, key=lambda c: c.page_start)
+
+    return TenantContext(
+        tenant=tenant, search=search, read_page=read_page, page_image=page_image, read_document=read_document
+    )
 
 
 @dataclass(slots=True)
@@ -203,6 +214,8 @@ def finish(
     )
     if calculations:
         answer.trace["calculations"] = [s.model_dump(mode="json") for s in calculations]
+    if gen.prompt:
+        answer.trace["prompt"] = gen.prompt
     flags = gen.injection_flags or (redact_hits(hits)[1] if hits else [])
     if flags:
         answer.trace["injection_flags"] = flags

@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class AnswerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FINRAG_ANSWER_", extra="ignore")
 
-    mode: Literal["auto", "easy", "agentic", "vision"] = Field("auto", description="default when a request says none")
+    mode: Literal["auto", "easy", "agentic", "vision", "long_context"] = Field(
+        "auto", description="default when a request says none"
+    )
     router_llm: bool = Field(False, description="ask the LLM to classify questions (one short call each)")
 
     # easy -> agentic fallback
@@ -30,6 +32,22 @@ class AnswerSettings(BaseSettings):
     agentic_llm_for_metrics: bool = Field(
         False, description="also let the LLM write metric answers the calculator already grounded (costs a call)"
     )
+
+    # long context: the scoped filing's pages (whole, or the aligned window holding the retrieved pages)
+    # as ONE prompt-cached block, so follow-up questions on that filing read it from the cache
+    long_context: bool = Field(False, description="let the router choose the long-context route and escalate to it")
+    long_context_window_tokens: int = Field(200_000, ge=4_000, description="the configured model's context window")
+    long_context_max_tokens: int = Field(
+        60_000, ge=1_000, description="filing text sent per request (~4 chars/token), within the window"
+    )
+    long_context_max_docs: int = Field(2, ge=1, le=10, description="filings a question may be scoped to")
+    long_context_cost_ratio: float = Field(
+        2.0, ge=0, description="with the filing already cached: chosen when within this multiple of the RAG estimate"
+    )
+    long_context_max_usd: float = Field(
+        0.25, ge=0, description="questions that need reading (why, explain, risks): chosen up to this estimate"
+    )
+    fallback_to_vision: bool = Field(False, description="last escalation step when long context is not possible")
 
     # vision
     vision_max_pages: int = Field(2, ge=1, le=8)

@@ -15,9 +15,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from finrag.records import Answer
-from finrag.serve.answering import Answering, answer_lines, now_s, sse, stream_answer, to_response
+from finrag.serve.answering import Answering, Served, answer_lines, now_s, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError
+from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse
 from finrag.serve.routes.query import error_frame
 from finrag.serve.schemas import (
     ChatChoice,
@@ -38,6 +38,7 @@ MODELS: dict[str, Mode] = {
     "finrag-easy": "easy",
     "finrag-agentic": "agentic",
     "finrag-vision": "vision",
+    "finrag-long-context": "long_context",
 }
 _CREATED = 1_700_000_000
 
@@ -74,6 +75,7 @@ def usage_of(answer: Answer) -> ChatUsage:
 
 def extras(resp: QueryResponse) -> dict[str, Any]:
     return {
+        "answer_id": resp.answer_id,
         "request_id": resp.request_id,
         "pipeline": resp.pipeline,
         "mode": resp.mode,
@@ -81,6 +83,7 @@ def extras(resp: QueryResponse) -> dict[str, Any]:
         "scope": resp.scope.model_dump(),
         "timings_ms": resp.timings_ms,
         "cost_usd": resp.cost_usd,
+        "trace": resp.trace,
     }
 
 
@@ -93,7 +96,12 @@ async def models(who: QueryKey) -> ModelList:
     "/chat/completions",
     response_model=ChatCompletion,
     summary="OpenAI-compatible chat completion (stream or not)",
-    responses={**ERROR_RESPONSES, 404: {"description": "unknown model"}, 200: {"content": {"text/event-stream": {}}}},
+    responses={
+        **ERROR_RESPONSES,
+        402: {"model": ErrorResponse, "description": "the tenant's monthly LLM budget is spent"},
+        404: {"description": "unknown model"},
+        200: {"content": {"text/event-stream": {}}},
+    },
 )
 async def chat_completions(
     body: ChatRequest, request: Request, state: StateDep, who: QueryKey
@@ -102,20 +110,22 @@ async def chat_completions(
     question = question_of(body)
     answering = Answering(state)
     answering.validate(question, body.top_k)
+    budget = await run_in_threadpool(answering.admit, who)  # a spent budget's 402 before any work or stream
     rid = request.state.request_id
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = now_s()
 
-    def compute() -> tuple[Answer, bool]:
-        return answering.answer(who, question, mode, body.filters, body.top_k)
+    def compute() -> Served:
+        return answering.answer(who, question, mode, body.filters, body.top_k, budget, rid)
 
-    def note(answer: Answer, cached: bool) -> None:
-        request.state.pipeline = answer.pipeline
+    def note(served: Served) -> None:
+        request.state.pipeline = served.answer.pipeline
 
     if not body.stream:
-        answer, cached = await run_in_threadpool(compute)
-        note(answer, cached)
-        resp = to_response(answer, rid, mode, cached)
+        served = await run_in_threadpool(compute)
+        note(served)
+        answer = served.answer
+        resp = served.response(rid, mode, body.debug)
         return ChatCompletion(
             id=completion_id,
             created=created,
@@ -138,8 +148,9 @@ async def chat_completions(
             }
         )
 
-    async def frames(answer: Answer, cached: bool) -> AsyncIterator[str]:
-        resp = to_response(answer, rid, mode, cached)
+    async def frames(served: Served) -> AsyncIterator[str]:
+        answer = served.answer
+        resp = served.response(rid, mode, body.debug)
         yield chunk({"role": "assistant", "content": ""})
         for piece in answer_lines(resp.answer):
             yield chunk({"content": piece})

@@ -12,10 +12,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from finrag.observability.metrics import Metrics
-from finrag.records import Answer
-from finrag.serve.answering import Answering, answer_lines, sse, stream_answer, to_response
+from finrag.serve.answering import Answering, Served, answer_lines, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError
+from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse
 from finrag.serve.schemas import QueryRequest, QueryResponse
 from finrag.service import QuestionError
 
@@ -26,6 +25,11 @@ SSE_DOC = (
     'With `stream=true` the response is `text/event-stream`: one `data: {"delta": ...}` event per answer '
     "line, then `event: citations` whose data is the full QueryResponse (answer, citations, timings ...), "
     "then `data: [DONE]`. Errors after the stream started arrive as `event: error`."
+)
+DEBUG_DOC = (
+    "Every answer is stored under its `answer_id` (`GET /v1/answers/{answer_id}`, `POST /v1/feedback`). "
+    "`trace` holds the route, fallbacks and budget; with `debug=true` it is the full trace: scope, rewritten "
+    "queries, retrieved hits with scores, route and escalation steps, LLM calls with prompt sizes, timings per stage."
 )
 
 
@@ -46,8 +50,12 @@ def error_frame(exc: Exception, metrics: Metrics) -> str:
     "/query",
     response_model=QueryResponse,
     summary="Answer a question with citations",
-    description=SSE_DOC,
-    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}}},
+    description=SSE_DOC + " " + DEBUG_DOC,
+    responses={
+        **ERROR_RESPONSES,
+        402: {"model": ErrorResponse, "description": "the tenant's monthly LLM budget is spent"},
+        200: {"content": {"text/event-stream": {}}},
+    },
 )
 async def query(
     body: QueryRequest,
@@ -55,27 +63,29 @@ async def query(
     state: StateDep,
     who: QueryKey,
     stream: Annotated[bool | None, Query(description="same as the body field")] = None,
+    debug: Annotated[bool | None, Query(description="same as the body field")] = None,
 ) -> QueryResponse | StreamingResponse:
     answering = Answering(state)
     rid = request.state.request_id
+    show_all = debug if debug is not None else body.debug
+    answering.validate(body.question, body.top_k)  # refuse bad input with a 422 before any work or stream
+    budget = await run_in_threadpool(answering.admit, who)  # then a spent budget's 402, before a stream too
 
-    def compute() -> tuple[Answer, bool]:
-        return answering.answer(who, body.question, body.mode, body.filters, body.top_k)
+    def compute() -> Served:
+        return answering.answer(who, body.question, body.mode, body.filters, body.top_k, budget, rid)
 
-    def note(answer: Answer, cached: bool) -> None:
-        request.state.pipeline = answer.pipeline
+    def note(served: Served) -> None:
+        request.state.pipeline = served.answer.pipeline
 
     if not (stream if stream is not None else body.stream):
-        answer, cached = await run_in_threadpool(compute)
-        note(answer, cached)
-        return to_response(answer, rid, body.mode, cached)
+        served = await run_in_threadpool(compute)
+        note(served)
+        return served.response(rid, body.mode, show_all)
 
-    answering.validate(body.question, body.top_k)  # refuse bad input with a 422 before the stream starts
-
-    async def frames(answer: Answer, cached: bool) -> AsyncIterator[str]:
-        for piece in answer_lines(answer.text):
+    async def frames(served: Served) -> AsyncIterator[str]:
+        for piece in answer_lines(served.answer.text):
             yield sse({"delta": piece})
-        yield sse(to_response(answer, rid, body.mode, cached).model_dump(mode="json"), event="citations")
+        yield sse(served.response(rid, body.mode, show_all).model_dump(mode="json"), event="citations")
         yield sse("[DONE]")
 
     def disconnected() -> None:
