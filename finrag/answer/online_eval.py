@@ -17,15 +17,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, create_engine, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from finrag.answer.calculator import CalcStep
 from finrag.answer.support import answer_relevance, score_answer
+from finrag.db import make_engine
 from finrag.records import Answer
 
 log = logging.getLogger(__name__)
@@ -120,15 +119,6 @@ def score_item(item: EvalItem) -> EvalScores:
     )
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        if url.startswith("sqlite:///"):  # a fresh data dir: the registry may not have created it yet
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        # the worker thread writes while the app reads; wait on SQLite's lock rather than fail
-        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_pre_ping=True)
-
-
 class OnlineEvaluator:
     """Samples answers, scores them on a worker thread, stores and exports the scores."""
 
@@ -149,7 +139,7 @@ class OnlineEvaluator:
         self.metrics = metrics
         self.rng = rng or random.Random()
         self.queue: queue.Queue[EvalItem | None] = queue.Queue(maxsize=queue_size)
-        self.engine = _engine(url)
+        self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
         self.submitted = 0
         self.dropped = 0

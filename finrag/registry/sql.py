@@ -6,12 +6,12 @@ import json
 import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import JSON, Integer, String, Text, create_engine, event, select
+from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from finrag.db import make_engine
 from finrag.records import DocStatus, DocType, DocumentRecord, Filing
 
 
@@ -80,20 +80,7 @@ class SqlRegistry:
         with self._lock:
             if self._engine is not None:
                 return
-            if self.url.startswith("sqlite:///"):
-                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            # pre-ping: a restarted Postgres leaves dead pooled connections; test them before use.
-            engine = create_engine(self.url, future=True, pool_pre_ping=True)
-            if engine.dialect.name == "sqlite":
-                # WAL lets the API read while an ingest writes; busy_timeout instead of "database is locked".
-                @event.listens_for(engine, "connect")
-                def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-                    cur = dbapi_conn.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA busy_timeout=10000")
-                    cur.execute("PRAGMA synchronous=NORMAL")
-                    cur.close()
-
+            engine = make_engine(self.url)
             Base.metadata.create_all(engine)
             self._engine = engine
 

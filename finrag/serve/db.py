@@ -4,11 +4,12 @@ the registry's database URL but with their own metadata so the registry module s
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from finrag.db import make_engine as open_engine
 
 
 class ServeBase(DeclarativeBase):
@@ -115,19 +116,7 @@ def now_iso() -> str:
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
-    if engine.dialect.name == "sqlite":
-        # Same pragmas as the registry: WAL lets requests read while the ingest worker writes.
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+    engine = open_engine(url)
     ServeBase.metadata.create_all(engine)
     return engine
 

@@ -10,12 +10,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import Float, String, create_engine, delete, event, insert, select, update
+from sqlalchemy import Float, String, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from finrag.db import make_engine
 
 
 class UpdaterBase(DeclarativeBase):
@@ -48,23 +49,6 @@ class SeenObject:
     etag: str
     content_hash: str
     doc_id: str = ""
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    # pre_ping: a Postgres restart must not make the next scan fail on a dead pooled connection.
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.close()
-
-    return engine
 
 
 _CREATE_LOCK = threading.Lock()
