@@ -160,3 +160,14 @@ def test_factory_picks_class(tmp_path: Path, kind: str, cls: type, backend: str)
         assert emb.int8 == (kind == "onnx-int8")
         assert emb.cache_dir == tmp_path / "cache" / "models"
     assert not (tmp_path / "cache").exists()  # constructors are light: nothing exported yet
+
+
+def test_interrupted_write_publishes_nothing(tmp_path: Path) -> None:
+    from finrag.embed.onnx_export import _atomic_path
+
+    target = tmp_path / "model.onnx"
+    with pytest.raises(KeyboardInterrupt), _atomic_path(target) as tmp:
+        tmp.write_bytes(b"half a model")
+        raise KeyboardInterrupt  # e.g. Ctrl-C during export
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -53,13 +53,13 @@ def ensure_onnx(spec: ModelSpec, cache_dir: Path, label: str, *, int8: bool, kee
 
     `keep_fp32`: regexes of MatMul node names left in fp32 when quantising (e.g. r"layer\\.0/")."""
     out_dir = artefact_dir(spec, cache_dir, label, keep_fp32 if int8 else ())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(out_dir)
     # fp32 is needed to build int8 but lives in the fp32-recipe folder so both backends share it.
-    fp32_dir = artefact_dir(spec, cache_dir, label) if int8 else out_dir
+    fp32_dir = artefact_dir(spec, cache_dir, label)
+    for folder in {out_dir, fp32_dir}:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_tmp(folder)
     fp32 = fp32_dir / FP32_FILE
     if not fp32.is_file():
-        fp32_dir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         with _atomic_path(fp32) as tmp:
             _export_fp32(spec, tmp)
