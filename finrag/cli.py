@@ -15,7 +15,7 @@ from rich.table import Table
 
 from finrag.ingest.pipeline import FilingOverrides, IngestReport, discover
 from finrag.logs import configure_logging
-from finrag.settings import Settings
+from finrag.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Cited question answering over financial filings.", no_args_is_help=True)
 documents_app = typer.Typer(help="List, show and delete ingested documents.", no_args_is_help=True)
@@ -59,7 +59,11 @@ def _settings(data_dir: Path | None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return load_settings(**values)
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _service(settings: Settings):  # type: ignore[no-untyped-def]

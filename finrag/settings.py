@@ -115,3 +115,31 @@ class Settings(BaseSettings):
     @property
     def vector_dir(self) -> Path:
         return self.data_dir / "qdrant"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names the environment variable to fix."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or a SettingsError that names each bad variable (never a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        # Nested sections validate on their own, so the failing model's name gives the prefix.
+        prefix = _PREFIXES.get(exc.title, "FINRAG_")
+        problems = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            if len(loc) >= 2 and f"{loc[0]}." in _NESTED:
+                var = _NESTED[f"{loc[0]}."] + "_".join(loc[1:]).upper()
+            else:
+                var = prefix + "_".join(loc).upper()
+            problems.append(f"{var}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
+
+
+_NESTED = {"retrieval.": "FINRAG_RETRIEVAL_", "llm.": "FINRAG_LLM_", "answer.": "FINRAG_ANSWER_"}
+_PREFIXES = {"RetrievalSettings": "FINRAG_RETRIEVAL_", "LLMSettings": "FINRAG_LLM_", "AnswerSettings": "FINRAG_ANSWER_"}

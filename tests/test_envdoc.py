@@ -17,3 +17,17 @@ def test_env_example_is_current_and_complete() -> None:
 def test_secrets_are_never_printed(monkeypatch) -> None:
     monkeypatch.setenv("FINRAG_LLM_ANTHROPIC_API_KEY", "sk-live-secret")
     assert "sk-live-secret" not in render_env_example()
+
+
+def test_malformed_settings_name_the_variable(monkeypatch) -> None:
+    import pytest
+
+    from finrag.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("FINRAG_RETRIEVAL_TOP_K", "many")
+    with pytest.raises(SettingsError, match="FINRAG_RETRIEVAL_TOP_K: .*valid integer"):
+        load_settings()
+    monkeypatch.delenv("FINRAG_RETRIEVAL_TOP_K")
+    monkeypatch.setenv("FINRAG_EMBEDDER", "gpu")
+    with pytest.raises(SettingsError, match="FINRAG_EMBEDDER: "):
+        load_settings()

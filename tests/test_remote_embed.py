@@ -44,3 +44,23 @@ def test_index_refuses_another_model(tmp_path) -> None:
     # An empty index may switch models.
     check_or_record(tmp_path, IndexManifest.for_embedder("text-embedding-3-large/openai", 3072), index_empty=True)
     assert "3072" in (tmp_path / "index.json").read_text()
+
+
+def test_factory_builds_the_remote_embedder(openai_server, tmp_path) -> None:
+    from finrag.embed import build_embedder
+    from finrag.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path,
+        embedder="openai",
+        embedding_model="text-embedding-3-large",
+        embedding_dim=48,
+        embedding_base_url=f"{openai_server.url}/v1",
+        embedding_api_key=openai_server.api_key,
+    )
+    openai_server.embedding_dim = 48
+    emb = build_embedder(settings)
+    assert isinstance(emb, OpenAIEmbedder) and emb.name == "text-embedding-3-large/openai"
+    assert emb.embed_documents(["net income"]).shape == (1, 48)
+    with pytest.raises(ValueError, match="FINRAG_EMBEDDING_MODEL"):
+        build_embedder(Settings(data_dir=tmp_path, embedder="openai"))

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from finrag.settings import Settings
+from finrag.settings import Settings, SettingsError, load_settings
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored as hashes only).", no_args_is_help=True)
 console = Console()
@@ -23,7 +23,11 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="index + regist
 
 def _settings(data_dir: Path | None) -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return Settings(data_dir=data_dir) if data_dir is not None else Settings()  # type: ignore[call-arg]
+    try:
+        return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _keys(data_dir: Path | None):  # type: ignore[no-untyped-def]
