@@ -26,6 +26,7 @@ class Metrics:
     ingest_duration: Histogram
     online_eval: Histogram
     feedback: Counter
+    failed_queries: Counter
     satisfaction: Gauge
     budget_spent: Gauge
 
@@ -70,6 +71,12 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             registry=reg,
         ),
         feedback=Counter("finrag_feedback", "answer feedback", ["rating"], registry=reg),
+        failed_queries=Counter(
+            "finrag_failed_queries",
+            "answers without citations or below the faithfulness threshold, by question (first 80 chars)",
+            ["question"],
+            registry=reg,
+        ),
         satisfaction=Gauge(
             "finrag_feedback_satisfaction_ratio", "share of rated answers rated up", ["tenant"], registry=reg
         ),

@@ -167,6 +167,11 @@ class Answering:
         m.pipeline.labels(pipeline=answer.pipeline).inc()
         if answer.faithfulness is not None:
             m.faithfulness.observe(answer.faithfulness)
+        threshold = self.state.settings.answer.faithfulness_threshold
+        if not answer.citations or (answer.faithfulness is not None and answer.faithfulness < threshold):
+            # "Top failed queries" on the dashboard; the label is the normalised question, cut short
+            # to bound cardinality (only failures get a series).
+            m.failed_queries.labels(question=" ".join(answer.question.lower().split())[:80]).inc()
         if answer.usage:
             llm = answer.trace.get("llm")
             model = str((llm.get("model") if isinstance(llm, dict) else None) or answer.pipeline)
