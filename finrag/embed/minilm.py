@@ -148,8 +148,10 @@ class BucketedEmbedder(ABC):
         slots: dict[str, int] = {}
         inverse = np.fromiter((slots.setdefault(t, len(slots)) for t in texts), dtype=np.int64, count=len(texts))
         unique = list(slots)
-        assert self._tokenizer is not None
-        encodings = self._encode(self._tokenizer, unique)
+        tokenizer = self._tokenizer
+        if tokenizer is None:  # pragma: no cover - warm_up() sets it
+            raise RuntimeError("embedder not warmed up")
+        encodings = self._encode(tokenizer, unique)
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(unique))
         # Longest first (as sentence-transformers does) so an out-of-memory shows on the first batch.
         order = np.argsort(-lengths, kind="stable")
