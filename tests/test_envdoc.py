@@ -25,7 +25,7 @@ def test_malformed_settings_name_the_variable(monkeypatch) -> None:
     from finrag.settings import SettingsError, load_settings
 
     monkeypatch.setenv("FINRAG_RETRIEVAL_TOP_K", "many")
-    with pytest.raises(SettingsError, match="FINRAG_RETRIEVAL_TOP_K: .*valid integer"):
+    with pytest.raises(SettingsError, match=r"FINRAG_RETRIEVAL_TOP_K: .*valid integer"):
         load_settings()
     monkeypatch.delenv("FINRAG_RETRIEVAL_TOP_K")
     monkeypatch.setenv("FINRAG_EMBEDDER", "gpu")
