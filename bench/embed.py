@@ -27,7 +27,7 @@ from rich.table import Table
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from finrag.embed import OnnxEmbedder, SentenceTransformerEmbedder, available_cores
-from finrag.embed.minilm import BucketedEmbedder
+from finrag.embed.minilm import CPU_BATCH_TOKENS, BucketedEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class Candidate:
     embed: Callable[[Sequence[str]], np.ndarray]
     batch: int
     threads: int
+    tokens: str = "-"  # padded word pieces per batch ("-": no cap)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Result:
     label: str
     batch: int
     threads: int
+    tokens: str
     seconds: float
     cpu_seconds: float  # process CPU time of the best run: robust to other processes' load
     vectors: np.ndarray
@@ -106,17 +108,21 @@ class Result:
     torch_seconds: float = 0.0  # the torch baseline timed in the same rounds (0: the table's baseline)
 
 
-def embedder_candidate(label: str, emb: BucketedEmbedder, batch: int | None = None) -> Candidate:
-    """A warmed-up embedder run at a given batch size. Candidates may share one embedder (one ORT
-    session per thread count: a session per batch size would hold a peak-sized arena each)."""
+def embedder_candidate(
+    label: str, emb: BucketedEmbedder, batch: int | None = None, tokens: int | None = None
+) -> Candidate:
+    """A warmed-up embedder run at a given batch size / token budget (None: the embedder's default,
+    1024 on CPU). Candidates may share one embedder: one ORT session per thread count, as a session
+    per batch size would hold a peak-sized arena each."""
     size = batch or emb.batch_size
     emb.warm_up()
 
     def embed(texts: Sequence[str]) -> np.ndarray:
-        emb.batch_size = size
+        emb.batch_size, emb.max_batch_tokens = size, tokens
         return emb.embed_documents(texts)
 
-    return Candidate(label, embed, size, emb.threads)
+    budget = CPU_BATCH_TOKENS if tokens is None else tokens
+    return Candidate(label, embed, size, emb.threads, str(budget) if budget else "-")
 
 
 def run_round_robin(candidates: list[Candidate], texts: Sequence[str], repeats: int) -> list[Result]:
@@ -135,7 +141,7 @@ def run_round_robin(candidates: list[Candidate], texts: Sequence[str], repeats: 
             if elapsed < best[i]:
                 best[i], cpu[i] = elapsed, time.process_time() - cpu_started
     return [
-        Result(c.label, c.batch, c.threads, best[i], cpu[i], vectors[i], c.embed(QUERIES))
+        Result(c.label, c.batch, c.threads, c.tokens, best[i], cpu[i], vectors[i], c.embed(QUERIES))
         for i, c in enumerate(candidates)
     ]
 
@@ -163,7 +169,8 @@ def main() -> None:
     ap.add_argument("--passages", type=int, default=512)
     ap.add_argument("--docs", type=int, default=6, help="filings to draw passages from")
     ap.add_argument("--batch-size", type=int, default=64, help="batch size of the main comparison")
-    ap.add_argument("--sweep-batches", default="16,32,64,128")
+    ap.add_argument("--sweep-batches", default="16,32,64,128", help="with no token budget")
+    ap.add_argument("--sweep-tokens", default="256,512,1024,2048", help="token budgets, batch <= --batch-size")
     ap.add_argument("--sweep-threads", default="", help="comma list; default: 1 and all cores")
     ap.add_argument("--repeats", type=int, default=2, help="best of N timed runs per configuration")
     ap.add_argument("--cache-dir", type=Path, default=None, help="exported models (default: a temp dir)")
@@ -191,14 +198,14 @@ def main() -> None:
     st_model = ref_emb._model
     st_encode = lambda t: st_model.encode(list(t), normalize_embeddings=True, show_progress_bar=False)  # noqa: E731
 
-    st_candidate = Candidate("torch fp32 (ST default: batch 32)", st_encode, 32, torch.get_num_threads())
+    st_candidate = Candidate("torch fp32 (ST default)", st_encode, 32, torch.get_num_threads())
 
     common = {"cache_dir": cache_dir, "device": "cpu", "batch_size": args.batch_size}
     started = time.perf_counter()
     variants = {
         "onnx fp32": OnnxEmbedder(int8=False, **common),  # type: ignore[arg-type]
         "onnx int8": OnnxEmbedder(int8=True, **common),  # type: ignore[arg-type]
-        "onnx int8, FFN-out of layers 0,2 fp32": OnnxEmbedder(
+        "onnx int8, FFN-out L0,L2 fp32": OnnxEmbedder(
             int8=True,
             keep_fp32=[r"layer\.[02]/output/dense/"],
             **common,  # type: ignore[arg-type]
@@ -209,7 +216,7 @@ def main() -> None:
     console.print(f"ONNX export + quantisation (cold cache): {time.perf_counter() - started:.1f}s")
     candidates: list[Candidate] = []
     if not args.sweep_only:
-        candidates = [st_candidate, embedder_candidate("torch fp32 + token-length buckets", ref_emb)]
+        candidates = [st_candidate, embedder_candidate("torch fp32 + token buckets", ref_emb)]
         candidates += [embedder_candidate(label, emb) for label, emb in variants.items()]
         results = run_round_robin(candidates, texts, args.repeats)
         console.print(comparison_table(results, results[0], pieces))
@@ -219,13 +226,15 @@ def main() -> None:
         return
     threads = [int(t) for t in args.sweep_threads.split(",") if t] or sorted({1, cores})
     batches = [int(b) for b in args.sweep_batches.split(",") if b]
+    budgets = [int(k) for k in args.sweep_tokens.split(",") if k]
     # One ORT session alive at a time (a batch-128 session holds a ~1 GB arena), batch sizes
     # round-robin within it, and the torch baseline timed again in each group's rounds.
     sweep: list[Result] = []
     for label, is_int8 in (("onnx int8", True), ("onnx fp32", False)):
         for t in threads:
             emb = OnnxEmbedder(int8=is_int8, cache_dir=cache_dir, device="cpu", threads=t)
-            group = [st_candidate] + [embedder_candidate(label, emb, b) for b in batches]
+            group = [st_candidate] + [embedder_candidate(label, emb, b, tokens=0) for b in batches]
+            group += [embedder_candidate(label, emb, args.batch_size, tokens=k) for k in budgets]
             ref, *rows = run_round_robin(group, texts, args.repeats)
             for row in rows:
                 row.torch_seconds = ref.seconds
@@ -235,7 +244,7 @@ def main() -> None:
     console.print(comparison_table([ref, *sweep], ref, pieces, title="threads x batch size sweep"))
     best = min(sweep, key=lambda r: r.seconds)
     console.print(
-        f"best: {best.label}, {best.threads} threads, batch {best.batch}: "
+        f"best: {best.label}, {best.threads} threads, batch <= {best.batch}, tokens/batch <= {best.tokens}: "
         f"{len(texts) / best.seconds:.1f} passages/s = {best.torch_seconds / best.seconds:.2f}x torch"
     )
 
@@ -247,6 +256,7 @@ def comparison_table(results: list[Result], baseline: Result, pieces: int, title
         "configuration",
         "threads",
         "batch",
+        "tokens/batch",
         "passages/s",
         "word pieces/s",
         "x torch",
@@ -265,6 +275,7 @@ def comparison_table(results: list[Result], baseline: Result, pieces: int, title
             r.label,
             str(r.threads),
             str(r.batch),
+            r.tokens,
             f"{n / r.seconds:.1f}",
             f"{pieces / r.seconds:,.0f}",
             f"{(r.torch_seconds or baseline.seconds) / r.seconds:.2f}",

@@ -171,3 +171,16 @@ def test_interrupted_write_publishes_nothing(tmp_path: Path) -> None:
         raise KeyboardInterrupt  # e.g. Ctrl-C during export
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batches_respect_count_and_token_budget(cache_dir: Path) -> None:
+    emb = OnnxEmbedder(cache_dir=cache_dir, batch_size=4, max_batch_tokens=64)
+    lengths = np.array([300, 10, 20, 30, 40, 5, 5, 5, 5, 5, 5])
+    order = np.argsort(-lengths, kind="stable")
+    batches = emb._batches(order, lengths)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * lengths[batch].max() <= 64  # an over-long text goes alone
+    emb.max_batch_tokens = 0  # no budget: plain batches of batch_size
+    assert [len(b) for b in emb._batches(order, lengths)] == [4, 4, 3]

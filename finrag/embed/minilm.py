@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Device = Literal["auto", "cpu", "cuda"]
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "finrag" / "models"
+# Padded word pieces per batch on CPU (4 passages of 256): see BucketedEmbedder._batches.
+CPU_BATCH_TOKENS = 1024
 
 
 def available_cores() -> int:
@@ -57,9 +59,20 @@ class BucketedEmbedder(ABC):
 
     backend: str = ""
 
-    def __init__(self, model: str = "", *, batch_size: int = 64, threads: int = 0, device: Device = "auto") -> None:
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        batch_size: int = 64,
+        threads: int = 0,
+        device: Device = "auto",
+        max_batch_tokens: int | None = None,
+    ) -> None:
         self.model = model
         self.batch_size = max(1, batch_size)
+        # Word pieces (padded) per batch; None = CPU_BATCH_TOKENS on CPU, no cap on CUDA; 0 = no cap.
+        self.max_batch_tokens = max_batch_tokens
+        self._on_cpu = True
         self.threads = threads if threads > 0 else available_cores()
         self._threads_explicit = threads > 0
         self.device = device
@@ -156,10 +169,28 @@ class BucketedEmbedder(ABC):
         # Longest first (as sentence-transformers does) so an out-of-memory shows on the first batch.
         order = np.argsort(-lengths, kind="stable")
         vectors = np.empty((len(unique), self.dim), dtype=np.float32)
-        for start in range(0, len(unique), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in self._batches(order, lengths):
             vectors[idx] = self._embed_batch([unique[i] for i in idx], [encodings[i] for i in idx])
         return vectors[inverse]
+
+    def _batches(self, order: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        """Cut the longest-first order into batches of at most batch_size texts and at most
+        max_batch_tokens padded word pieces. On CPU small batches win: activations of ~1k word
+        pieces stay in cache, and int8 runs 10-30% faster than with 64 passages a batch (fp32
+        ~40%; bench/embed.py on 2 cores), while short texts (queries, table rows) still batch by
+        dozens."""
+        budget = self.max_batch_tokens
+        if budget is None:
+            budget = CPU_BATCH_TOKENS if self._on_cpu else 0
+        if not budget:
+            return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches, start = [], 0
+        while start < len(order):
+            longest = int(lengths[order[start]])  # longest first: the batch pads to its first text
+            size = max(1, min(self.batch_size, budget // max(longest, 1)))
+            batches.append(order[start : start + size])
+            start += size
+        return batches
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
@@ -177,8 +208,18 @@ class SentenceTransformerEmbedder(BucketedEmbedder):
 
     backend = "torch"
 
-    def __init__(self, model: str = "", *, batch_size: int = 64, threads: int = 0, device: Device = "auto") -> None:
-        super().__init__(model, batch_size=batch_size, threads=threads, device=device)
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        batch_size: int = 64,
+        threads: int = 0,
+        device: Device = "auto",
+        max_batch_tokens: int | None = None,
+    ) -> None:
+        super().__init__(
+            model, batch_size=batch_size, threads=threads, device=device, max_batch_tokens=max_batch_tokens
+        )
         self._model: Any = None
         self.resolved_device = ""
 
@@ -195,6 +236,7 @@ class SentenceTransformerEmbedder(BucketedEmbedder):
         if self.device == "cuda" and not cuda:
             raise RuntimeError("FINRAG_DEVICE=cuda but torch sees no CUDA device")
         self.resolved_device = "cuda" if self.device != "cpu" and cuda else "cpu"
+        self._on_cpu = self.resolved_device == "cpu"
         if self._threads_explicit:
             torch.set_num_threads(self.threads)  # process-wide; only when asked for explicitly
         self._model = SentenceTransformer(str(self.spec.root), device=self.resolved_device, local_files_only=True)
@@ -227,6 +269,7 @@ class OnnxEmbedder(BucketedEmbedder):
         batch_size: int = 64,
         threads: int = 0,
         device: Device = "auto",
+        max_batch_tokens: int | None = None,
         keep_fp32: Sequence[str] = (),
         spin_wait: bool = True,
     ) -> None:
@@ -235,7 +278,9 @@ class OnnxEmbedder(BucketedEmbedder):
         # parse worker sharing the same cores could use.
         self.spin_wait = spin_wait
         self.backend = "onnx-int8" if int8 else "onnx"
-        super().__init__(model, batch_size=batch_size, threads=threads, device=device)
+        super().__init__(
+            model, batch_size=batch_size, threads=threads, device=device, max_batch_tokens=max_batch_tokens
+        )
         self.cache_dir = cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR
         self.keep_fp32 = tuple(keep_fp32)
         self.model_path: Path | None = None
@@ -273,6 +318,9 @@ class OnnxEmbedder(BucketedEmbedder):
         options.log_severity_level = 3  # the quantised graph triggers harmless fusion warnings
         self._session = ort.InferenceSession(str(self.model_path), options, providers=providers)
         self.provider = self._session.get_providers()[0]
+        if self.provider != providers[0]:  # e.g. onnxruntime-gpu without its CUDA libraries
+            log.warning("onnxruntime fell back from %s to %s (fp32 graph)", providers[0], self.provider)
+        self._on_cpu = self.provider == "CPUExecutionProvider"
         self._inputs = {i.name for i in self._session.get_inputs()}
         if self.int8 and not on_cpu:
             log.info("CUDA selected: using the fp32 ONNX graph (dynamic int8 kernels are CPU-only)")
