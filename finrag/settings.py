@@ -42,7 +42,6 @@ class RetrievalSettings(BaseSettings):
     glossary: bool = Field(True, description="expand finance synonyms (capex -> purchases of PP&E ...)")
     glossary_dense: bool = Field(True, description="also run a dense query with the glossary's wording")
     glossary_sparse: bool = Field(False, description="add the glossary's wording to the BM25 query (ablation: no gain)")
-    multi_query: bool = False
     rerank: Literal["none", "lexical", "cross-encoder", "remote"] = "lexical"
     cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"
     rerank_url: str = Field("", description="rerank=remote: a `finrag rerank-server`, e.g. http://gpu-box:8080")

@@ -98,9 +98,8 @@ class RewrittenQuery:
 
 
 class GlossaryRewriter:
-    def __init__(self, enabled: bool = True, multi_query: bool = False) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.multi_query = multi_query
 
     def rewrite(self, question: str) -> RewrittenQuery:
         if not self.enabled:

@@ -59,7 +59,7 @@ class Retriever:
         self.sparse = sparse
         self.registry = registry
         self.settings = settings
-        self.rewriter = GlossaryRewriter(settings.glossary, settings.multi_query)
+        self.rewriter = GlossaryRewriter(settings.glossary)
         self.reranker = reranker
         self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
         self.graph_dir = graph_dir
@@ -132,7 +132,7 @@ class Retriever:
         if self.reranker is not None and pages:
             with clock("rerank"):
                 page_texts = self._page_texts(tenant, pages)
-                years = scope.fiscal_years or self.resolver(tenant).years_in(question)
+                years = scope.fiscal_years or ScopeResolver.years_in(question)
                 pages = self.reranker.rerank(  # type: ignore[call-arg]
                     question,
                     pages,

@@ -5,7 +5,6 @@ the alias table is built from the registry."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -242,7 +241,3 @@ def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
             else:
                 seen[label] = i
     return [find(i) for i in range(len(entries))]
-
-
-def year_counts(docs: Sequence[DocumentRecord]) -> Counter[int]:
-    return Counter(d.filing.fiscal_year for d in docs if d.filing.fiscal_year)
