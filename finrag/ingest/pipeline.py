@@ -194,8 +194,7 @@ class IngestPipeline:
             todo.append((path, digest[:16], digest))
         report.seconds["hash"] += time.perf_counter() - t0
 
-        for path, parsed_or_error in self._parsed(todo, tenant, overrides):
-            doc_id, digest = next((d, h) for p, d, h in todo if p == path)
+        for path, doc_id, digest, parsed_or_error in self._parsed(todo, tenant, overrides):
             if isinstance(parsed_or_error, str):
                 event = self._record_failure(path, tenant, doc_id, digest, parsed_or_error)
             else:
@@ -209,30 +208,31 @@ class IngestPipeline:
     # ---------------------------------------------------------------------------------------------
     def _parsed(
         self, todo: list[tuple[Path, str, str]], tenant: str, overrides: FilingOverrides
-    ) -> Iterator[tuple[Path, ParsedFiling | str]]:
-        args = [(str(p), d, tenant, self.child_max_tokens, self.metadata_prefix, overrides) for p, d, _ in todo]
+    ) -> Iterator[tuple[Path, str, str, ParsedFiling | str]]:
+        """(path, doc id, hash, parsed filing or the reason it failed), in order."""
+        jobs = [
+            (path, doc_id, digest, (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides))
+            for path, doc_id, digest in todo
+        ]
         if self.parse_workers <= 0 or len(todo) <= 1:
-            for path, arg in zip((p for p, _, _ in todo), args, strict=True):
-                yield path, _safe(_parse_and_chunk, *arg)
+            for path, doc_id, digest, arg in jobs:
+                yield path, doc_id, digest, _safe(_parse_and_chunk, *arg)
             return
         ctx = mp.get_context("spawn")
         with ProcessPoolExecutor(max_workers=self.parse_workers, mp_context=ctx) as pool:
             # Bounded look-ahead: at most workers + 1 parsed filings wait in memory.
             window = self.parse_workers + 1
-            pending: list[tuple[Path, Future[ParsedFiling]]] = []
-            queue = list(zip((p for p, _, _ in todo), args, strict=True))
-            while queue or pending:
-                while queue and len(pending) < window:
-                    path, arg = queue.pop(0)
-                    pending.append((path, pool.submit(_parse_and_chunk, *arg)))
-                path, fut = pending.pop(0)
+            pending: list[tuple[Path, str, str, Future[ParsedFiling | str]]] = []
+            while jobs or pending:
+                while jobs and len(pending) < window:
+                    path, doc_id, digest, arg = jobs.pop(0)
+                    pending.append((path, doc_id, digest, pool.submit(_safe, _parse_and_chunk, *arg)))
+                path, doc_id, digest, fut = pending.pop(0)
                 try:
-                    yield path, fut.result()
-                except ParseError as exc:
-                    yield path, str(exc)
-                except Exception as exc:  # a crash inside the parser must not stop the batch
-                    log.exception("unexpected parse failure", extra={"path": str(path)})
-                    yield path, f"unexpected error while parsing: {type(exc).__name__}: {exc}"
+                    yield path, doc_id, digest, fut.result()
+                except Exception as exc:  # the worker process itself died: fail this file, keep the batch
+                    log.exception("parse worker failed", extra={"path": str(path)})
+                    yield path, doc_id, digest, f"unexpected error while parsing: {type(exc).__name__}: {exc}"
 
     def _record_failure(self, path: Path, tenant: str, doc_id: str, digest: str, reason: str) -> IngestEvent:
         self.registry.upsert(
