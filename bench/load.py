@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,9 +43,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def start_server(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    data_dir: Path, port: int, log_path: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **(extra_env or {}),
         "HF_HUB_OFFLINE": "1",
         "FINRAG_LOG_LEVEL": "WARNING",  # access logs would cost the server time we want to measure
         # The benchmark measures the service, not the limiter: lift per-key limits out of the way.
@@ -142,35 +147,28 @@ async def phase(base: str, key: str, questions: list[str], unique: bool, duratio
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds per phase (bounded: 5-60)")
-    ap.add_argument("--concurrency", type=int, default=16, help="concurrent clients (1-64)")
-    ap.add_argument("--json", type=Path, help="also write the results here")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary data dir")
-    args = ap.parse_args()
-    duration = min(max(args.duration, 5.0), 60.0)
-    concurrency = min(max(args.concurrency, 1), 64)
+PHASES = ("cached", "cached, 1 client", "uncached")
 
-    work = Path(tempfile.mkdtemp(prefix="finrag-load-"))
-    data_dir, sample_dir = work / "data", work / "samples"
-    generate_samples(sample_dir)
+
+def run_backend(name: str, work: Path, env: dict[str, str], duration: float, concurrency: int) -> dict:
+    """Start one API process on these backends, ingest the samples through it, run the phases."""
+    data_dir, sample_dir = work / name / "data", work / "samples"
     questions = [json.loads(line)["question"] for line in (sample_dir / "golden.jsonl").read_text().splitlines()]
-    key, _ = KeyStore(make_engine(Settings(data_dir=data_dir).sqlite_url)).create("bench", "load")
-
+    settings = Settings(data_dir=data_dir, database_url=env.get("FINRAG_DATABASE_URL", ""))
+    key, _ = KeyStore(make_engine(settings.sqlite_url)).create("bench", "load")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(data_dir, port, work / "server.log")
+    proc = start_server(data_dir, port, work / f"{name}-server.log", env)
     try:
         wait_ready(base, proc)
         t0 = time.monotonic()
         pages = upload_samples(base, key, sample_dir)
-        print(f"ingested {pages} pages through the API in {time.monotonic() - t0:.1f}s; {len(questions)} questions")
+        print(f"[{name}] ingested {pages} pages through the API in {time.monotonic() - t0:.1f}s")
         # Warm the cache with every question once (and every code path), outside the measurement.
         asyncio.run(phase(base, key, questions, unique=False, duration=2, concurrency=min(4, concurrency)))
-        results = {
-            "config": {"duration_s": duration, "concurrency": concurrency, "cpus": os.cpu_count()},
+        return {
             "cached": asyncio.run(phase(base, key, questions, False, duration, concurrency)),
+            "cached, 1 client": asyncio.run(phase(base, key, questions, False, min(duration, 10.0), 1)),
             "uncached": asyncio.run(phase(base, key, questions, True, duration, concurrency)),
         }
     finally:
@@ -180,19 +178,61 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
 
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds per phase (bounded: 5-60)")
+    ap.add_argument("--concurrency", type=int, default=16, help="concurrent clients (1-64)")
+    ap.add_argument("--backends", default="embedded", help="comma-separated: embedded, servers")
+    ap.add_argument("--qdrant-url", default=":memory:", help="Qdrant for the servers backend (default: local mode)")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    args = ap.parse_args()
+    duration = min(max(args.duration, 5.0), 60.0)
+    concurrency = min(max(args.concurrency, 1), 64)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(backends) - {"embedded", "servers"}
+    if unknown:
+        raise SystemExit(f"unknown backend(s): {', '.join(sorted(unknown))} (embedded, servers)")
+
+    work = Path(tempfile.mkdtemp(prefix="finrag-load-"))
+    generate_samples(work / "samples")
+    results: dict = {"config": {"duration_s": duration, "concurrency": concurrency, "cpus": os.cpu_count()}}
+    with contextlib.ExitStack() as stack:
+        for name in backends:
+            env: dict[str, str] = {}
+            if name == "servers":
+                # Real servers from Debian's packages, started as the integration tests start them.
+                root = str(Path(__file__).resolve().parents[1])
+                if root not in sys.path:  # run as a script: make `tests.servers` importable
+                    sys.path.insert(0, root)
+                from tests.servers import PostgresServer, RedisServer
+
+                pg = stack.enter_context(contextlib.closing(PostgresServer().start()))
+                redis = stack.enter_context(contextlib.closing(RedisServer().start()))
+                env = {
+                    "FINRAG_DATABASE_URL": pg.create_database("finrag_load"),
+                    "FINRAG_SERVE_REDIS_URL": redis.url,
+                    "FINRAG_QDRANT_URL": args.qdrant_url,
+                }
+            results[name] = run_backend(name, work, env, duration, concurrency)
+
     print(f"\n{concurrency} clients, {duration:.0f} s per phase, {os.cpu_count()} CPUs (client and server share them)")
-    print(f"{'phase':<10}{'requests':>10}{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}{'cached':>8}")
-    for name in ("cached", "uncached"):
-        r = results[name]
-        print(
-            f"{name:<10}{r['requests']:>10}{r['throughput_rps']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}"
-            f"{r['p99_ms']:>9}{r['errors']:>8}{r['cached_fraction']:>8}"
-        )
+    header = f"{'backend':<10}{'phase':<18}{'requests':>9}{'rps':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    print(header + f"{'errors':>7}{'cached':>7}{'p50 vs embedded':>17}")
+    for name in backends:
+        for ph in PHASES:
+            r = results[name][ph]
+            ratio = ""
+            if name != "embedded" and "embedded" in results:
+                ratio = f"{r['p50_ms'] / results['embedded'][ph]['p50_ms']:.2f}x"
+            print(
+                f"{name:<10}{ph:<18}{r['requests']:>9}{r['throughput_rps']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}"
+                f"{r['p99_ms']:>8}{r['errors']:>7}{r['cached_fraction']:>7}{ratio:>17}"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     if not args.keep:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"data kept in {work}")

@@ -8,6 +8,10 @@
 (c) copies of passing gold answers with ONE figure altered (scale x1000 / /1000, the figure of
     another year column of the same row, +-5-20 %) must FAIL: detection rate per error type.
 
+With --pdf-dir, an evidence page that states no scale gets the note ingest appends to such pages (the
+scale it inherits from the page before or from the rest of its filing, `finrag.scales`), computed from
+the filing's PDF as ingest computes it. Without it the pages are checked as the questions file has them.
+
 Nothing from FinanceBench is written to the repository; the console shows ids and figures only.
 """
 
@@ -21,6 +25,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +53,33 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+PDF_DIR: Path | None = None  # set by --pdf-dir: evidence pages get the scale note ingest adds
+
+
+@cache
+def inherited_scales_of(doc_name: str) -> tuple[tuple[float, str] | None, ...]:
+    """What ingest computes for each page of this filing (parsed by our parser)."""
+    from finrag.ingest.parse import PdfiumParser
+    from finrag.scales import inherited_scales
+
+    assert PDF_DIR is not None
+    pages = list(PdfiumParser().parse(PDF_DIR / f"{doc_name}.pdf"))
+    return tuple(inherited_scales([pg.text for pg in pages]))
+
+
 def sources_of(q: dict) -> dict[str, str]:
     """Citation key -> full page text of each (distinct) evidence page."""
+    from finrag.scales import scale_note, stated_scales
+
     out: dict[str, str] = {}
     for e in q["evidence"]:
-        out.setdefault(f"{e['doc_name']}#p{e['evidence_page_num'] + 1}", e["evidence_text_full_page"])
+        text = e["evidence_text_full_page"]
+        if PDF_DIR is not None and not stated_scales(text):
+            inherited = inherited_scales_of(e["doc_name"])
+            n = e["evidence_page_num"]
+            if n < len(inherited) and inherited[n]:
+                text = f"{text}\n{scale_note(*inherited[n])}"
+        out.setdefault(f"{e['doc_name']}#p{e['evidence_page_num'] + 1}", text)
     return out
 
 
@@ -723,7 +750,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=Path("../shared/financebench/questions_dev.jsonl"))
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("-v", "--verbose", action="store_true", help="list the altered answers that passed")
+    p.add_argument("--pdf-dir", type=Path, default=None, help="the filings: add ingest's inherited-scale notes")
     args = p.parse_args(argv)
+    global PDF_DIR
+    PDF_DIR = args.pdf_dir
     return run(args.questions, args.seed, args.verbose)
 
 

@@ -62,3 +62,14 @@ def test_prefix_section_and_ids_are_stable() -> None:
 def test_dense_view_drops_numeric_cells_only() -> None:
     assert dense_view("Net sales $ 34,229 $ 35,355 (1,577) 12.4%") == "Net sales"
     assert dense_view("Revenue grew 5% in 2022") == "Revenue grew in"
+
+
+def test_a_page_without_a_stated_scale_carries_the_one_it_inherits() -> None:
+    continued = Page(5, "Consolidated Statements of Cash Flows (continued)\nDividends paid 120 110\n")
+    chunks = FilingChunker(max_tokens=240).chunk("d1", "t1", "NW_2023_10K", FILING, [CASH_FLOW, continued])
+    parents = {c.page_start: c for c in chunks if c.kind == ChunkKind.PAGE}
+    assert parents[4].text == CASH_FLOW.text  # states its own scale: unchanged
+    assert parents[5].text.startswith(continued.text)
+    assert "in millions" in parents[5].text.split("\n")[-1]
+    # children (what is embedded) keep the page's own words only
+    assert all("unless stated otherwise" not in c.text for c in chunks if c.kind != ChunkKind.PAGE)

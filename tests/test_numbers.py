@@ -385,3 +385,41 @@ def test_check_answer_chained_calculations() -> None:
     assert rep.passed, [c.reason for c in rep.checks]
     # the same ratio result with only the margin step logged: its input 5,169 is on no page
     assert not check_answer("Gross margin was 41.4% in FY2022.", src, [gm]).passed
+
+
+def test_inherited_scale_continued_statement_then_the_filings_usual_scale() -> None:
+    from finrag.scales import inherited_scales, scale_note, stated_scales
+
+    pages = [
+        "Consolidated Statement of Income\n(In millions)\nNet revenue\n86,392\n",  # states millions
+        "Consolidated Statement of Income (continued)\nRestructuring\n411\n",  # continued: millions
+        "Schedule of share awards\n(in thousands)\nGranted\n1,204\n",  # states thousands
+        "Awards (continued)\nForfeited\n210\n",  # continued: thousands, not the filing's millions
+        "Notes\nOther matters are described elsewhere.\n",
+        "Cash flows\n(in millions)\nCapex\n5,207\n",
+        "Balance sheet\n($ in millions)\nAssets\n92,187\n",
+        "Segment data\nRevenue\n1,000\n",  # lookback 2: page 6 states millions
+        "Page nine\n",
+        "Page ten\n",
+        "Page eleven\n",  # beyond the lookback: the filing's usual scale
+    ]
+    got = inherited_scales(pages)
+    assert got[0] is None and got[2] is None and got[5] is None and got[6] is None
+    assert got[1] == (1e6, "continued") and got[3] == (1e3, "continued")
+    assert got[4] == (1e3, "continued")  # two pages after the thousands schedule, nothing stated between
+    assert got[7] == (1e6, "continued") and got[10] == (1e6, "filing")
+    note = scale_note(*got[10])
+    assert stated_scales(note) == [1e6] and not any(ch.isdigit() for ch in note)
+    # A filing with no usual scale (too few pages state one) lends none beyond the lookback.
+    assert inherited_scales(["(In millions)\n1\n", "a\n", "b\n", "c\n"])[3] is None
+
+
+def test_scale_note_rules_out_the_other_scales_on_a_silent_page() -> None:
+    from finrag.scales import scale_note
+
+    page = "Summary table\nRestructuring charges\n411\n380\n"
+    noted = f"{page}\n{scale_note(1e6, 'continued')}"
+    assert find_support(one("$411 billion"), page)  # silent page: any usual scale is possible
+    assert find_support(one("$411 billion"), noted) is None
+    assert find_support(one("$411 thousand"), noted) is None
+    assert find_support(one("$411 million"), noted) and find_support(one("$0.41 billion"), noted)

@@ -23,21 +23,8 @@ from functools import lru_cache
 from typing import Any
 
 from finrag.answer.calculator import CalcStep, CalculatorError
+from finrag.scales import SCALE_WORDS, stated_scales
 
-SCALE_WORDS: dict[str, float] = {
-    "thousand": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "mn": 1e6,
-    "mm": 1e6,
-    "m": 1e6,
-    "billion": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "trillion": 1e12,
-    "tn": 1e12,
-    "t": 1e12,
-}
 CURRENCIES: dict[str, str] = {"$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR"}
 CURRENCIES |= {"£": "GBP", "gbp": "GBP"}
 PAGE_SCALES: tuple[float, ...] = (1e3, 1e6, 1e9)  # tried when a page does not state its scale
@@ -383,11 +370,6 @@ def scale_from_text(text: str) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # Pages: stated scale and year columns
 
-_PAGE_SCALE = re.compile(
-    r"(?i)\bin[ \t]+(thousand|million|billion)s\b"
-    r"|\([ \t]*(?:[$€£][ \t]*|dollars[ \t]*|amounts[ \t]*|usd[ \t]*)?(?:in[ \t]*)?(thousand|million|billion)s?\b"
-    r"|\((000)['’]?s?\)|\$[ \t]?(000)s?\b"
-)
 _HEADER_TOKEN = re.compile(
     r"(?i)^(?:(?:19|20)\d{2}|\d{1,2}|fiscal|years?|ended|ending|as|of|at|fy|months?|weeks?|three|six|nine|"
     r"twelve|fifty-two|fifty-three|quarters?|q[1-4]|full|and|the|for|restated|" + _MONTH + r")$"
@@ -571,12 +553,7 @@ def analyze_page(text: str) -> PageIndex:
         head, foot = text.find(lines[0]), text.rfind(lines[-1])
         figures = [f for f in figures if not (f.text in edges and (f.start < head + len(lines[0]) or f.start >= foot))]
     _associate_years(text, figures, years)
-    scales: list[float] = []
-    for m in _PAGE_SCALE.finditer(text):
-        word = (m.group(1) or m.group(2) or "thousand").lower()
-        sc = SCALE_WORDS[word]
-        if sc not in scales:
-            scales.append(sc)
+    scales = stated_scales(text)
     tr = _table_rows(text, figures)
     row_of = {i: rid for rid, cells in tr.rows.items() for i in cells if i is not None}
     contexts = []

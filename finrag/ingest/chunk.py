@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from finrag.records import Chunk, ChunkKind, Filing, Page, Table
+from finrag.scales import inherited_scales, scale_note
 
 _NAMESPACE = uuid.UUID("6f1d7f6e-3a53-4f0e-9b8a-6a1f5d2c7e11")
 
@@ -118,7 +119,10 @@ class FilingChunker:
             "fiscal_quarter": filing.fiscal_quarter,
             "doc_type": str(filing.doc_type),
         }
-        for page in pages:
+        # A page that states no scale carries the one it inherits (see finrag.scales): models and the
+        # number checker then read "411" on a continued statement as $411 million, not any scale.
+        inherited = inherited_scales([p.text for p in pages])
+        for page, scale in zip(pages, inherited, strict=True):
             section, page_title = self._sections(page.text, section)
             label = page_title or section
             prefix = metadata_prefix(filing, doc_name, label) if self.with_prefix else ""
@@ -127,7 +131,7 @@ class FilingChunker:
                 doc_id=doc_id,
                 tenant=tenant,
                 kind=ChunkKind.PAGE,
-                text=page.text,
+                text=f"{page.text}\n{scale_note(*scale)}" if scale else page.text,
                 page_start=page.number,
                 page_end=page.number,
                 section=label,

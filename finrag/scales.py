@@ -1,0 +1,89 @@
+"""The scale a filing states for its amounts ("(In millions)", "$000s") and the scale a page inherits.
+
+Financial statements state their scale once, at the head of a statement or of the filing; a statement
+continued on the next page, or a schedule deep in the notes, often says nothing. A number checker that
+then accepts any scale lets "$411 billion" pass for a "$411" cell that is in millions. At ingest, each
+page that states no scale gets a short note with the scale it inherits (the page before, when that page
+states one scale, else the scale most pages of the filing state); the note travels with the page text,
+so a model reading the page and the checker see the same thing. The note holds no digits, so it can
+never be the source of a figure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+SCALE_WORDS: dict[str, float] = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "mm": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+}
+SCALE_NAMES: dict[float, str] = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}
+
+PAGE_SCALE = re.compile(
+    r"(?i)\bin[ \t]+(thousand|million|billion)s\b"
+    r"|\([ \t]*(?:[$€£][ \t]*|dollars[ \t]*|amounts[ \t]*|usd[ \t]*)?(?:in[ \t]*)?(thousand|million|billion)s?\b"
+    r"|\((000)['’]?s?\)|\$[ \t]?(000)s?\b"
+)
+
+LOOKBACK_PAGES = 2  # a statement continued over at most this many pages inherits its head's scale
+USUAL_SHARE = 0.6  # the filing's usual scale: stated alone by this share of the pages that state one
+USUAL_MIN_PAGES = 3
+
+
+def stated_scales(text: str) -> list[float]:
+    """Scales a page states for its amounts, in order of first mention."""
+    out: list[float] = []
+    for m in PAGE_SCALE.finditer(text):
+        word = (m.group(1) or m.group(2) or "thousand").lower()
+        scale = SCALE_WORDS[word]
+        if scale not in out:
+            out.append(scale)
+    return out
+
+
+def inherited_scales(page_texts: Sequence[str]) -> list[tuple[float, str] | None]:
+    """Per page of one filing: (scale, how) for a page that states none, else None.
+
+    `how` is "continued" (a page up to LOOKBACK_PAGES before states exactly one scale, with only
+    silent pages between) or "filing" (the scale most of the filing's scale-stating pages state)."""
+    stated = [stated_scales(t) for t in page_texts]
+    singles = Counter(s[0] for s in stated if len(s) == 1)
+    stating = sum(1 for s in stated if s)
+    usual: float | None = None
+    if singles:
+        scale, n = singles.most_common(1)[0]
+        if n >= USUAL_MIN_PAGES and n >= USUAL_SHARE * stating:
+            usual = scale
+    out: list[tuple[float, str] | None] = []
+    for i, own in enumerate(stated):
+        if own:
+            out.append(None)
+            continue
+        found: tuple[float, str] | None = None
+        for j in range(i - 1, max(-1, i - 1 - LOOKBACK_PAGES), -1):
+            if stated[j]:
+                if len(stated[j]) == 1:
+                    found = (stated[j][0], "continued")
+                break
+        if found is None and usual is not None:
+            found = (usual, "filing")
+        out.append(found)
+    return out
+
+
+def scale_note(scale: float, how: str) -> str:
+    """The line appended to a page that states no scale (matched by PAGE_SCALE; no digits)."""
+    where = "on the page before" if how == "continued" else "throughout this filing"
+    return f"[Amounts in {SCALE_NAMES.get(scale, 'units')} unless stated otherwise, as stated {where}.]"
