@@ -23,6 +23,7 @@ from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from finrag.answer.calculator import CalcStep
+from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.support import answer_relevance, score_answer
 from finrag.db import make_engine
 from finrag.records import Answer
@@ -49,6 +50,20 @@ class OnlineEvalRow(Base):
     citations: Mapped[int] = mapped_column(Integer, default=0)
     unsupported_figures: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     inline_faithfulness: Mapped[float | None] = mapped_column(Float, nullable=True)  # what the answer said
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class OnlineJudgeRow(Base):
+    """The LLM judge's verdict on a scored answer (own table: online_eval rows predate the judge)."""
+
+    __tablename__ = "online_eval_judge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    eval_id: Mapped[int] = mapped_column(Integer, index=True)  # online_eval.id
+    judge: Mapped[str] = mapped_column(String(160))
+    score: Mapped[float] = mapped_column(Float)
+    heuristic: Mapped[float] = mapped_column(Float)  # the faithfulness before the judge joined in
+    claims: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {claim, supported, source}
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
 
@@ -87,13 +102,17 @@ class EvalScores:
     numeric_support: float
     relevance: float
     unsupported_figures: list[str]
+    judge: float | None = None  # the LLM judge's score, when one judged this answer
 
     def metrics(self) -> dict[str, float]:
-        return {
+        out = {
             "faithfulness": self.faithfulness,
             "numeric_support": self.numeric_support,
             "answer_relevance": self.relevance,
         }
+        if self.judge is not None:
+            out["judge_faithfulness"] = self.judge
+        return out
 
 
 def score_item(item: EvalItem) -> EvalScores:
@@ -131,6 +150,8 @@ class OnlineEvaluator:
         queue_size: int = 1000,
         rng: random.Random | None = None,
         autostart: bool = True,
+        judge: FaithfulnessJudge | None = None,
+        judge_weight: float = 0.5,
     ) -> None:
         if not 0.0 <= share <= 1.0:
             raise ValueError("online evaluation share must be between 0 and 1")
@@ -149,6 +170,8 @@ class OnlineEvaluator:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.autostart = autostart  # False: items wait in the queue until `start()` (tests, deferred start)
+        self.judge = judge
+        self.judge_weight = judge_weight
 
     # request path ----------------------------------------------------------------------------
     def sampled(self) -> bool:
@@ -197,6 +220,12 @@ class OnlineEvaluator:
 
     def _process(self, item: EvalItem) -> None:
         scores = score_item(item)
+        heuristic = scores.faithfulness
+        verdict = None
+        if self.judge is not None and item.answered_by not in ("", "extractive") and item.answer_text.strip():
+            verdict = self.judge.judge(item.question, item.answer_text, item.sources)
+            scores.faithfulness = round(combine(heuristic, verdict, self.judge_weight), 4)
+            scores.judge = verdict.score if verdict is not None else None
         row = OnlineEvalRow(
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             tenant=item.tenant,
@@ -213,6 +242,18 @@ class OnlineEvaluator:
         )
         with Session(self.engine) as s, s.begin():
             s.add(row)
+            if verdict is not None:
+                s.flush()
+                s.add(
+                    OnlineJudgeRow(
+                        eval_id=row.id,
+                        judge=verdict.judge[:160],
+                        score=verdict.score,
+                        heuristic=heuristic,
+                        claims=json.dumps(verdict.to_dict()["claims"]),
+                        cost_usd=verdict.cost_usd,
+                    )
+                )
         if self.metrics is not None:
             for name, value in scores.metrics().items():
                 self.metrics.online_eval.labels(metric=name).observe(value)

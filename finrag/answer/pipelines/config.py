@@ -54,5 +54,15 @@ class AnswerSettings(BaseSettings):
     vision_scale: float = Field(1.5, gt=0.2, le=4.0, description="render scale (1.0 = 72 dpi)")
 
     # online evaluation
+    # optional LLM judge of faithfulness (finrag.answer.judge): off by default, it costs a call per answer
+    judge: Literal["off", "llm", "ragas"] = Field(
+        "off", description="faithfulness judge: off, llm (the configured providers) or ragas (pip install ragas)"
+    )
+    judge_weight: float = Field(0.5, ge=0, le=1, description="share of the judge in the combined faithfulness")
+    judge_inline: bool = Field(
+        False,
+        description="judge every LLM answer on the request path (its score joins the one that drives the "
+        "easy -> agentic fallback); otherwise only answers sampled for online evaluation are judged",
+    )
     online_eval_share: float = Field(0.01, ge=0, le=1, description="share of live answers scored in the background")
     online_eval_queue: int = Field(1000, ge=1)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from finrag.answer.judge import FaithfulnessJudge, build_judge, combine
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.online_eval import OnlineEvaluator
 from finrag.answer.pipelines.agentic import AgenticPipeline, _top_year
@@ -64,6 +65,7 @@ class AnswerEngine:
         router: Router | None = None,
         page_retriever: PageImageRetriever | None = None,
         online_eval: OnlineEvaluator | None = None,
+        judge: FaithfulnessJudge | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = s = settings or AnswerSettings()
@@ -79,6 +81,7 @@ class AnswerEngine:
         self.vision = self._main.vision
         self.long_context = self._main.long_context
         self.online_eval = online_eval
+        self.judge = judge
         self.clock = clock
         # Filing blocks sent with cache_control recently: block key -> expiry. An in-process guess at
         # what the provider's prompt cache holds, used only for cost estimates.
@@ -139,6 +142,7 @@ class AnswerEngine:
             max_tokens=answer_settings.max_answer_tokens,
             sleep=sleep,
         )
+        judge = build_judge(answer_settings.judge, llm if llm.has_llm else None, llm_settings)
         online = None
         if answer_settings.online_eval_share > 0:
             online = OnlineEvaluator(
@@ -146,8 +150,10 @@ class AnswerEngine:
                 share=answer_settings.online_eval_share,
                 metrics=metrics,
                 queue_size=answer_settings.online_eval_queue,
+                judge=judge,
+                judge_weight=answer_settings.judge_weight,
             )
-        return cls(llm, answer_settings, page_retriever=page_retriever, online_eval=online)
+        return cls(llm, answer_settings, page_retriever=page_retriever, online_eval=online, judge=judge)
 
     def attach_metrics(self, metrics: Any) -> None:
         """Export online evaluation scores through the app's Prometheus metrics."""
@@ -366,8 +372,28 @@ class AnswerEngine:
         if step == "vision":
             return p.vision.answer(question, hits, scope, ctx)
         if step == "agentic":
-            return p.agentic.answer(question, hits, scope, ctx)
-        return p.easy.answer(question, hits, scope, ctx)
+            return self._judged(question, p.agentic.answer(question, hits, scope, ctx), hits, ctx)
+        return self._judged(question, p.easy.answer(question, hits, scope, ctx), hits, ctx)
+
+    def _judged(self, question: str, answer: Answer, hits: list[Hit], ctx: TenantContext) -> Answer:
+        """With an inline judge: the combined faithfulness (heuristic + judge) replaces the heuristic
+        one, so the fallback acts on it. Extractive answers are verbatim quotes: nothing to judge."""
+        if self.judge is None or not self.settings.judge_inline or not answer.text:
+            return answer
+        if answer.trace.get("answered_by") in (None, "extractive"):
+            return answer
+        verdict = self.judge.judge(question, answer.text, _cited_texts(answer, hits, ctx))
+        if verdict is None:
+            answer.trace["judge"] = {"skipped": "the judge gave no verdict (unavailable or unreadable reply)"}
+            answer.notes.append("faithfulness judge unavailable: heuristic score only")
+            return answer
+        heuristic = answer.faithfulness if answer.faithfulness is not None else 0.0
+        w = self.settings.judge_weight
+        answer.faithfulness = round(combine(heuristic, verdict, w), 4)
+        answer.trace["judge"] = {**verdict.to_dict(), "heuristic": heuristic, "weight": w}
+        answer.cost_usd = round(answer.cost_usd + verdict.cost_usd, 6)
+        answer.usage = {k: answer.usage.get(k, 0) + verdict.usage.get(k, 0) for k in {*answer.usage, *verdict.usage}}
+        return answer
 
     def _good(self, a: Answer) -> bool:
         faith = a.faithfulness if a.faithfulness is not None else 0.0
