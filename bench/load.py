@@ -183,7 +183,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=20.0, help="seconds per phase (bounded: 5-60)")
     ap.add_argument("--concurrency", type=int, default=16, help="concurrent clients (1-64)")
-    ap.add_argument("--backends", default="embedded", help="comma-separated: embedded, servers")
+    ap.add_argument("--backends", default="embedded", help="comma-separated: embedded, pg-redis, servers")
     ap.add_argument("--qdrant-url", default=":memory:", help="Qdrant for the servers backend (default: local mode)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data dir")
@@ -191,9 +191,9 @@ def main() -> None:
     duration = min(max(args.duration, 5.0), 60.0)
     concurrency = min(max(args.concurrency, 1), 64)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"embedded", "servers"}
+    unknown = set(backends) - {"embedded", "pg-redis", "servers"}
     if unknown:
-        raise SystemExit(f"unknown backend(s): {', '.join(sorted(unknown))} (embedded, servers)")
+        raise SystemExit(f"unknown backend(s): {', '.join(sorted(unknown))} (embedded, pg-redis, servers)")
 
     work = Path(tempfile.mkdtemp(prefix="finrag-load-"))
     generate_samples(work / "samples")
@@ -201,7 +201,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         for name in backends:
             env: dict[str, str] = {}
-            if name == "servers":
+            if name != "embedded":
                 # Real servers from Debian's packages, started as the integration tests start them.
                 root = str(Path(__file__).resolve().parents[1])
                 if root not in sys.path:  # run as a script: make `tests.servers` importable
@@ -213,8 +213,9 @@ def main() -> None:
                 env = {
                     "FINRAG_DATABASE_URL": pg.create_database("finrag_load"),
                     "FINRAG_SERVE_REDIS_URL": redis.url,
-                    "FINRAG_QDRANT_URL": args.qdrant_url,
                 }
+                if name == "servers":
+                    env["FINRAG_QDRANT_URL"] = args.qdrant_url
             results[name] = run_backend(name, work, env, duration, concurrency)
 
     print(f"\n{concurrency} clients, {duration:.0f} s per phase, {os.cpu_count()} CPUs (client and server share them)")

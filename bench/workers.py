@@ -13,6 +13,9 @@ Qdrant server installs on this machine and the embedded stores (Qdrant edge, qdr
 mode) are single-process, so without it each worker indexes into its own embedded store in its own
 data dir; the index stage is a few per cent of ingest time, so the throughput ratio still says how
 the queue, the shared Postgres registry and the embedding work scale with workers on this machine.
+
+Workers sharing a host split its cores: each gets FINRAG_EMBED_THREADS = cores // workers (the rule the
+deployment docs give); `--threads-per-worker 0` leaves every worker on all cores, to show why.
 """
 
 from __future__ import annotations
@@ -78,6 +81,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N filings")
     ap.add_argument("--workers", default="1,2", help="worker counts to compare, comma-separated")
     ap.add_argument("--qdrant-url", default="", help="a Qdrant server all workers share")
+    ap.add_argument(
+        "--threads-per-worker", default="auto", help="embedding threads per worker: auto = cores // workers, 0 = all"
+    )
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",") if x.strip()]
 
@@ -100,8 +106,10 @@ def main() -> int:
         if args.qdrant_url:
             env["FINRAG_QDRANT_URL"] = args.qdrant_url
         queue = build_queue(redis.url)
+        cores = os.cpu_count() or 1
         for n in counts:
-            procs = start_workers(n, work, env, per_worker_store=not args.qdrant_url)
+            threads = max(1, cores // n) if args.threads_per_worker == "auto" else int(args.threads_per_worker)
+            procs = start_workers(n, work, {**env, "FINRAG_EMBED_THREADS": str(threads)}, not args.qdrant_url)
             try:
                 tenant = f"bench-{n}w"  # a fresh tenant per count: nothing is skipped as already ingested
                 t0 = time.perf_counter()
@@ -125,6 +133,7 @@ def main() -> int:
 
     store = "one Qdrant server" if args.qdrant_url else "an embedded store per worker"
     print(f"\n{len(files)} filings, Postgres registry + Redis queue, {store}, {os.cpu_count()} CPUs")
+    print(f"embedding threads per worker: {args.threads_per_worker} (auto = cores // workers)")
     print(f"{'workers':>8}{'pages':>8}{'wall s':>9}{'pages/s':>9}{'vs first':>10}{'failed':>8}")
     base = rows[0][1] / rows[0][2] if rows else 0.0
     for n, pages, wall, failed in rows:

@@ -173,3 +173,36 @@ def test_ragas_judge_without_ragas_installed_gives_no_verdict() -> None:
         pytest.skip("ragas is installed here; this test covers its absence")
     judge = RagasJudge("gpt-4.1-mini", base_url="http://127.0.0.1:9/v1")
     assert judge.judge("q", "a [x]", {"x": "text"}) is None
+
+
+openai_server = fixtures.openai_server
+
+
+def test_ragas_judge_scores_through_the_real_ragas_against_the_fake_openai_server(openai_server: Any) -> None:
+    """Ragas' own prompts, parsing and score against the fake server: two statements, one unsupported."""
+    pytest.importorskip("openai")
+    pytest.importorskip("ragas", reason="ragas is an optional extra, not installed here")
+    statements = ["Net sales were $1,204 million in 2023.", "Net sales rose because of a strike."]
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        if "judge the faithfulness" in prompt:  # Ragas' NLI step: one verdict per statement
+            verdicts = [{"statement": s, "reason": "", "verdict": int(i == 0)} for i, s in enumerate(statements)]
+            return json.dumps({"statements": verdicts})
+        return json.dumps({"statements": statements})  # Ragas' statement-extraction step
+
+    openai_server.answer = reply
+    judge = RagasJudge("gpt-4.1-mini", base_url=openai_server.url + "/v1", api_key="test-key")
+    page = "Net sales\n2023\n2022\n1,204\n1,100\n(In millions)"
+    verdict = judge.judge(
+        "What were net sales in 2023?", "Net sales rose to $1,204 million [p.3] on a strike.", {"p.3": page}
+    )
+    assert verdict is not None and verdict.score == 0.5 and verdict.judge == "ragas:gpt-4.1-mini"
+    bodies = [r.body for r in openai_server.requests]
+    assert len(bodies) == 2 and all(b["response_format"] == {"type": "json_object"} for b in bodies)
+    assert "1,204" in bodies[1]["messages"][-1]["content"]  # the filing page went in as Ragas' context
+
+    openai_server.answer = json.dumps({"statements": []})  # no statements: Ragas' NaN, no verdict
+    assert judge.judge("What were net sales in 2023?", "Fine.", {"p.3": page}) is None
+    openai_server.fail_with(401, 401, 401, 401)  # the endpoint refuses: no verdict, no exception
+    assert judge.judge("What were net sales in 2023?", "Net sales were $1,204 million.", {"p.3": page}) is None

@@ -143,8 +143,14 @@ class LLMJudge:
 class RagasJudge:
     """Ragas' Faithfulness metric (claims extracted and verified by Ragas' own prompts).
 
-    Needs `pip install ragas` and an OpenAI-compatible endpoint (`base_url`, `model`, `api_key`);
-    token cost is not reported by Ragas, so `cost_usd` stays 0."""
+    Needs `pip install ragas` and an OpenAI-compatible endpoint (`base_url`, `model`, `api_key`).
+    Written against ragas 0.4: `ragas.metrics.collections.Faithfulness` (the `ragas.metrics` one is
+    deprecated) with an `llm_factory` LLM, which only scores asynchronously (`ascore`), so it needs an
+    `AsyncOpenAI` client. Ragas asks for JSON (`response_format: json_object`, two calls: statements,
+    then verdicts). ragas 0.4.3 does not import with langchain-community>=0.4 (it imports the removed
+    `chat_models.vertexai`): install `langchain-community<0.4` next to it. Ragas' usage telemetry is
+    switched off unless RAGAS_DO_NOT_TRACK is already set.
+    Token cost is not reported by Ragas, so `cost_usd` stays 0."""
 
     name = "ragas"
 
@@ -152,27 +158,56 @@ class RagasJudge:
         self.model = model
         self.base_url = base_url
         self.api_key = api_key
-        self._metric: Any = None
+        self.timeout = 60.0  # seconds per judge LLM call
+        self._ready = False
 
     def warm_up(self) -> None:
-        if self._metric is not None:
+        """Import ragas once (slow: it pulls in langchain); raises RuntimeError when it cannot."""
+        if self._ready:
             return
+        import os
+
+        os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")  # no usage pings from inside a filing Q&A service
         try:
-            from openai import OpenAI
-            from ragas.llms import llm_factory
-            from ragas.metrics import Faithfulness
-        except ImportError as exc:  # optional extra
-            raise RuntimeError("the ragas judge needs `pip install ragas`") from exc
-        client = OpenAI(base_url=self.base_url, api_key=self.api_key or "none")
-        self._metric = Faithfulness(llm=llm_factory(self.model, client=client))
+            import openai  # noqa: F401
+            import ragas.llms
+            import ragas.metrics.collections  # noqa: F401
+        except ImportError as exc:  # optional extra, or a ragas that does not import (class doc)
+            raise RuntimeError(f"the ragas judge needs `pip install ragas openai` ({exc})") from exc
+        self._ready = True
+
+    async def _ascore(self, question: str, answer: str, contexts: list[str]) -> float:
+        from openai import AsyncOpenAI
+        from ragas.llms import llm_factory
+        from ragas.metrics.collections import Faithfulness
+
+        # A client per call: its connection pool belongs to the event loop that `judge` starts for the call.
+        client = AsyncOpenAI(base_url=self.base_url, api_key=self.api_key or "none", timeout=self.timeout)
+        try:
+            metric = Faithfulness(llm=llm_factory(self.model, client=client))
+            result = await metric.ascore(user_input=question, response=answer, retrieved_contexts=contexts)
+            return float(result.value)
+        finally:
+            await client.close()
 
     def judge(self, question: str, answer: str, sources: Mapping[str, str]) -> JudgeVerdict | None:
+        contexts = [text for text in sources.values() if text.strip()]
+        if not answer.strip() or not question.strip() or not contexts:
+            return None  # Ragas refuses an empty response, question or context
         try:
             self.warm_up()
-            from ragas import SingleTurnSample
+            import asyncio
 
-            sample = SingleTurnSample(user_input=question, response=answer, retrieved_contexts=list(sources.values()))
-            score = float(self._metric.single_turn_score(sample))
+            coro = self._ascore(question, answer, contexts)
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # the usual case: no event loop in this thread
+                score = asyncio.run(coro)
+            else:  # called from async code: run the judge's own loop in a worker thread
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(1) as pool:
+                    score = pool.submit(asyncio.run, coro).result()
         except Exception as exc:  # the judge is optional: a failure leaves the heuristic score
             log.warning("ragas judge failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
             return None

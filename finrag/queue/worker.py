@@ -188,6 +188,9 @@ def run_worker(
         from finrag.service import QAService
 
         service = QAService(settings)
+        # Load the embedding model before taking jobs: the first job is not slowed by it, and
+        # "worker started" means ready.
+        service.c.embedder.warm_up()
         handlers = service_handlers(service)
         if url:
             from finrag.cache import RedisCache
