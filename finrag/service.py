@@ -39,20 +39,32 @@ def build_components(settings: Settings) -> Components:
     from finrag.registry.sql import SqlRegistry
     from finrag.retrieve.rerank import build_reranker
 
+    embedder = build_embedder(settings)
+    dim = embedder.dim  # the collection's vector size follows the model (a remote one may not be 384)
     if settings.qdrant_url:
         from finrag.index.qdrant_server import QdrantServerStore  # type: ignore[import-not-found]
 
-        store: VectorStore = QdrantServerStore(settings.qdrant_url)
+        key = settings.qdrant_api_key
+        store: VectorStore = QdrantServerStore(
+            settings.qdrant_url,
+            collection=settings.qdrant_collection,
+            dim=dim,
+            api_key=key.get_secret_value() if key is not None else None,
+            shard_number=settings.qdrant_shard_number,
+            replication_factor=settings.qdrant_replication_factor,
+            write_consistency_factor=settings.qdrant_write_consistency_factor,
+            on_disk=settings.qdrant_on_disk,
+        )
     else:
         from finrag.index.qdrant_edge import QdrantEdgeStore
 
-        store = QdrantEdgeStore(settings.vector_dir)
+        store = QdrantEdgeStore(settings.vector_dir, dim=dim)
     r = settings.retrieval
     reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)
     return Components(
         registry=SqlRegistry(settings.sqlite_url),
         store=store,
-        embedder=build_embedder(settings),
+        embedder=embedder,
         sparse=Bm25Encoder(),
         reranker=reranker,
         answerer=ExtractiveAnswerer(),

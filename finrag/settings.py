@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     # Stores (server URLs replace the embedded defaults when set)
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     qdrant_url: str = Field("", description="Qdrant server/cluster URL; empty = embedded Qdrant edge in data_dir")
+    qdrant_api_key: SecretStr | None = Field(None, description="Qdrant server: API key (Qdrant Cloud, clusters)")
+    qdrant_collection: str = Field("finrag", description="Qdrant server: collection holding every tenant's chunks")
+    # Applied when the collection is created (a cluster spreads shards over its nodes; replicas survive a node loss).
+    qdrant_shard_number: int | None = Field(None, ge=1, description="Qdrant cluster: shards (empty = server default)")
+    qdrant_replication_factor: int | None = Field(None, ge=1, description="Qdrant cluster: copies of each shard")
+    qdrant_write_consistency_factor: int | None = Field(None, ge=1, description="replicas that must ack a write")
+    qdrant_on_disk: bool = Field(False, description="Qdrant server: keep dense vectors on disk (memory-mapped)")
 
     # Ingest
     parse_workers: int = Field(1, ge=0, le=32, description="processes parsing PDFs while the main one embeds")

@@ -214,3 +214,33 @@ def test_vectors_are_float32_lists(local: QdrantServerStore) -> None:
     local.upsert([c], np.asarray([_vec(0)], dtype=np.float64), [bm25.embed_document(c.text)])
     hits = local.hybrid_search("t1", _vec(0).astype(np.float64), None, Scope(), 1, 5)
     assert hits[0].chunk.id == c.id
+
+
+def test_cluster_settings_reach_the_server_store(tmp_path: Path) -> None:
+    """FINRAG_QDRANT_* settings (collection, API key, shards, replicas) and the embedder's vector size
+    are what the server store creates its collection with."""
+    from finrag.index.qdrant_edge import QdrantEdgeStore
+    from finrag.service import build_components
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path / "data",
+        qdrant_url=":memory:",
+        qdrant_collection="filings_eu",
+        qdrant_api_key="secret",
+        qdrant_shard_number=6,
+        qdrant_replication_factor=2,
+        qdrant_write_consistency_factor=2,
+        qdrant_on_disk=True,
+    )
+    store = build_components(settings).store
+    assert isinstance(store, QdrantServerStore)
+    assert (store.collection, store.api_key, store.dim) == ("filings_eu", "secret", 384)
+    assert (store.shard_number, store.replication_factor, store.write_consistency_factor) == (6, 2, 2)
+    assert store.on_disk is True
+    # A remote embedder with another vector size: both stores are created for its size, not MiniLM's.
+    remote = {"embedder": "openai", "embedding_model": "text-embedding-3-large", "embedding_dim": 1536}
+    remote["embedding_base_url"] = "http://127.0.0.1:9/v1"
+    assert build_components(make_settings(tmp_path / "r1", qdrant_url=":memory:", **remote)).store.dim == 1536
+    edge = build_components(make_settings(tmp_path / "r2", **remote)).store
+    assert isinstance(edge, QdrantEdgeStore) and edge.dim == 1536
