@@ -368,12 +368,13 @@ class AnswerEngine:
             answer = p.long_context.answer(question, hits, scope, ctx, sel)
             if p.llm.prompt_cache and answer.trace.get("answered_by") != "extractive":
                 self._mark_warm(sel.key)
-            return answer
-        if step == "vision":
-            return p.vision.answer(question, hits, scope, ctx)
-        if step == "agentic":
-            return self._judged(question, p.agentic.answer(question, hits, scope, ctx), hits, ctx)
-        return self._judged(question, p.easy.answer(question, hits, scope, ctx), hits, ctx)
+        elif step == "vision":
+            answer = p.vision.answer(question, hits, scope, ctx)
+        elif step == "agentic":
+            answer = p.agentic.answer(question, hits, scope, ctx)
+        else:
+            answer = p.easy.answer(question, hits, scope, ctx)
+        return self._judged(question, answer, hits, ctx)
 
     def _judged(self, question: str, answer: Answer, hits: list[Hit], ctx: TenantContext) -> Answer:
         """With an inline judge: the combined faithfulness (heuristic + judge) replaces the heuristic
