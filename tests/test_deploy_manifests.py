@@ -51,7 +51,8 @@ def test_compose_wires_the_services_by_environment() -> None:
     assert str(api["deploy"]["replicas"]).startswith("${API_REPLICAS")
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert services["worker"]["command"] == ["python", "-m", "finrag.queue"]
+    # the worker exports its online-evaluation scores where Prometheus' finrag-worker job scrapes
+    assert services["worker"]["command"] == ["python", "-m", "finrag.queue", "--metrics-port", "9108"]
     assert services["migrate"]["command"][:3] == ["python", "-m", "finrag.registry.migrations"]
     for name in ("postgres", "redis", "qdrant"):
         assert "healthcheck" in services[name], name

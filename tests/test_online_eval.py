@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from finrag.answer.llm_answerer import LLMAnswerer
@@ -130,3 +131,98 @@ def test_engine_from_settings_wires_the_evaluator(tmp_path: Path) -> None:
     eng.attach_metrics(metrics)
     assert eng.online_eval.metrics is metrics
     eng.close()
+
+
+@pytest.mark.integration
+def test_sampled_answers_go_through_the_redis_queue_to_a_worker(
+    sample_service: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """online_eval_via_queue: the API side enqueues `online_eval` jobs on a real redis-server; the
+    worker's handler scores them into the shared database and exports them; with Redis gone, the API
+    scores in process instead of losing the sample."""
+    from finrag.queue import JobStatus
+    from finrag.queue.redis_queue import RedisQueue
+    from finrag.queue.worker import Worker, service_handlers
+    from finrag.service import QAService, build_components
+    from tests.conftest import make_settings
+    from tests.servers import HashEmbedder, redis_or_skip
+
+    with redis_or_skip() as redis:
+        monkeypatch.setenv("FINRAG_SERVE_REDIS_URL", redis.url)
+        db = f"sqlite:///{tmp_path / 'shared.sqlite3'}"  # Postgres in production: shared by API and workers
+        api_settings = SimpleNamespace(
+            llm=LLMSettings(providers=["extractive"]),
+            answer=AnswerSettings(online_eval_share=1.0, online_eval_via_queue=True),
+            sqlite_url=db,
+        )
+        eng = AnswerEngine.from_settings(api_settings)
+        assert eng.online_eval is not None and isinstance(eng.online_eval.job_queue, RedisQueue)
+        ctx = service_context(sample_service, "default")
+        for q in QUESTIONS:
+            eng.answer(q, sample_service.retrieve(q), "auto", ctx)
+        queue = eng.online_eval.job_queue
+        assert queue.counts()["queued"] == 2 and eng.online_eval.recent() == []  # nothing scored in the API
+
+        worker_settings = make_settings(tmp_path / "worker", database_url=db)
+        components = build_components(worker_settings)
+        components.embedder = HashEmbedder()
+        worker_service = QAService(worker_settings, components)
+        metrics = build_metrics()
+        worker = Worker(queue, service_handlers(worker_service, metrics), poll_s=0.2)
+        jobs = [worker.run_one(2.0) for _ in QUESTIONS]
+        assert all(j is not None and j.status is JobStatus.DONE for j in jobs)
+        rows = {r["question"]: r for r in eng.online_eval.recent()}
+        assert set(rows) == set(QUESTIONS)
+        assert rows[QUESTIONS[0]]["faithfulness"] == 1.0  # the calculator answer, re-checked by the worker
+        assert histogram_count(metrics, "faithfulness") == 2
+
+        redis.kill()  # Redis gone: the sample is scored in the API process, not lost
+        eng.answer(QUESTIONS[1], sample_service.retrieve(QUESTIONS[1]), "auto", ctx)
+        assert eng.online_eval.join(timeout=20)
+        assert len(eng.online_eval.recent()) == 3
+        worker_service.close()
+        eng.close()
+
+
+def test_worker_exports_the_scores_of_its_online_eval_jobs(tmp_path: Path) -> None:
+    """`finrag worker --metrics-port`: the worker's own /metrics shows the histogram its jobs feed."""
+    import dataclasses
+    import threading
+    import time
+
+    import httpx
+
+    from finrag.answer.online_eval import ONLINE_EVAL_JOB
+    from finrag.queue import JobStatus
+    from finrag.queue.memory import InProcessQueue
+    from finrag.queue.worker import run_worker
+    from finrag.serve.testing import free_port
+    from tests.conftest import make_settings
+
+    q = InProcessQueue(visibility_s=30)
+    port = free_port()
+    stop = threading.Event()
+    settings = make_settings(tmp_path / "data", answer=AnswerSettings(online_eval_share=0.0))
+    t = threading.Thread(target=run_worker, args=(settings,), kwargs={"queue": q, "stop": stop, "metrics_port": port})
+    t.start()
+    try:
+        item = EvalItem(
+            "t",
+            "What was revenue?",
+            "Revenue was $5 million [X p.1].",
+            "easy",
+            "x",
+            {"X p.1": "Revenue was $5 million."},
+            1,
+        )
+        job = q.enqueue(ONLINE_EVAL_JOB, dataclasses.asdict(item))
+        deadline = time.monotonic() + 60
+        while (done := q.get(job.id)) is None or done.status is not JobStatus.DONE:
+            assert time.monotonic() < deadline, done
+            time.sleep(0.1)
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'finrag_online_eval_score_count{metric="faithfulness"} 1.0' in body
+        assert OnlineEvaluator(settings.sqlite_url).recent()[0]["question"] == "What was revenue?"
+    finally:
+        stop.set()
+        t.join(30)

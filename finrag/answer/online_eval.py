@@ -3,11 +3,16 @@
 Sampled answers go onto an in-process queue; one worker thread scores them (faithfulness, numeric
 support, answer relevance), stores a row per answer in SQLite (SQLAlchemy, its own table and
 DeclarativeBase) and feeds the `finrag_online_eval_score{metric=...}` histogram. The request path
-only pays for a random draw and a `put_nowait`: a full queue drops the item instead of waiting."""
+only pays for a random draw and a `put_nowait`: a full queue drops the item instead of waiting.
+
+With a job queue (`FINRAG_ANSWER_ONLINE_EVAL_VIA_QUEUE=true` and Redis), sampled answers become
+`online_eval` jobs that `finrag worker` scores (`score_now`) into the shared database, off the API
+replicas' CPUs; when the queue is unreachable the item is scored in process instead."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import queue
@@ -26,6 +31,7 @@ from finrag.answer.calculator import CalcStep
 from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.support import answer_relevance, score_answer
 from finrag.db import make_engine
+from finrag.queue import JobQueue
 from finrag.records import Answer
 
 log = logging.getLogger(__name__)
@@ -65,6 +71,9 @@ class OnlineJudgeRow(Base):
     heuristic: Mapped[float] = mapped_column(Float)  # the faithfulness before the judge joined in
     claims: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {claim, supported, source}
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+ONLINE_EVAL_JOB = "online_eval"  # job kind on the shared queue
 
 
 @dataclass(slots=True)
@@ -152,6 +161,7 @@ class OnlineEvaluator:
         autostart: bool = True,
         judge: FaithfulnessJudge | None = None,
         judge_weight: float = 0.5,
+        job_queue: JobQueue | None = None,
     ) -> None:
         if not 0.0 <= share <= 1.0:
             raise ValueError("online evaluation share must be between 0 and 1")
@@ -172,6 +182,8 @@ class OnlineEvaluator:
         self.autostart = autostart  # False: items wait in the queue until `start()` (tests, deferred start)
         self.judge = judge
         self.judge_weight = judge_weight
+        self.job_queue = job_queue
+        self.queued_jobs = 0
 
     # request path ----------------------------------------------------------------------------
     def sampled(self) -> bool:
@@ -184,6 +196,16 @@ class OnlineEvaluator:
         return self.submit(EvalItem.from_answer(tenant, answer, sources))
 
     def submit(self, item: EvalItem) -> bool:
+        if self.job_queue is not None:
+            try:
+                self.job_queue.enqueue(ONLINE_EVAL_JOB, dataclasses.asdict(item), max_attempts=2)
+            except Exception:  # Redis down: score here rather than lose the sample
+                log.warning("online evaluation queue unavailable: scoring in process", exc_info=True)
+            else:
+                with self._lock:
+                    self.submitted += 1
+                    self.queued_jobs += 1
+                return True
         if self.autostart:
             self.start()
         try:
@@ -219,6 +241,11 @@ class OnlineEvaluator:
                 self.queue.task_done()
 
     def _process(self, item: EvalItem) -> None:
+        self.score_now(item)
+
+    def score_now(self, item: EvalItem) -> EvalScores:
+        """Score, store and export one item on the calling thread (the in-process worker thread, or
+        `finrag worker` running an `online_eval` job)."""
         scores = score_item(item)
         heuristic = scores.faithfulness
         verdict = None
@@ -259,6 +286,7 @@ class OnlineEvaluator:
                 self.metrics.online_eval.labels(metric=name).observe(value)
         with self._lock:
             self.scored += 1
+        return scores
 
     # control ---------------------------------------------------------------------------------
     def join(self, timeout: float = 10.0) -> bool:
@@ -312,4 +340,5 @@ class OnlineEvaluator:
                 "dropped": self.dropped,
                 "failed": self.failed,
                 "queued": self.queue.qsize(),
+                "queued_jobs": self.queued_jobs,  # sent to `finrag worker` through the job queue
             }

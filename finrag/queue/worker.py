@@ -119,7 +119,7 @@ def _fetch(uri: str, dest: Path) -> Path:
     return open_store(f"s3://{bucket}").download(key, dest)
 
 
-def service_handlers(service: Any) -> dict[str, Handler]:
+def service_handlers(service: Any, metrics: Any = None) -> dict[str, Handler]:
     """Handlers running jobs through a `QAService` (ingest is idempotent by content hash)."""
     from finrag.ingest.pipeline import FilingOverrides
 
@@ -159,7 +159,34 @@ def service_handlers(service: Any) -> dict[str, Handler]:
         deleted = [d for d in doc_ids if service.pipeline.delete(tenant, d)]
         return {"tenant": tenant, "deleted": deleted}
 
-    return {"ingest": ingest, "delete": delete}
+    evaluator: list[Any] = []  # built on the first online_eval job
+
+    def online_eval(job: Job) -> dict[str, Any]:
+        from finrag.answer.online_eval import EvalItem, OnlineEvaluator
+
+        if not evaluator:
+            engine = service.engine
+            ev = engine.online_eval
+            if ev is None:  # sampling is off on this process; jobs from the API are still scored
+                ev = OnlineEvaluator(
+                    service.settings.sqlite_url,
+                    share=0.0,
+                    metrics=metrics,
+                    autostart=False,
+                    judge=engine.judge,
+                    judge_weight=service.settings.answer.judge_weight,
+                )
+            if metrics is not None and ev.metrics is None:
+                ev.metrics = metrics
+            evaluator.append(ev)
+        try:
+            item = EvalItem(**job.payload)
+        except TypeError as exc:
+            raise PermanentJobError(f"malformed online_eval job: {exc}") from exc
+        scores = evaluator[0].score_now(item)
+        return {"faithfulness": scores.faithfulness, "numeric_support": scores.numeric_support}
+
+    return {"ingest": ingest, "delete": delete, "online_eval": online_eval}
 
 
 def run_worker(
@@ -171,11 +198,13 @@ def run_worker(
     max_jobs: int | None = None,
     redis_url: str | None = None,
     visibility_s: float = 600.0,
+    metrics_port: int = 0,
 ) -> int:
     """Entry point of `finrag worker`: run jobs until SIGTERM / SIGINT (finishing the job in hand).
 
     The queue is Redis at `redis_url` (default FINRAG_SERVE_REDIS_URL); there is no cross-process queue
-    without Redis (the embedded API runs its jobs in-process)."""
+    without Redis (the embedded API runs its jobs in-process). With `metrics_port`, the scores of the
+    online-evaluation jobs this worker runs are exported for Prometheus on that port (/metrics)."""
     url = redis_url if redis_url is not None else redis_url_from_env(settings)
     if queue is None:
         if not url:
@@ -191,7 +220,16 @@ def run_worker(
         # Load the embedding model before taking jobs: the first job is not slowed by it, and
         # "worker started" means ready.
         service.c.embedder.warm_up()
-        handlers = service_handlers(service)
+        metrics = None
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            from finrag.observability.metrics import build_metrics
+
+            metrics = build_metrics()
+            start_http_server(metrics_port, registry=metrics.registry)
+            service.engine.attach_metrics(metrics)
+        handlers = service_handlers(service, metrics)
         if url:
             from finrag.cache import RedisCache
 
@@ -221,8 +259,11 @@ def run_worker(
 def worker_command(
     max_jobs: int = 0,
     visibility_s: float = 600.0,
+    metrics_port: int = 0,
 ) -> None:
-    """Run ingest / delete jobs from the Redis queue (FINRAG_SERVE_REDIS_URL) until SIGTERM.
+    """Run ingest / delete / online-evaluation jobs from the Redis queue (FINRAG_SERVE_REDIS_URL) until SIGTERM.
+
+    `--metrics-port` (or FINRAG_WORKER_METRICS_PORT) exports the online-evaluation scores for Prometheus.
 
     Register in the CLI with `app.command("worker")(worker_command)`."""
     import os
@@ -232,4 +273,5 @@ def worker_command(
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     configure_logging(os.environ.get("FINRAG_LOG_LEVEL", "INFO"))
-    run_worker(Settings(), max_jobs=max_jobs or None, visibility_s=visibility_s)
+    port = metrics_port or int(os.environ.get("FINRAG_WORKER_METRICS_PORT", "0") or 0)
+    run_worker(Settings(), max_jobs=max_jobs or None, visibility_s=visibility_s, metrics_port=port)

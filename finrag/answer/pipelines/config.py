@@ -66,3 +66,8 @@ class AnswerSettings(BaseSettings):
     )
     online_eval_share: float = Field(0.01, ge=0, le=1, description="share of live answers scored in the background")
     online_eval_queue: int = Field(1000, ge=1)
+    online_eval_via_queue: bool = Field(
+        False,
+        description="score sampled answers on `finrag worker` through the Redis job queue (FINRAG_SERVE_REDIS_URL) "
+        "instead of a thread in the API process",
+    )

@@ -145,8 +145,18 @@ class AnswerEngine:
         judge = build_judge(answer_settings.judge, llm if llm.has_llm else None, llm_settings)
         online = None
         if answer_settings.online_eval_share > 0:
+            job_queue = None
+            if answer_settings.online_eval_via_queue:
+                from finrag.queue import build_queue, redis_url_from_env
+
+                url = redis_url_from_env(settings)
+                if url:
+                    job_queue = build_queue(url)
+                else:
+                    log.warning("FINRAG_ANSWER_ONLINE_EVAL_VIA_QUEUE needs FINRAG_SERVE_REDIS_URL: scoring in process")
             online = OnlineEvaluator(
                 settings.sqlite_url,
+                job_queue=job_queue,
                 share=answer_settings.online_eval_share,
                 metrics=metrics,
                 queue_size=answer_settings.online_eval_queue,
