@@ -304,6 +304,9 @@ class OnlineEvaluator:
             with contextlib.suppress(queue.Full):
                 self.queue.put(None, timeout=timeout)
             self._thread.join(timeout)
+        if self.job_queue is not None:
+            with contextlib.suppress(Exception):  # a dead Redis has nothing left to close
+                self.job_queue.close()
         self.engine.dispose()
 
     def recent(self, limit: int = 50, tenant: str | None = None) -> list[dict[str, Any]]:
