@@ -69,7 +69,7 @@ def inherited_scales_of(doc_name: str) -> tuple[tuple[float, str] | None, ...]:
 
 def sources_of(q: dict) -> dict[str, str]:
     """Citation key -> full page text of each (distinct) evidence page."""
-    from finrag.scales import scale_note, stated_scales
+    from finrag.scales import stated_scales, with_scale_note
 
     out: dict[str, str] = {}
     for e in q["evidence"]:
@@ -77,8 +77,7 @@ def sources_of(q: dict) -> dict[str, str]:
         if PDF_DIR is not None and not stated_scales(text):
             inherited = inherited_scales_of(e["doc_name"])
             n = e["evidence_page_num"]
-            if n < len(inherited) and inherited[n]:
-                text = f"{text}\n{scale_note(*inherited[n])}"
+            text = with_scale_note(text, inherited[n] if n < len(inherited) else None)
         out.setdefault(f"{e['doc_name']}#p{e['evidence_page_num'] + 1}", text)
     return out
 

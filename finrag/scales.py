@@ -87,3 +87,8 @@ def scale_note(scale: float, how: str) -> str:
     """The line appended to a page that states no scale (matched by PAGE_SCALE; no digits)."""
     where = "on the page before" if how == "continued" else "throughout this filing"
     return f"[Amounts in {SCALE_NAMES.get(scale, 'units')} unless stated otherwise, as stated {where}.]"
+
+
+def with_scale_note(text: str, inherited: tuple[float, str] | None) -> str:
+    """The page text as stored: with its inherited scale's note appended when it has one."""
+    return f"{text}\n{scale_note(*inherited)}" if inherited else text

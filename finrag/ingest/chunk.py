@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from finrag.records import Chunk, ChunkKind, Filing, Page, Table
-from finrag.scales import inherited_scales, scale_note
+from finrag.scales import inherited_scales, with_scale_note
 
 _NAMESPACE = uuid.UUID("6f1d7f6e-3a53-4f0e-9b8a-6a1f5d2c7e11")
 
@@ -131,7 +131,7 @@ class FilingChunker:
                 doc_id=doc_id,
                 tenant=tenant,
                 kind=ChunkKind.PAGE,
-                text=f"{page.text}\n{scale_note(*scale)}" if scale else page.text,
+                text=with_scale_note(page.text, scale),
                 page_start=page.number,
                 page_end=page.number,
                 section=label,

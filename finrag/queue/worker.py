@@ -159,12 +159,13 @@ def service_handlers(service: Any, metrics: Any = None) -> dict[str, Handler]:
         deleted = [d for d in doc_ids if service.pipeline.delete(tenant, d)]
         return {"tenant": tenant, "deleted": deleted}
 
-    evaluator: list[Any] = []  # built on the first online_eval job
+    evaluator: Any = None  # an OnlineEvaluator, chosen on the first online_eval job
 
     def online_eval(job: Job) -> dict[str, Any]:
         from finrag.answer.online_eval import EvalItem, OnlineEvaluator
 
-        if not evaluator:
+        nonlocal evaluator
+        if evaluator is None:
             engine = service.engine
             ev = engine.online_eval
             if ev is None:  # sampling is off on this process; jobs from the API are still scored
@@ -178,12 +179,12 @@ def service_handlers(service: Any, metrics: Any = None) -> dict[str, Handler]:
                 )
             if metrics is not None and ev.metrics is None:
                 ev.metrics = metrics
-            evaluator.append(ev)
+            evaluator = ev
         try:
             item = EvalItem(**job.payload)
         except TypeError as exc:
             raise PermanentJobError(f"malformed online_eval job: {exc}") from exc
-        scores = evaluator[0].score_now(item)
+        scores = evaluator.score_now(item)
         return {"faithfulness": scores.faithfulness, "numeric_support": scores.numeric_support}
 
     return {"ingest": ingest, "delete": delete, "online_eval": online_eval}
