@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from finrag.db import open_database
 from finrag.sample.generate import generate_samples
-from finrag.serve.db import make_engine
 from finrag.serve.keys import KeyStore
 from finrag.serve.testing import free_port
 from finrag.settings import Settings
@@ -155,7 +155,7 @@ def run_backend(name: str, work: Path, env: dict[str, str], duration: float, con
     data_dir, sample_dir = work / name / "data", work / "samples"
     questions = [json.loads(line)["question"] for line in (sample_dir / "golden.jsonl").read_text().splitlines()]
     settings = Settings(data_dir=data_dir, database_url=env.get("FINRAG_DATABASE_URL", ""))
-    key, _ = KeyStore(make_engine(settings.sqlite_url)).create("bench", "load")
+    key, _ = KeyStore(open_database(settings.sqlite_url)).create("bench", "load")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(data_dir, port, work / f"{name}-server.log", env)

@@ -36,8 +36,8 @@ def _register_service_commands() -> None:
 
     app.command("rerank-server")(rerank_server_command)
     try:  # the `server` extra: queue worker, document updater, database migrations
+        from finrag.db.migrations import migrate_command
         from finrag.queue.worker import worker_command
-        from finrag.registry.migrations import migrate_command
         from finrag.updater.run import updater_command
     except ImportError:  # pragma: no cover
         return

@@ -566,10 +566,10 @@ def test_cli_keys_create_list_revoke(tmp_path: Path) -> None:
     secret = next(line for line in made.stdout.splitlines() if line.startswith("frk_"))
     listed = runner.invoke(keys_app, ["list", *data])
     assert listed.exit_code == 0 and "acme" in listed.stdout and secret not in listed.stdout
-    from finrag.serve.db import make_engine
+    from finrag.db import open_database
     from finrag.serve.keys import KeyStore
 
-    store = KeyStore(make_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}"), cache_s=0)
+    store = KeyStore(open_database(f"sqlite:///{tmp_path / 'registry.sqlite3'}"), cache_s=0)
     who = store.verify(secret)
     assert who is not None and who.tenant == "acme" and who.scopes == {"query", "ingest", "admin"}
     assert runner.invoke(keys_app, ["revoke", who.key_id, *data]).exit_code == 0

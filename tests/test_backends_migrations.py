@@ -22,7 +22,7 @@ def test_migrations_match_models_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_upgrade_adopts_a_create_all_database_on_sqlite(tmp_path: Path) -> None:
-    from finrag.registry.migrations import head, upgrade
+    from finrag.db.migrations import head, upgrade
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     SqlRegistry(url).upsert(_rec("kept"))
@@ -33,7 +33,7 @@ def test_upgrade_adopts_a_create_all_database_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_alembic_command_line_uses_the_env_url(tmp_path: Path) -> None:
-    from finrag.registry import migrations
+    from finrag.db import migrations
 
     db = tmp_path / "cli.sqlite3"
     env = {**os.environ, "FINRAG_DATABASE_URL": f"sqlite:///{db}"}

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, pool
 
+from finrag.db.models import Base
 from finrag.records import DocStatus
-from finrag.registry.sql import Base, SqlRegistry
+from finrag.registry.sql import SqlRegistry
 from tests.servers import PostgresServer, postgres_or_skip
 
 # The registry behaviour suite, run here against Postgres through this module's `registry` fixture.
@@ -38,7 +39,7 @@ def pg_url(pg: PostgresServer) -> str:
 
 @pytest.fixture()
 def registry(pg_url: str) -> Iterator[SqlRegistry]:
-    from finrag.registry.migrations import upgrade
+    from finrag.db.migrations import upgrade
 
     upgrade(pg_url)  # production path: migrations first, then the app (create_all is then a no-op)
     reg = SqlRegistry(pg_url)
@@ -73,12 +74,10 @@ def diff_against_models(url: str) -> list:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from finrag.updater.state import UpdaterBase
-
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-        return compare_metadata(ctx, [Base.metadata, UpdaterBase.metadata])
+        return compare_metadata(ctx, Base.metadata)
 
 
 def table_names(url: str) -> set[str]:
@@ -90,7 +89,7 @@ def table_names(url: str) -> set[str]:
 
 
 def check_migrations(url: str) -> None:
-    from finrag.registry.migrations import current_revision, downgrade, head, upgrade
+    from finrag.db.migrations import current_revision, downgrade, head, upgrade
 
     assert upgrade(url) == head()
     # The migrations create exactly what the models declare (autogenerate-equivalent).
@@ -106,7 +105,7 @@ def test_migrations_match_models_on_postgres(pg_url: str) -> None:
 
 
 def test_upgrade_adopts_a_create_all_database_on_postgres(pg_url: str) -> None:
-    from finrag.registry.migrations import head, upgrade
+    from finrag.db.migrations import head, upgrade
 
     reg = SqlRegistry(pg_url)
     reg.upsert(_rec("kept"))  # create_all() made the documents table, no alembic_version yet
@@ -121,10 +120,10 @@ def test_upgrade_adopts_a_create_all_database_on_postgres(pg_url: str) -> None:
 def test_postgres_restart_during_ingest(pg: PostgresServer, pg_url: str, sample_dir: Path, tmp_path: Path, request):
     """A real ingest (registry on Postgres) with Postgres restarted after the first filing: the rest of the
     batch goes through on fresh connections, a re-run skips everything, nothing is duplicated."""
+    from finrag.db.migrations import upgrade
     from finrag.index.qdrant_edge import QdrantEdgeStore
     from finrag.index.sparse import Bm25Encoder
     from finrag.ingest.pipeline import IngestPipeline, discover
-    from finrag.registry.migrations import upgrade
     from tests.servers import HashEmbedder
 
     upgrade(pg_url)
@@ -163,7 +162,7 @@ def test_postgres_restart_during_ingest(pg: PostgresServer, pg_url: str, sample_
 
 
 def test_updater_state_and_lease_on_postgres(pg_url: str) -> None:
-    from finrag.registry.migrations import upgrade
+    from finrag.db.migrations import upgrade
     from finrag.updater import SourceState, SqlLease
     from finrag.updater.state import SeenObject
 

@@ -15,13 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.answer.pipelines import AnswerSettings
+from finrag.db import open_database
 from finrag.llm import LLMSettings
 from finrag.records import Answer
 from finrag.serve.answers import AnswerStore
 from finrag.serve.app import create_app
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.config import BudgetSettings, ServeSettings
-from finrag.serve.db import make_engine
 from finrag.serve.errors import ApiError
 from finrag.service import QAService, build_components
 from tests.conftest import make_settings
@@ -216,7 +216,7 @@ def test_budget_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 def test_spend_is_per_calendar_month(tmp_path: Path) -> None:
     now = [datetime(2025, 1, 31, 23, 59, tzinfo=UTC)]
-    store = AnswerStore(make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}"), now=lambda: now[0])
+    store = AnswerStore(open_database(f"sqlite:///{tmp_path / 'db.sqlite3'}"), now=lambda: now[0])
     guard = BudgetGuard(BudgetSettings(monthly_usd=0.01, over_budget="reject"), store)
     paid = Answer(question="q", text="a", cost_usd=0.012)
     _, spent = store.save("acme", paid, mode="auto", cached=False)

@@ -53,7 +53,7 @@ def test_compose_wires_the_services_by_environment() -> None:
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     # the worker exports its online-evaluation scores where Prometheus' finrag-worker job scrapes
     assert services["worker"]["command"] == ["python", "-m", "finrag.queue", "--metrics-port", "9108"]
-    assert services["migrate"]["command"][:3] == ["python", "-m", "finrag.registry.migrations"]
+    assert services["migrate"]["command"][:3] == ["python", "-m", "finrag.db.migrations"]
     for name in ("postgres", "redis", "qdrant"):
         assert "healthcheck" in services[name], name
     assert "--appendonly" in services["redis"]["command"]  # queued jobs survive a Redis restart
@@ -70,7 +70,7 @@ def test_compose_mounts_files_that_exist() -> None:
 def test_compose_module_entry_points_exist() -> None:
     import importlib.util
 
-    for module in ("finrag.queue.__main__", "finrag.updater.__main__", "finrag.registry.migrations.__main__"):
+    for module in ("finrag.queue.__main__", "finrag.updater.__main__", "finrag.db.migrations.__main__"):
         assert importlib.util.find_spec(module) is not None, module
 
 

@@ -1,9 +1,9 @@
 """Online evaluation: a share of live answers (1 % by default) scored in the background.
 
 Sampled answers go onto an in-process queue; one worker thread scores them (faithfulness, numeric
-support, answer relevance), stores a row per answer in SQLite (SQLAlchemy, its own table and
-DeclarativeBase) and feeds the `finrag_online_eval_score{metric=...}` histogram. The request path
-only pays for a random draw and a `put_nowait`: a full queue drops the item instead of waiting.
+support, answer relevance), stores a row per answer in SQL (tables in finrag.db.models) and feeds the
+`finrag_online_eval_score{metric=...}` histogram. The request path only pays for a random draw and a
+`put_nowait`: a full queue drops the item instead of waiting.
 
 With a job queue (`FINRAG_ANSWER_ONLINE_EVAL_VIA_QUEUE=true` and Redis), sampled answers become
 `online_eval` jobs that `finrag worker` scores (`score_now`) into the shared database, off the API
@@ -24,53 +24,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from finrag.answer.calculator import CalcStep
 from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.support import answer_relevance, score_answer
-from finrag.db import make_engine
+from finrag.db import create_tables, make_engine
+from finrag.db.models import OnlineEvalRow, OnlineJudgeRow
 from finrag.queue import JobQueue
 from finrag.records import Answer
 
 log = logging.getLogger(__name__)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class OnlineEvalRow(Base):
-    __tablename__ = "online_eval"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[str] = mapped_column(String(32), index=True)
-    tenant: Mapped[str] = mapped_column(String(128), index=True)
-    question: Mapped[str] = mapped_column(Text)
-    pipeline: Mapped[str] = mapped_column(String(32))
-    answered_by: Mapped[str] = mapped_column(String(128), default="")
-    faithfulness: Mapped[float] = mapped_column(Float)
-    numeric_support: Mapped[float] = mapped_column(Float)
-    relevance: Mapped[float] = mapped_column(Float)
-    citations: Mapped[int] = mapped_column(Integer, default=0)
-    unsupported_figures: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
-    inline_faithfulness: Mapped[float | None] = mapped_column(Float, nullable=True)  # what the answer said
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
-
-
-class OnlineJudgeRow(Base):
-    """The LLM judge's verdict on a scored answer (own table: online_eval rows predate the judge)."""
-
-    __tablename__ = "online_eval_judge"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    eval_id: Mapped[int] = mapped_column(Integer, index=True)  # online_eval.id
-    judge: Mapped[str] = mapped_column(String(160))
-    score: Mapped[float] = mapped_column(Float)
-    heuristic: Mapped[float] = mapped_column(Float)  # the faithfulness before the judge joined in
-    claims: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {claim, supported, source}
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 ONLINE_EVAL_JOB = "online_eval"  # job kind on the shared queue
@@ -171,7 +136,7 @@ class OnlineEvaluator:
         self.rng = rng or random.Random()
         self.queue: queue.Queue[EvalItem | None] = queue.Queue(maxsize=queue_size)
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine)
         self.submitted = 0
         self.dropped = 0
         self.scored = 0

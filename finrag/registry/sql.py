@@ -7,33 +7,13 @@ import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from finrag.db import make_engine
+from finrag.db import create_tables, make_engine
+from finrag.db.models import DocumentRow
 from finrag.records import DocStatus, DocType, DocumentRecord, Filing
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class DocumentRow(Base):
-    __tablename__ = "documents"
-
-    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
-    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    source_path: Mapped[str] = mapped_column(Text, index=True)
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
-    filing: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[str] = mapped_column(String(40))
 
 
 def _now() -> str:
@@ -81,7 +61,7 @@ class SqlRegistry:
             if self._engine is not None:
                 return
             engine = make_engine(self.url)
-            Base.metadata.create_all(engine)
+            create_tables(engine)
             self._engine = engine
 
     @property

@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from finrag.db import session
+from finrag.db.models import AnswerRow, FeedbackRow, SpendRow
 from finrag.records import Answer
-from finrag.serve.db import AnswerRow, FeedbackRow, SpendRow, session
 
 Rating = Literal["up", "down"]
 

@@ -14,12 +14,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Gauge
 
+from finrag.db import open_database
 from finrag.observability.metrics import Metrics, build_metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions, build_cache
 from finrag.serve.config import ServeSettings
-from finrag.serve.db import make_engine
 from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
@@ -60,7 +60,7 @@ def satisfaction_gauge(metrics: Metrics) -> Gauge:
 def build_state(settings: Settings, service: QAService | None, serve: ServeSettings) -> ServeState:
     owns = service is None
     service = service or QAService(settings)
-    engine = make_engine(settings.sqlite_url)
+    engine = open_database(settings.sqlite_url)
     metrics = build_metrics()
     service.engine.attach_metrics(metrics)
     versions = IndexVersions(engine)

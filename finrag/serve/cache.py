@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
-from finrag.serve.db import CacheRow, IndexVersionRow, session
+from finrag.db.models import CacheRow, IndexVersionRow, session
 
 log = logging.getLogger(__name__)
 

@@ -31,10 +31,10 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 def _keys(data_dir: Path | None):  # type: ignore[no-untyped-def]
-    from finrag.serve.db import make_engine
+    from finrag.db import open_database
     from finrag.serve.keys import KeyStore
 
-    return KeyStore(make_engine(_settings(data_dir).sqlite_url), cache_s=0)
+    return KeyStore(open_database(_settings(data_dir).sqlite_url), cache_s=0)
 
 
 @keys_app.command("create")

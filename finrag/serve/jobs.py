@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from finrag.db import now_iso, session
+from finrag.db.models import JobRow
 from finrag.ingest.pipeline import IngestEvent
 from finrag.observability.metrics import Metrics
-from finrag.serve.db import JobRow, now_iso, session
 from finrag.service import QAService
 
 log = logging.getLogger(__name__)

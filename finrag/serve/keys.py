@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from finrag.serve.db import ApiKeyRow, now_iso, session
+from finrag.db import now_iso, session
+from finrag.db.models import ApiKeyRow
 
 KEY_PREFIX = "frk_"
 SCOPES = ("query", "ingest", "admin")

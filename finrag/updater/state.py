@@ -11,36 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, String, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from finrag.db import make_engine
-
-
-class UpdaterBase(DeclarativeBase):
-    pass
-
-
-class SourceObjectRow(UpdaterBase):
-    __tablename__ = "finrag_source_objects"
-
-    source: Mapped[str] = mapped_column(String(512), primary_key=True)  # folder path or s3://bucket/prefix
-    key: Mapped[str] = mapped_column(String(1024), primary_key=True)  # relative to the source
-    tenant: Mapped[str] = mapped_column(String(64))
-    etag: Mapped[str] = mapped_column(String(128))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    doc_id: Mapped[str] = mapped_column(String(64), default="")
-    updated_at: Mapped[str] = mapped_column(String(40))
-
-
-class LeaseRow(UpdaterBase):
-    __tablename__ = "finrag_leases"
-
-    name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[float] = mapped_column(Float)
+from finrag.db import create_tables, make_engine
+from finrag.db.models import LeaseRow, SourceObjectRow
 
 
 @dataclass(slots=True)
@@ -49,23 +26,6 @@ class SeenObject:
     etag: str
     content_hash: str
     doc_id: str = ""
-
-
-_CREATE_LOCK = threading.Lock()
-
-
-def _create_tables(engine: Engine) -> None:
-    """Embedded default: no migration step, so create our tables (a no-op when alembic made them).
-    Replicas starting together race between "does it exist" and CREATE: the loser retries and sees it."""
-    with _CREATE_LOCK:  # same process: one at a time; other processes: retry below
-        for attempt in range(5):
-            try:
-                UpdaterBase.metadata.create_all(engine)
-                return
-            except (OperationalError, ProgrammingError, IntegrityError):
-                if attempt == 4:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
 
 
 def _now() -> str:
@@ -89,7 +49,7 @@ class SourceState:
         with self._lock:
             if self._engine is None:
                 self._engine = make_engine(self.url)
-                _create_tables(self._engine)
+                create_tables(self._engine)
             return self._engine
 
     def seen(self, source: str) -> dict[str, SeenObject]:

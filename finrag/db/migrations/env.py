@@ -1,23 +1,24 @@
-"""Alembic environment: the registry's tables plus the updater's, on the URL given by the caller
-(`finrag.registry.migrations.upgrade`), `-x url=...` or FINRAG_DATABASE_URL."""
+"""Alembic environment: every table of `finrag.db.models`, on the URL given by the caller
+(`finrag.db.migrations.upgrade`), `-x url=...` or the settings' database URL (FINRAG_DATABASE_URL)."""
 
 from __future__ import annotations
-
-import os
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from finrag.registry.sql import Base
-from finrag.updater.state import UpdaterBase
+from finrag.db.models import Base
 
 config = context.config
-target_metadata = [Base.metadata, UpdaterBase.metadata]
+target_metadata = Base.metadata
 
 
 def _url() -> str:
     url = config.attributes.get("url") or context.get_x_argument(as_dictionary=True).get("url")
-    url = url or config.get_main_option("sqlalchemy.url") or os.environ.get("FINRAG_DATABASE_URL", "")
+    if not url and not config.get_main_option("sqlalchemy.url"):
+        from finrag.settings import load_settings
+
+        url = load_settings().database_url  # the alembic CLI: FINRAG_DATABASE_URL or the TOML file
+    url = url or config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL: set FINRAG_DATABASE_URL or pass -x url=...")
     return url

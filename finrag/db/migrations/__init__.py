@@ -1,6 +1,6 @@
-"""Alembic migrations for the registry database (documents + the updater's tables).
+"""Alembic migrations for every table of finrag.db.models (registry, updater, API gateway, online evaluation).
 
-Production runs `upgrade(url)` (or `alembic -c finrag/registry/migrations/alembic.ini upgrade head` with
+Production runs `upgrade(url)` (or `alembic -c finrag/db/migrations/alembic.ini upgrade head` with
 FINRAG_DATABASE_URL set) before the API starts; the embedded SQLite default keeps using create_all().
 A database that create_all() already made is stamped at the matching revision first, so switching
 an existing deployment to migrations needs no manual step."""
