@@ -151,7 +151,7 @@ def test_health_ready_and_metrics_need_no_key(world: World) -> None:
     body = ready.json()
     assert body["status"] == "ok" and body["reasons"] == []
     assert {"registry", "store", "cache", "rate_limits", "ingest_worker"} <= set(body["checks"])
-    assert body["checks"]["cache"]["backend"] == "sql" and body["checks"]["rate_limits"]["backend"] == "memory"
+    assert body["checks"]["cache"]["backend"] == "disk" and body["checks"]["rate_limits"]["backend"] == "memory"
     assert c.get("/metrics").headers["content-type"].startswith("text/plain")
     assert c.get("/").status_code == 200 and "finrag" in c.get("/").text
 

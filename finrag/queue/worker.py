@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from finrag.cache import RedisCache, ResponseCache
 from finrag.queue import Job, JobQueue, JobStatus, PermanentJobError, build_queue, redis_url_from_env
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ def run_worker(
     redis_url: str | None = None,
     visibility_s: float = 600.0,
     metrics_port: int = 0,
+    cache: ResponseCache | None = None,
 ) -> int:
     """Entry point of `finrag worker`: run jobs until SIGTERM / SIGINT (finishing the job in hand).
 
@@ -213,7 +215,10 @@ def run_worker(
         queue = build_queue(url, visibility_s=visibility_s)
     stop = stop or threading.Event()
     service = None
-    cache = None
+    owns_cache = cache is None and bool(url)
+    if owns_cache:
+        # The API's response cache (same class, same keys): a finished job drops the tenant's answers.
+        cache = RedisCache(url)
     if handlers is None:
         from finrag.service import QAService
 
@@ -231,10 +236,6 @@ def run_worker(
             start_http_server(metrics_port, registry=metrics.registry)
             service.engine.attach_metrics(metrics)
         handlers = service_handlers(service, metrics)
-        if url:
-            from finrag.cache import RedisCache
-
-            cache = RedisCache(url)
     if threading.current_thread() is threading.main_thread():
         # Kubernetes / compose stop with SIGTERM: finish the current job, then exit (its lease would
         # otherwise have to expire before another worker retries it).
@@ -253,7 +254,7 @@ def run_worker(
     finally:
         if service is not None:
             service.close()
-        if cache is not None:
+        if owns_cache and cache is not None:
             cache.close()
 
 

@@ -15,7 +15,7 @@ import anyio
 
 from finrag.answer.pipelines.budget import RequestBudget, request_budget
 from finrag.records import Answer, DocStatus
-from finrag.serve.cache import cache_key
+from finrag.serve.cache import answer_key
 from finrag.serve.errors import ApiError
 from finrag.serve.keys import Principal
 from finrag.serve.schemas import CitationOut, Mode, QueryFilters, QueryResponse
@@ -125,14 +125,15 @@ class Answering:
         question = self.validate(question, top_k)
         budget = budget if budget is not None else self.admit(who)
         filters = filters if filters is not None and not filters.is_empty() else None
-        use_cache = st.cache.backend != "none"
+        use_cache = st.cache.name != "none"
         key = ""
         answer: Answer | None = None
         cached = False
         if use_cache:
             filter_key = filters.model_dump() if filters else {}
-            key = cache_key(who.tenant, question, mode, filter_key, top_k, self.index_version(who.tenant))
-            hit = st.cache.get(key)
+            key = answer_key(question, mode, filter_key, top_k, self.index_version(who.tenant))
+            raw = st.cache.get(who.tenant, key)
+            hit = json.loads(raw) if raw is not None else None
             if hit is not None:
                 st.metrics.cache.labels(result="hit").inc()
                 st.metrics.pipeline.labels(pipeline=str(hit.get("pipeline", "unknown"))).inc()
@@ -149,7 +150,7 @@ class Answering:
             self._observe(answer)
             # An answer made offline because the budget ran out must not be served once it renews.
             if use_cache and not budget.no_llm:
-                st.cache.set(key, who.tenant, answer.model_dump(mode="json"), st.serve.cache_ttl_s)
+                st.cache.set(who.tenant, key, json.dumps(answer.model_dump(mode="json")), st.serve.cache_ttl_s)
         answer_id, spent = st.answers.save(
             who.tenant,
             answer,

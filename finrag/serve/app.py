@@ -14,11 +14,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Gauge
 
+from finrag.cache import build_cache
 from finrag.db import open_database
 from finrag.observability.metrics import Metrics, build_metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
-from finrag.serve.cache import IndexVersions, build_cache
+from finrag.serve.cache import IndexVersions
 from finrag.serve.config import ServeSettings
 from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import IngestWorker, JobStore
@@ -64,7 +65,12 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
     metrics = build_metrics()
     service.engine.attach_metrics(metrics)
     versions = IndexVersions(engine)
-    cache = build_cache(serve.cache_enabled, serve.redis_url, engine)
+    cache = build_cache(
+        serve.redis_url,
+        path=settings.data_dir / "cache" / "responses.sqlite3",
+        ttl_s=serve.cache_ttl_s,
+        enabled=serve.cache_enabled,
+    )
     write_lock = threading.Lock()
     job_store = JobStore(engine)
     answer_store = AnswerStore(engine)
@@ -120,13 +126,14 @@ def create_app(
         state.worker.start()
         log.info(
             "finrag api ready",
-            extra={"data_dir": str(settings.data_dir), "cache": state.cache.backend, "limits": state.limiter.backend},
+            extra={"data_dir": str(settings.data_dir), "cache": state.cache.name, "limits": state.limiter.backend},
         )
         try:
             yield
         finally:
             state.worker.stop()
             state.pages.close()
+            state.cache.close()
             if state.owns_service:
                 svc.close()
             state.engine.dispose()

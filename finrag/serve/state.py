@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from finrag.cache import ResponseCache
 from finrag.observability.metrics import Metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
-from finrag.serve.cache import IndexVersions, ResponseCache
+from finrag.serve.cache import IndexVersions
 from finrag.serve.config import ServeSettings
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
@@ -49,7 +50,7 @@ class ServeState:
     def tenant_changed(self, tenant: str) -> None:
         """A tenant's documents changed: new index version (cache keys move on), old entries dropped."""
         self.versions.bump(tenant)
-        self.cache.forget_tenant(tenant)
+        self.cache.invalidate_tenant(tenant)
 
     def feedback_changed(self, tenant: str) -> None:
         """Re-export the tenant's satisfaction ratio (up / all ratings stored, so restarts keep it)."""

@@ -37,8 +37,9 @@ def readiness(state: ServeState) -> Ready:
     probe("registry", lambda: f"{len(svc.c.registry.list(tenant='__readyz__'))} rows", type(svc.c.registry).__name__)
     probe("store", lambda: f"count query ok ({svc.c.store.count(tenant='__readyz__')})", type(svc.c.store).__name__)
 
-    cache_problem = state.cache.check()
-    checks["cache"] = Check(ok=cache_problem is None, backend=state.cache.backend, detail=cache_problem or "")
+    cache = state.cache.status()
+    cache_problem = "" if cache["healthy"] else (cache["error"] or "unavailable")
+    checks["cache"] = Check(ok=not cache_problem, backend=cache["backend"], detail=cache_problem)
     if cache_problem:
         degraded.append(f"cache: {cache_problem}")
     limit_problem = state.limiter.check()
