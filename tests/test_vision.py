@@ -17,8 +17,8 @@ from finrag.answer.vision import (
     PageImageRetriever,
     PageRef,
     VisionUnavailableError,
-    render_page_png,
 )
+from finrag.ingest.render import render_page_png
 from finrag.llm import LLMSettings
 from finrag.llm.base import PNG_MAGIC
 from finrag.records import Answer

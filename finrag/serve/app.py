@@ -16,6 +16,7 @@ from prometheus_client import Gauge
 
 from finrag.cache import build_cache
 from finrag.db import open_database
+from finrag.ingest.render import PageRenderer
 from finrag.observability.metrics import Metrics, build_metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
@@ -25,7 +26,6 @@ from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
 from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
-from finrag.serve.pages import PageRenderer
 from finrag.serve.ratelimit import RateLimiter
 from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
 from finrag.serve.state import ServeState

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from finrag.cache import ResponseCache
+from finrag.ingest.render import PageRenderer
 from finrag.observability.metrics import Metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
@@ -17,7 +18,6 @@ from finrag.serve.cache import IndexVersions
 from finrag.serve.config import ServeSettings
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
-from finrag.serve.pages import PageRenderer
 from finrag.serve.ratelimit import RateLimiter
 from finrag.service import QAService
 from finrag.settings import Settings

@@ -45,7 +45,7 @@ class _ServiceLike(Protocol):
 def service_context(service: _ServiceLike, tenant: str, *, render_scale: float = 1.5) -> TenantContext:
     """Tools backed by a QAService: search = its retriever, pages from the store's parent chunks,
     page images rendered from the registry's source PDF."""
-    from finrag.answer.vision import render_page_png
+    from finrag.ingest.render import render_page_png
 
     def search(query: str, scope: Scope | None) -> list[Hit]:
         return list(service.retrieve(query, tenant, filters=scope).hits)

@@ -12,10 +12,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from finrag.ingest.render import PageRenderError
 from finrag.records import DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
-from finrag.serve.pages import PageRenderError
 from finrag.serve.routes.jobs import job_out
 from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
 from finrag.serve.state import ServeState

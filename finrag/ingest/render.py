@@ -1,10 +1,13 @@
-"""Page images for citations: rendered with pypdfium2 in a separate process, cached on disk per tenant.
+"""The one PDF page renderer (pypdfium2): PNG bytes of a page, for the vision pipeline and the API's
+citation images. Import-light: the API's render process imports this module.
 
-PDFium is not thread-safe and the ingest worker parses PDFs in this process, so rendering happens in
-a one-process pool; this module stays import-light because that process imports it."""
+PDFium is not thread-safe: calls in one process are serialised by a lock. The API renders in a
+one-process pool (`PageRenderer`), so its renders never contend with the ingest parsing PDFs in the API
+process, and caches each page's PNG on disk per tenant."""
 
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
 import shutil
@@ -13,30 +16,46 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+_PDFIUM_LOCK = threading.Lock()
+
 
 class PageRenderError(Exception):
     pass
 
 
-def _render(pdf_path: str, index: int, dpi: int, out_path: str) -> None:
-    """Runs in the pool process."""
+def render_page_png(pdf_path: str | Path, page: int, scale: float = 1.5) -> bytes:
+    """PNG bytes of zero-based `page` of a PDF (scale 1.0 = 72 dpi; 1.5 keeps a 10-K table legible
+    at ~1,450 image tokens)."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(pdf_path)
-    try:
-        page = pdf[index]
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(pdf_path))
         try:
-            image = page.render(scale=dpi / 72).to_pil()
+            if not 0 <= page < len(pdf):
+                raise IndexError(f"page {page + 1} out of range: {Path(pdf_path).name} has {len(pdf)} pages")
+            p = pdf[page]
+            try:
+                image = p.render(scale=scale).to_pil()
+            finally:
+                p.close()
         finally:
-            page.close()
-    finally:
-        pdf.close()
+            pdf.close()
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def _render_to_file(pdf_path: str, index: int, dpi: int, out_path: str) -> None:
+    """Runs in the pool process."""
+    png = render_page_png(pdf_path, index, scale=dpi / 72)
     tmp = f"{out_path}.{os.getpid()}.tmp"
-    image.save(tmp, format="PNG", optimize=False)
+    Path(tmp).write_bytes(png)
     os.replace(tmp, out_path)  # atomic: a concurrent reader never sees half a PNG
 
 
 class PageRenderer:
+    """Pages rendered in a separate process at `dpi`, each once, then served from `cache_root`."""
+
     def __init__(self, cache_root: Path, dpi: int = 110) -> None:
         self.cache_root = cache_root
         self.dpi = dpi
@@ -59,7 +78,7 @@ class PageRenderer:
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._executor().submit(_render, str(source), page - 1, self.dpi, str(out)).result(timeout=60)
+            self._executor().submit(_render_to_file, str(source), page - 1, self.dpi, str(out)).result(timeout=60)
         except Exception as exc:
             if isinstance(exc, BrokenProcessPool):  # the renderer died (bad PDF?): start a fresh one next time
                 self.close()
