@@ -135,9 +135,8 @@ def main() -> int:
     from finrag.answer.llm_answerer import LLMAnswerer
     from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
     from finrag.llm import LLMSettings
-    from finrag.llm.config import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE
     from finrag.service import QAService
-    from finrag.settings import Settings
+    from finrag.settings import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE, Settings
     from tests.fakes.anthropic_server import FakeAnthropic, create_app
     from tests.fakes.fixtures import ServerThread
 

@@ -34,8 +34,8 @@ from rich.table import Table  # noqa: E402
 
 from finrag.llm import ContextBlock, LLMRequest, Usage  # noqa: E402
 from finrag.llm.anthropic_provider import AnthropicProvider  # noqa: E402
-from finrag.llm.config import DEFAULT_ANTHROPIC_MODEL, DEFAULT_PRICES  # noqa: E402
 from finrag.llm.prompting import SYSTEM_PROMPT  # noqa: E402
+from finrag.settings import DEFAULT_ANTHROPIC_MODEL, DEFAULT_PRICES  # noqa: E402
 from tests.fakes.anthropic_server import FakeAnthropic, create_app  # noqa: E402
 from tests.fakes.fixtures import ServerThread  # noqa: E402
 

@@ -56,7 +56,7 @@ def start_server(
         "FINRAG_SERVE_MAX_CONCURRENT_PER_KEY": "10000",
     }
     code = (
-        "import sys; from pathlib import Path; from finrag.serve.cli import serve_command; "
+        "import sys; from pathlib import Path; from finrag.cli.serve import serve_command; "
         f"serve_command(host='127.0.0.1', port={port}, data_dir=Path({str(data_dir)!r}))"
     )
     log = log_path.open("wb")

@@ -39,7 +39,7 @@ from finrag.queue import JobStatus, build_queue  # noqa: E402
 from finrag.sample.generate import generate_samples  # noqa: E402
 from tests.servers import PostgresServer, RedisServer  # noqa: E402
 
-WORKER = "from finrag.queue.worker import worker_command; worker_command()"
+WORKER = "from finrag.cli.worker import worker_command; worker_command()"
 
 
 def start_workers(n: int, work: Path, env: dict[str, str], per_worker_store: bool) -> list[subprocess.Popen]:
@@ -119,9 +119,9 @@ def main() -> int:
                 while pending:
                     for job_id in list(pending):
                         job = queue.get(job_id)
-                        if job is not None and job.status in (JobStatus.DONE, JobStatus.FAILED):
+                        if job is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
                             pending.discard(job_id)
-                            pages += int(job.result.get("pages", 0)) if job.status is JobStatus.DONE else 0
+                            pages += int(job.result.get("pages", 0)) if job.status is JobStatus.SUCCEEDED else 0
                             failed += job.status is JobStatus.FAILED
                     time.sleep(0.1)
                 wall = time.perf_counter() - t0

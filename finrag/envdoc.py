@@ -14,10 +14,16 @@ HEADER = """# finrag settings. Every variable is optional; the defaults run embe
 
 
 def _sections() -> list[tuple[str, type[BaseSettings]]]:
-    from finrag.answer.pipelines.config import AnswerSettings
-    from finrag.llm.config import LLMSettings
-    from finrag.serve.config import ServeSettings
-    from finrag.settings import RetrievalSettings, Settings
+    from finrag.settings import (
+        AnswerSettings,
+        BudgetSettings,
+        LLMSettings,
+        RetrievalSettings,
+        S3Settings,
+        ServeSettings,
+        Settings,
+        WorkerSettings,
+    )
 
     return [
         ("core", Settings),
@@ -25,6 +31,9 @@ def _sections() -> list[tuple[str, type[BaseSettings]]]:
         ("answer pipelines", AnswerSettings),
         ("LLM providers", LLMSettings),
         ("HTTP service", ServeSettings),
+        ("LLM budgets", BudgetSettings),
+        ("job worker", WorkerSettings),
+        ("S3 object stores", S3Settings),
     ]
 
 

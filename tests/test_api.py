@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
 from finrag.service import QAService, build_components
+from finrag.settings import ServeSettings
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -541,15 +541,19 @@ def test_openapi_documents_routes_with_response_models(world: World) -> None:
 def test_jobs_left_by_a_previous_process_are_redone(tmp_path: Path, shared_embedder, sample_dir: Path) -> None:
     svc = build_service(tmp_path / "data", shared_embedder)
     try:
-        app = create_app(svc.settings, svc)
-        state = app.state.finrag
+        first = create_app(svc.settings, svc)  # never started: the process "died" with the job queued
+        state = first.state.finrag
         key, _ = state.keys.create("acme", "t")
         path = state.uploads_dir / "acme" / CEDAR_8K
         path.parent.mkdir(parents=True)
         path.write_bytes((sample_dir / CEDAR_8K).read_bytes())
-        job = state.jobs.create("acme", CEDAR_8K, path)  # queued, never run: the process "died"
+        job = state.jobs.submit_ingest("acme", CEDAR_8K, path)
+        state.jobs.queue.close()
+        app = create_app(svc.settings, svc)  # the next process finds it in the journal
         with TestClient(app) as c:
-            assert wait_job(c, key, job.job_id)["status"] == "succeeded"
+            done = wait_job(c, key, job.id)
+            assert done["status"] == "succeeded" and done["filename"] == CEDAR_8K and done["chunks"] > 0
+            assert [j["job_id"] for j in c.get("/v1/jobs", headers=bearer(key)).json()["jobs"]] == [job.id]
     finally:
         svc.close()
 
@@ -557,7 +561,7 @@ def test_jobs_left_by_a_previous_process_are_redone(tmp_path: Path, shared_embed
 def test_cli_keys_create_list_revoke(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from finrag.serve.cli import keys_app
+    from finrag.cli.keys import keys_app
 
     runner = CliRunner()
     data = ["--data-dir", str(tmp_path)]
@@ -621,7 +625,8 @@ def test_cli_pieces_register_on_a_parent_app() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from finrag.serve.cli import keys_app, serve_command
+    from finrag.cli.keys import keys_app
+    from finrag.cli.serve import serve_command
 
     parent = typer.Typer()
     parent.add_typer(keys_app, name="keys")

@@ -14,8 +14,8 @@ import pytest
 
 from finrag.records import Answer
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
 from finrag.serve.testing import live_server
+from finrag.settings import ServeSettings
 from tests.test_api import CEDAR_8K, NORTHWIND_10K, build_service
 
 openai = pytest.importorskip("openai", reason="the openai package is not installed (pip install openai)")

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
 from finrag.serve.testing import free_port
+from finrag.settings import ServeSettings
 from tests.test_api import CEDAR_8K, bearer, build_service, metric
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
+from finrag.settings import ServeSettings
 from tests.test_api import CEDAR_8K, build_service
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (pip install schemathesis)")

@@ -56,7 +56,7 @@ def test_enqueue_reserve_complete(queue: JobQueue) -> None:
     assert queue.reserve(0) is None  # one job, one holder
     assert queue.complete(got, {"doc_id": "d1"})
     done = queue.get("j1")
-    assert done is not None and done.status is JobStatus.DONE and done.result == {"doc_id": "d1"}
+    assert done is not None and done.status is JobStatus.SUCCEEDED and done.result == {"doc_id": "d1"}
     assert not queue.complete(got)  # twice is refused
 
 
@@ -140,7 +140,7 @@ def test_worker_retries_transient_errors_and_fails_permanent_ones(queue: JobQueu
     queue.enqueue("unknown-kind", {}, job_id="w3")
     worker.run(max_jobs=5)
     ok, bad, unknown = queue.get("w1"), queue.get("w2"), queue.get("w3")
-    assert ok is not None and ok.status is JobStatus.DONE and ok.attempts == 3 and ok.result["calls"] == 3
+    assert ok is not None and ok.status is JobStatus.SUCCEEDED and ok.attempts == 3 and ok.result["calls"] == 3
     assert bad is not None and bad.status is JobStatus.FAILED and bad.attempts == 1 and "not a PDF" in bad.error
     assert unknown is not None and unknown.status is JobStatus.FAILED and "no handler" in unknown.error
 
@@ -152,7 +152,7 @@ def test_worker_heartbeats_through_a_job_longer_than_the_lease(queue: JobQueue) 
 
     queue.enqueue("ingest", {}, job_id="s1")
     done = Worker(queue, {"ingest": slow}).run_one(1.0)
-    assert done is not None and done.status is JobStatus.DONE and done.attempts == 1
+    assert done is not None and done.status is JobStatus.SUCCEEDED and done.attempts == 1
 
 
 _KILLABLE_WORKER = textwrap.dedent(
@@ -195,7 +195,7 @@ def test_worker_killed_mid_job_does_not_lose_it(redis_server: RedisServer, tmp_p
     assert running is not None and running.status is JobStatus.RUNNING and running.attempts == 1
 
     done = Worker(q, {"ingest": lambda job: {"ok": job.payload["path"]}}).run_one(5.0)
-    assert done is not None and done.id == "k1" and done.status is JobStatus.DONE
+    assert done is not None and done.id == "k1" and done.status is JobStatus.SUCCEEDED
     assert done.attempts == 2 and done.result == {"ok": "/f.pdf"}
     assert q.counts() == {"queued": 0, "running": 0, "failed": 0}
 
@@ -217,7 +217,7 @@ def test_job_fails_with_reason_when_workers_keep_dying(redis_server: RedisServer
 
 def test_service_handlers_ingest_and_delete(tmp_path: Path, sample_dir: Path) -> None:
     """The worker's real handlers, through a QAService (fast stand-in embedder), on the in-process queue."""
-    from finrag.queue.worker import service_handlers
+    from finrag.jobs import service_handlers
     from finrag.records import DocStatus
     from finrag.service import QAService, build_components
     from tests.conftest import make_settings
@@ -234,7 +234,7 @@ def test_service_handlers_ingest_and_delete(tmp_path: Path, sample_dir: Path) ->
     q.enqueue("ingest", {"tenant": "acme", "path": str(tmp_path / "missing.pdf")}, job_id="i2")
     worker.run(max_jobs=2)
     ok, missing = q.get("i1"), q.get("i2")
-    assert ok is not None and ok.status is JobStatus.DONE and ok.result["status"] == "ingested"
+    assert ok is not None and ok.status is JobStatus.SUCCEEDED and ok.result["status"] == "ingested"
     assert missing is not None and missing.status is JobStatus.FAILED and "file not found" in missing.error
     doc = svc.document(ok.result["doc_id"], tenant="acme")
     assert doc is not None and doc.status is DocStatus.READY
@@ -248,7 +248,7 @@ def test_service_handlers_ingest_and_delete(tmp_path: Path, sample_dir: Path) ->
 
 
 def test_run_worker_without_redis_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from finrag.queue.worker import run_worker
+    from finrag.jobs import run_worker
     from finrag.settings import Settings
 
     monkeypatch.delenv("FINRAG_SERVE_REDIS_URL", raising=False)

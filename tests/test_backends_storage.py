@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from finrag.settings import load_settings
 from finrag.storage import LocalObjectStore, ObjectStore, open_store, split_s3_uri
 from tests.servers import MotoServer, moto_or_skip
 
@@ -23,7 +24,7 @@ def s3_store(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, uri: str = "s3:/
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("FINRAG_S3_ENDPOINT_URL", moto.endpoint)
-    store = open_store(uri)
+    store = open_store(uri, load_settings().s3)
     store.ensure_bucket()  # type: ignore[attr-defined]
     return store
 
@@ -82,9 +83,10 @@ def test_s3_object_deleted_while_being_read_fails_the_attempt_cleanly_and_retrie
     file and no document, and the job goes back to the queue; once the object is back, the retry ingests it."""
     import boto3
 
+    from finrag.jobs import object_mirror_path, service_handlers
     from finrag.queue import JobStatus
     from finrag.queue.memory import InProcessQueue
-    from finrag.queue.worker import Worker, object_mirror_path, service_handlers
+    from finrag.queue.worker import Worker
     from finrag.service import QAService, build_components
     from tests.conftest import make_settings
     from tests.servers import HashEmbedder
@@ -124,7 +126,7 @@ def test_s3_object_deleted_while_being_read_fails_the_attempt_cleanly_and_retrie
 
         store.put("filings/a.pdf", pdf.read_bytes())  # the filing is back (re-uploaded)
         second = worker.run_one(1.0)
-        assert second is not None and second.status is JobStatus.DONE and second.attempts == 2
+        assert second is not None and second.status is JobStatus.SUCCEEDED and second.attempts == 2
         assert second.result["status"] == "ingested" and svc.c.store.count("acme") > 0
         svc.close()
     finally:

@@ -289,9 +289,10 @@ def test_s3_updater_queue_worker_end_to_end(
     """S3 prefix -> run_updater (poll) -> Redis jobs -> worker downloads + ingests; then the object is
     replaced and deleted, and the index follows."""
     import finrag.service
+    from finrag.jobs import service_handlers
     from finrag.queue import JobStatus
     from finrag.queue.redis_queue import RedisQueue
-    from finrag.queue.worker import Worker, service_handlers
+    from finrag.queue.worker import Worker
     from finrag.updater import run_updater
     from tests.test_backends_storage import s3_store
 
@@ -310,7 +311,7 @@ def test_s3_updater_queue_worker_end_to_end(
             while (job := worker.run_one(0.2)) is not None:
                 done.append(job)
             assert report is not None and not report.errors
-            assert all(j.status is JobStatus.DONE for j in done), [j.error for j in done]
+            assert all(j.status is JobStatus.SUCCEEDED for j in done), [j.error for j in done]
             return done
 
         (first,) = cycle()

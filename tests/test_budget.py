@@ -21,9 +21,9 @@ from finrag.records import Answer
 from finrag.serve.answers import AnswerStore
 from finrag.serve.app import create_app
 from finrag.serve.budget import BudgetGuard
-from finrag.serve.config import BudgetSettings, ServeSettings
 from finrag.serve.errors import ApiError
 from finrag.service import QAService, build_components
+from finrag.settings import BudgetSettings, ServeSettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic

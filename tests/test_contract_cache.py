@@ -113,7 +113,7 @@ def test_ingest_and_delete_invalidate_the_tenants_cached_answers(
     from fastapi.testclient import TestClient
 
     from finrag.serve.app import create_app
-    from finrag.serve.config import ServeSettings
+    from finrag.settings import ServeSettings
     from tests.test_api import bearer, build_service, ingest
 
     if backend:
@@ -152,8 +152,8 @@ def test_ingest_and_delete_invalidate_the_tenants_cached_answers(
 
 def test_worker_jobs_clear_the_entries_the_api_wrote(redis_server: RedisServer) -> None:
     """`finrag worker` and the API share one cache class and one key layout: the clear-out matches."""
+    from finrag.jobs import run_worker
     from finrag.queue import build_queue
-    from finrag.queue.worker import run_worker
     from finrag.serve.cache import answer_key
 
     api_cache = RedisCache(redis_server.url)

@@ -69,7 +69,7 @@ def test_one_metadata_owns_every_table() -> None:
     metas = every_metadata()
     assert [m is Base.metadata for m in metas] == [True]
     used = {"documents", "finrag_source_objects", "finrag_leases", "online_eval", "online_eval_judge"}
-    assert used | {"serve_api_keys", "serve_jobs", "serve_answers", "serve_feedback"} <= set(Base.metadata.tables)
+    assert used | {"serve_api_keys", "finrag_jobs", "serve_answers", "serve_feedback"} <= set(Base.metadata.tables)
 
 
 def test_finrag_migrate_on_an_empty_postgres_creates_every_table(pg_url: str, monkeypatch) -> None:
@@ -114,7 +114,7 @@ def test_upgrade_from_0002_keeps_rows_and_adds_the_service_tables(pg_url: str) -
         assert conn.execute(select(SourceObjectRow.__table__)).mappings().one()["etag"] == "e1"
         assert conn.execute(select(LeaseRow.__table__)).mappings().one()["holder"] == "h"
     engine.dispose()
-    assert {"serve_api_keys", "serve_jobs", "online_eval", "online_eval_judge"} <= tables(pg_url)
+    assert {"serve_api_keys", "finrag_jobs", "online_eval", "online_eval_judge"} <= tables(pg_url)
     assert diff_against_models(pg_url) == []
     reg = SqlRegistry(pg_url)
     rec = reg.get("acme", "d1")

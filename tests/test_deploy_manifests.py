@@ -142,7 +142,7 @@ def test_k8s_config_matches_settings_fields() -> None:
     known = {f"FINRAG_{n.upper()}" for n in Settings.model_fields}
     known |= {f"FINRAG_RETRIEVAL_{n.upper()}" for n in RetrievalSettings.model_fields}
     try:
-        from finrag.serve.config import ServeSettings
+        from finrag.settings import ServeSettings
 
         known |= {f"FINRAG_SERVE_{n.upper()}" for n in ServeSettings.model_fields}
     except ImportError:

@@ -1,17 +1,23 @@
 from pathlib import Path
 
 from finrag.envdoc import render_env_example
-from finrag.settings import RetrievalSettings, Settings
+from finrag.settings import SECTIONS, BudgetSettings, RetrievalSettings, Settings
 
 
 def test_env_example_is_current_and_complete() -> None:
     text = (Path(__file__).parent.parent / ".env.example").read_text()
     assert text == render_env_example(), "regenerate: python -m finrag.envdoc > .env.example"
     for name in Settings.model_fields:
-        if name not in ("retrieval", "llm", "answer"):
+        if name not in SECTIONS:
             assert f"FINRAG_{name.upper()}=" in text
     for name in RetrievalSettings.model_fields:
         assert f"FINRAG_RETRIEVAL_{name.upper()}=" in text
+    # every section's own variables too (the budget is nested in the serve section)
+    for section in [*SECTIONS.values(), BudgetSettings]:
+        prefix = section.model_config["env_prefix"]
+        for name, field in section.model_fields.items():
+            if field.annotation is not BudgetSettings:
+                assert f"{prefix}{name.upper()}=" in text, (prefix, name)
 
 
 def test_secrets_are_never_printed(monkeypatch) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
+from finrag.settings import ServeSettings
 from tests.test_api import CEDAR_8K, bearer, build_service, ingest, metric, sse_events
 
 pytestmark = pytest.mark.slow

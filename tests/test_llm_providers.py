@@ -32,10 +32,10 @@ from finrag.llm import (
     resolve_citations,
 )
 from finrag.llm.anthropic_provider import AnthropicProvider
-from finrag.llm.config import DEFAULT_PRICES, SONNET_PRICE, ModelPrice, cost_usd, price_for
 from finrag.llm.openai_provider import OpenAICompatibleProvider
 from finrag.llm.prompting import SOURCES_PREAMBLE, SYSTEM_PROMPT, render_question, render_source
 from finrag.records import Chunk, ChunkKind, Hit
+from finrag.settings import DEFAULT_PRICES, SONNET_PRICE, ModelPrice, cost_usd, price_for
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic, count_tokens
 from tests.fakes.openai_server import FakeOpenAI

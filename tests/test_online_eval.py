@@ -140,20 +140,23 @@ def test_sampled_answers_go_through_the_redis_queue_to_a_worker(
     """online_eval_via_queue: the API side enqueues `online_eval` jobs on a real redis-server; the
     worker's handler scores them into the shared database and exports them; with Redis gone, the API
     scores in process instead of losing the sample."""
+    from finrag.jobs import service_handlers
     from finrag.queue import JobStatus
     from finrag.queue.redis_queue import RedisQueue
-    from finrag.queue.worker import Worker, service_handlers
+    from finrag.queue.worker import Worker
     from finrag.service import QAService, build_components
+    from finrag.settings import ServeSettings
     from tests.conftest import make_settings
     from tests.servers import HashEmbedder, redis_or_skip
 
     with redis_or_skip() as redis:
-        monkeypatch.setenv("FINRAG_SERVE_REDIS_URL", redis.url)
         db = f"sqlite:///{tmp_path / 'shared.sqlite3'}"  # Postgres in production: shared by API and workers
-        api_settings = SimpleNamespace(
+        api_settings = make_settings(
+            tmp_path / "api",
+            database_url=db,
             llm=LLMSettings(providers=["extractive"]),
             answer=AnswerSettings(online_eval_share=1.0, online_eval_via_queue=True),
-            sqlite_url=db,
+            serve=ServeSettings(redis_url=redis.url),
         )
         eng = AnswerEngine.from_settings(api_settings)
         assert eng.online_eval is not None and isinstance(eng.online_eval.job_queue, RedisQueue)
@@ -170,7 +173,7 @@ def test_sampled_answers_go_through_the_redis_queue_to_a_worker(
         metrics = build_metrics()
         worker = Worker(queue, service_handlers(worker_service, metrics), poll_s=0.2)
         jobs = [worker.run_one(2.0) for _ in QUESTIONS]
-        assert all(j is not None and j.status is JobStatus.DONE for j in jobs)
+        assert all(j is not None and j.status is JobStatus.SUCCEEDED for j in jobs)
         rows = {r["question"]: r for r in eng.online_eval.recent()}
         assert set(rows) == set(QUESTIONS)
         assert rows[QUESTIONS[0]]["faithfulness"] == 1.0  # the calculator answer, re-checked by the worker
@@ -193,9 +196,9 @@ def test_worker_exports_the_scores_of_its_online_eval_jobs(tmp_path: Path) -> No
     import httpx
 
     from finrag.answer.online_eval import ONLINE_EVAL_JOB
+    from finrag.jobs import run_worker
     from finrag.queue import JobStatus
     from finrag.queue.memory import InProcessQueue
-    from finrag.queue.worker import run_worker
     from finrag.serve.testing import free_port
     from tests.conftest import make_settings
 
@@ -217,7 +220,7 @@ def test_worker_exports_the_scores_of_its_online_eval_jobs(tmp_path: Path) -> No
         )
         job = q.enqueue(ONLINE_EVAL_JOB, dataclasses.asdict(item))
         deadline = time.monotonic() + 60
-        while (done := q.get(job.id)) is None or done.status is not JobStatus.DONE:
+        while (done := q.get(job.id)) is None or done.status is not JobStatus.SUCCEEDED:
             assert time.monotonic() < deadline, done
             time.sleep(0.1)
         body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text

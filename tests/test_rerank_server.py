@@ -134,7 +134,7 @@ def test_rerank_server_command_registers_on_a_parent_app() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from finrag.rerank_server.cli import rerank_server_command
+    from finrag.cli.rerank_server import rerank_server_command
 
     parent = typer.Typer()
     parent.command("rerank-server")(rerank_server_command)

@@ -7,8 +7,8 @@ import pytest
 from finrag.answer.router import Route, Router, llm_classifier
 from finrag.llm import FallbackChain
 from finrag.llm.anthropic_provider import AnthropicProvider
-from finrag.llm.config import DEFAULT_PRICES
 from finrag.records import Scope
+from finrag.settings import DEFAULT_PRICES
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from finrag.serve.app import create_app
-from finrag.serve.config import ServeSettings
 from finrag.serve.testing import live_server
+from finrag.settings import ServeSettings
 from tests.test_api import NORTHWIND_10K, build_service
 
 pytestmark = pytest.mark.slow

@@ -16,11 +16,11 @@ from typing import Any
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
 from finrag.llm.base import AllProvidersFailedError, ContextBlock, LLMRequest, LLMResponse, Usage
-from finrag.llm.config import LLMSettings, ModelPrice, price_for
 from finrag.llm.fallback import FallbackChain, build_chain
 from finrag.llm.prompting import SYSTEM_PROMPT, blocks_from_hits, build_request, resolve_citations
 from finrag.records import Answer, Citation, Hit, Scope
 from finrag.retrieve.rerank import content_terms
+from finrag.settings import LLMSettings, ModelPrice, price_for
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 (`finrag.db.migrations`) and `create_tables` (the embedded default) know the same schema.
 
 Owners: `documents` (finrag.registry.sql), `finrag_source_objects` / `finrag_leases` (finrag.updater.state),
-`serve_*` (finrag.serve: keys, index versions, answers, feedback, spend), `online_eval*`
+`finrag_jobs` (finrag.queue's journal), `serve_*` (finrag.serve: keys, index versions, answers,
+feedback, spend), `online_eval*`
 (finrag.answer.online_eval). The modules keep their logic; only the table definitions live here."""
 
 from __future__ import annotations
@@ -70,22 +71,22 @@ class ApiKeyRow(Base):
 
 
 class JobRow(Base):
-    """An upload's ingest job as its tenant sees it (GET /v1/jobs); the job queue runs it."""
+    """A job of the embedded (in-process) queue, written through on every change so that a restarted
+    process redoes unfinished jobs and still answers for finished ones (GET /v1/jobs)."""
 
-    __tablename__ = "serve_jobs"
+    __tablename__ = "finrag_jobs"
 
-    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
     tenant: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="ingest")
-    filename: Mapped[str] = mapped_column(String(255))
-    path: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    doc_id: Mapped[str] = mapped_column(String(64), default="")
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    key_id: Mapped[str] = mapped_column(String(32), default="")
-    created_at: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(40), index=True)
+    updated_at: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
     finished_at: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
 

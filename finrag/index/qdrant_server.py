@@ -28,7 +28,6 @@ Writes wait for the server to apply them (``wait=True``) so a document marked re
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -54,8 +53,8 @@ class QdrantServerStore:
     """VectorStore role on a Qdrant server.
 
     `url` is an http(s) URL (``http://qdrant:6333``); ``":memory:"`` or ``location=":memory:"`` / ``path=DIR``
-    select qdrant-client's local mode (no server; used by tests and the benchmark). `api_key` defaults to
-    FINRAG_QDRANT_API_KEY."""
+    select qdrant-client's local mode (no server; used by tests and the benchmark). `api_key`: the
+    server's key (FINRAG_QDRANT_API_KEY, passed by build_components)."""
 
     def __init__(
         self,
@@ -87,8 +86,7 @@ class QdrantServerStore:
         self.path = str(path) if path is not None else None
         self.collection = collection
         self.dim = dim
-        # build_components passes only the URL; the key comes from the environment (a Secret in k8s).
-        self.api_key = api_key if api_key is not None else (os.environ.get("FINRAG_QDRANT_API_KEY") or None)
+        self.api_key = api_key  # FINRAG_QDRANT_API_KEY, through the settings (build_components)
         self.prefer_grpc = prefer_grpc
         self.timeout = timeout
         self.shard_number = shard_number

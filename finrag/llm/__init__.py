@@ -26,7 +26,6 @@ from finrag.llm.base import (
     TextDelta,
     Usage,
 )
-from finrag.llm.config import DEFAULT_PRICES, LLMSettings, ModelPrice, cost_usd, price_for
 from finrag.llm.fallback import FallbackChain, OfflineAnswerer, build_chain
 from finrag.llm.prompting import (
     SYSTEM_PROMPT,
@@ -36,6 +35,7 @@ from finrag.llm.prompting import (
     parse_citations,
     resolve_citations,
 )
+from finrag.settings import DEFAULT_PRICES, LLMSettings, ModelPrice, cost_usd, price_for
 
 __all__ = [
     "DEFAULT_PRICES",

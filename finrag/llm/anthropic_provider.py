@@ -28,8 +28,8 @@ from finrag.llm.base import (
     error_for_status,
     parse_retry_after,
 )
-from finrag.llm.config import DEFAULT_ANTHROPIC_MODEL, LLMSettings, ModelPrice, cost_usd
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
+from finrag.settings import DEFAULT_ANTHROPIC_MODEL, LLMSettings, ModelPrice, cost_usd
 
 EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 

@@ -21,7 +21,7 @@ from finrag.llm.base import (
     StreamEnd,
     TextDelta,
 )
-from finrag.llm.config import LLMSettings
+from finrag.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from finrag.llm.base import (
     error_for_status,
     parse_retry_after,
 )
-from finrag.llm.config import LLMSettings, ModelPrice, cost_usd
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
+from finrag.settings import LLMSettings, ModelPrice, cost_usd
 
 
 def build_chat_params(request: LLMRequest, model: str, max_tokens_param: str = "max_tokens") -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Job queue: ingest / delete jobs run by `finrag worker` processes.
+"""The job system: ingest / delete / online-evaluation jobs, one protocol with two implementations.
+
+`InProcessQueue` is the embedded default (the API runs the jobs in its own threads; with a journal, jobs
+survive a restart in the SQL database); `RedisQueue` is shared by API replicas and `finrag worker`
+processes. Job handlers belong to the application (`finrag.jobs`); this package only runs them.
 
 Semantics shared by both implementations (at-least-once delivery):
 
@@ -15,19 +19,27 @@ Handlers must be idempotent (ingest is: content hash + delete-before-write of a 
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from finrag.settings import Settings
 
 
 class JobStatus(StrEnum):
+    """The one job status (queue, API, worker)."""
+
     QUEUED = "queued"  # waiting (first time, or for a retry after its backoff)
     RUNNING = "running"
-    DONE = "done"
+    SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class PermanentJobError(Exception):
@@ -47,6 +59,12 @@ class Job:
     created_at: str = ""
     updated_at: str = ""
     token: str = ""  # this reservation; empty unless running
+    started_at: str | None = None  # the latest attempt's start
+    finished_at: str | None = None  # succeeded or (finally) failed
+
+    @property
+    def tenant(self) -> str:
+        return str(self.payload.get("tenant") or "")
 
 
 @runtime_checkable
@@ -73,6 +91,10 @@ class JobQueue(Protocol):
 
     def get(self, job_id: str) -> Job | None: ...
 
+    def list(self, tenant: str, limit: int = 100) -> list[Job]:
+        """The tenant's jobs (payload "tenant"), newest first."""
+        ...
+
     def counts(self) -> dict[str, int]: ...
 
     def maintain(self) -> int:
@@ -94,16 +116,21 @@ def backoff_delay(attempts: int, base_s: float, max_s: float) -> float:
     return min(max_s, base_s * (2 ** max(0, attempts - 1)))
 
 
-def redis_url_from_env(settings: object | None = None) -> str:
-    """The shared Redis URL: `settings.redis_url` when the settings carry one, else FINRAG_SERVE_REDIS_URL."""
-    return str(getattr(settings, "redis_url", "") or os.environ.get("FINRAG_SERVE_REDIS_URL", ""))
+def shared_redis_url(settings: Settings) -> str:
+    """The Redis shared by API replicas, workers and the updater (FINRAG_SERVE_REDIS_URL); empty = none."""
+    return settings.serve.redis_url
 
 
-def build_queue(redis_url: str = "", **kwargs: Any) -> JobQueue:
+# The old name, still called by finrag.answer.pipelines.engine; it reads the settings, not the environment.
+redis_url_from_env = shared_redis_url
+
+
+def build_queue(redis_url: str = "", *, journal: Any = None, **kwargs: Any) -> JobQueue:
+    """Redis when a URL is given, else the in-process queue (with `journal`, a `SqlJobJournal`, durable)."""
     if redis_url:
         from finrag.queue.redis_queue import RedisQueue
 
         return RedisQueue(redis_url, **kwargs)
     from finrag.queue.memory import InProcessQueue
 
-    return InProcessQueue(**kwargs)
+    return InProcessQueue(journal=journal, **kwargs)

@@ -1,6 +1,6 @@
-"""`python -m finrag.queue`: run a worker (same as `finrag worker`)."""
+"""`python -m finrag.queue [--metrics-port N]`: run a worker (same as `finrag worker`)."""
 
-from finrag.queue.worker import worker_command
+from finrag.cli.worker import worker_command
 
 if __name__ == "__main__":
     import typer

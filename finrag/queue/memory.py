@@ -1,4 +1,7 @@
-"""In-process job queue: the embedded default (the API runs its worker threads in the same process)."""
+"""In-process job queue: the embedded default (the API runs its worker threads in the same process).
+
+With a journal (`SqlJobJournal`) every change is written through to SQL: jobs a previous process left
+queued or running are queued again at start (handlers are idempotent), and finished jobs stay readable."""
 
 from __future__ import annotations
 
@@ -8,13 +11,22 @@ import time
 import uuid
 from collections import deque
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from finrag.queue import Job, JobStatus, backoff_delay, new_job_id, now_iso
 
+if TYPE_CHECKING:
+    from finrag.queue.journal import SqlJobJournal
+
 
 class InProcessQueue:
-    def __init__(self, visibility_s: float = 300.0, backoff_s: float = 2.0, max_backoff_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        visibility_s: float = 300.0,
+        backoff_s: float = 2.0,
+        max_backoff_s: float = 300.0,
+        journal: SqlJobJournal | None = None,
+    ) -> None:
         self.visibility_s = visibility_s
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
@@ -23,15 +35,37 @@ class InProcessQueue:
         self._leases: dict[str, float] = {}  # job id -> lease deadline (monotonic)
         self._delayed: list[tuple[float, str]] = []  # (ready at, job id)
         self._cond = threading.Condition()
+        self.journal = journal
+        if journal is not None:
+            # Left by a previous process: queued again; a run cut short counts as an attempt, as when a
+            # Redis worker's lease expires.
+            for job in journal.unfinished():
+                job.token, job.updated_at = "", now_iso()
+                if job.status is JobStatus.RUNNING and job.attempts >= job.max_attempts:
+                    job.status, job.finished_at = JobStatus.FAILED, job.updated_at
+                    job.error = f"the process stopped during attempt {job.attempts}"
+                else:
+                    job.status = JobStatus.QUEUED
+                    self._jobs[job.id] = job
+                    self._pending.append(job.id)
+                journal.save(job)
+
+    def _save(self, job: Job) -> None:
+        if self.journal is not None:
+            self.journal.save(job)
 
     def enqueue(self, kind: str, payload: dict[str, Any], *, max_attempts: int = 3, job_id: str | None = None) -> Job:
         with self._cond:
             jid = job_id or new_job_id()
             if jid in self._jobs:
                 return replace(self._jobs[jid])
+            known = self.journal.get(jid) if self.journal is not None else None
+            if known is not None:  # finished in an earlier process: idempotent on the id
+                return known
             now = now_iso()
             job = Job(jid, kind, dict(payload), max_attempts=max_attempts, created_at=now, updated_at=now)
             self._jobs[jid] = job
+            self._save(job)
             self._pending.append(jid)
             self._cond.notify()
             return replace(job)
@@ -46,8 +80,9 @@ class InProcessQueue:
                     job.status = JobStatus.RUNNING
                     job.attempts += 1
                     job.token = uuid.uuid4().hex
-                    job.updated_at = now_iso()
+                    job.updated_at = job.started_at = now_iso()
                     self._leases[job.id] = time.monotonic() + self.visibility_s
+                    self._save(job)
                     return replace(job, payload=dict(job.payload))
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -74,13 +109,9 @@ class InProcessQueue:
             if cur is None:
                 return False
             self._leases.pop(job.id, None)
-            cur.status, cur.result, cur.token, cur.error, cur.updated_at = (
-                JobStatus.DONE,
-                result or {},
-                "",
-                "",
-                now_iso(),
-            )
+            cur.status, cur.result, cur.token, cur.error = JobStatus.SUCCEEDED, result or {}, "", ""
+            cur.updated_at = cur.finished_at = now_iso()
+            self._save(cur)
             return True
 
     def fail(self, job: Job, reason: str, *, retry: bool = True) -> JobStatus:
@@ -101,6 +132,8 @@ class InProcessQueue:
             self._cond.notify()
         else:
             job.status = JobStatus.FAILED
+            job.finished_at = job.updated_at
+        self._save(job)
 
     def _maintain_locked(self) -> int:
         moved = 0
@@ -127,7 +160,16 @@ class InProcessQueue:
     def get(self, job_id: str) -> Job | None:
         with self._cond:
             job = self._jobs.get(job_id)
-            return replace(job, payload=dict(job.payload)) if job else None
+            if job is not None:
+                return replace(job, payload=dict(job.payload))
+        return self.journal.get(job_id) if self.journal is not None else None
+
+    def list(self, tenant: str, limit: int = 100) -> list[Job]:
+        if self.journal is not None:
+            return self.journal.list(tenant, limit)
+        with self._cond:
+            jobs = [replace(j, payload=dict(j.payload)) for j in self._jobs.values() if j.tenant == tenant]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)[:limit]
 
     def counts(self) -> dict[str, int]:
         with self._cond:

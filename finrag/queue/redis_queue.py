@@ -8,6 +8,7 @@ Keys under `namespace` (default ``finrag:jobs``):
 * ``leases``     ZSET  job id -> lease deadline (epoch s); workers heartbeat to push it forward;
 * ``delayed``    ZSET  job id -> time its retry is due (exponential backoff);
 * ``failed``     LIST  of failed job ids (newest first, the last 10,000) for listing;
+* ``tenant:<t>`` ZSET  a tenant's job ids by enqueue time (the last 10,000), for `list`;
 * ``job:<id>``   HASH  kind, payload (JSON), status, attempts, max_attempts, error, result, token, timestamps.
 
 `maintain()` (every worker runs it between jobs) promotes due retries and requeues jobs whose lease
@@ -21,15 +22,19 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from finrag.queue import Job, JobStatus, new_job_id, now_iso
 
+# KEYS: job, pending, tenant index  ARGV: id, kind, payload, max_attempts, now_iso, now
 _ENQUEUE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'kind', ARGV[2], 'payload', ARGV[3], 'status', 'queued',
   'attempts', 0, 'max_attempts', ARGV[4], 'error', '', 'result', '{}', 'token', '', 'created_at', ARGV[5],
   'updated_at', ARGV[5])
 redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -10001)
 return 1
 """
 
@@ -40,7 +45,7 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then
   return 0
 end
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[2], 'updated_at', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', 'running', 'token', ARGV[2], 'updated_at', ARGV[4], 'started_at', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 """
@@ -57,7 +62,8 @@ _COMPLETE = """
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[2] or ARGV[2] == '' then return 0 end
 redis.call('LREM', KEYS[3], 0, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'done', 'result', ARGV[3], 'token', '', 'error', '', 'updated_at', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', 'succeeded', 'result', ARGV[3], 'token', '', 'error', '',
+  'updated_at', ARGV[4], 'finished_at', ARGV[4])
 if tonumber(ARGV[5]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
 return 1
 """
@@ -77,7 +83,7 @@ if ARGV[5] == '1' and attempts < max then
   redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
   return 'queued'
 end
-redis.call('HSET', KEYS[1], 'status', 'failed')
+redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[4])
 redis.call('LPUSH', KEYS[5], ARGV[1])
 redis.call('LTRIM', KEYS[5], 0, 9999)
 return 'failed'
@@ -108,7 +114,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0
       redis.call('HSET', job, 'status', 'queued')
       redis.call('RPUSH', KEYS[1], id)
     else
-      redis.call('HSET', job, 'status', 'failed')
+      redis.call('HSET', job, 'status', 'failed', 'finished_at', ARGV[4])
       redis.call('LPUSH', KEYS[5], id)
       redis.call('LTRIM', KEYS[5], 0, 9999)
     end
@@ -153,12 +159,16 @@ class RedisQueue:
     def _job_key(self, job_id: str) -> str:
         return f"{self.ns}:job:{job_id}"
 
+    def _tenant_key(self, tenant: str) -> str:
+        return f"{self.ns}:tenant:{quote(tenant, safe='')}"
+
     # API -----------------------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: dict[str, Any], *, max_attempts: int = 3, job_id: str | None = None) -> Job:
         jid = job_id or new_job_id()
+        tenant = str(payload.get("tenant") or "")
         self._enqueue(
-            keys=[self._job_key(jid), self._k("pending")],
-            args=[jid, kind, json.dumps(payload), max_attempts, now_iso()],
+            keys=[self._job_key(jid), self._k("pending"), self._tenant_key(tenant)],
+            args=[jid, kind, json.dumps(payload), max_attempts, now_iso(), time.time()],
         )
         job = self.get(jid)
         assert job is not None
@@ -249,7 +259,14 @@ class RedisQueue:
             created_at=data.get("created_at", ""),
             updated_at=data.get("updated_at", ""),
             token=data.get("token", ""),
+            started_at=data.get("started_at") or None,
+            finished_at=data.get("finished_at") or None,
         )
+
+    def list(self, tenant: str, limit: int = 100) -> list[Job]:
+        ids = self.r.zrevrange(self._tenant_key(tenant), 0, limit - 1)
+        # Finished jobs' hashes expire after keep_done_s: those ids are skipped.
+        return [j for j in (self.get(i) for i in ids) if j is not None]
 
     def failed_jobs(self, limit: int = 100) -> list[Job]:
         ids = self.r.lrange(self._k("failed"), 0, limit - 1)
@@ -262,7 +279,7 @@ class RedisQueue:
         pipe.llen(self._k("processing"))
         pipe.llen(self._k("failed"))
         pending, delayed, processing, failed = pipe.execute()
-        # Done jobs are not indexed (their hashes expire); count what waits, runs and failed.
+        # Succeeded jobs are not indexed (their hashes expire); count what waits, runs and failed.
         return {"queued": pending + delayed, "running": processing, "failed": failed}
 
     def close(self) -> None:

@@ -1,3 +1,3 @@
-"""HTTP gateway (FastAPI): `finrag.serve.app.create_app(settings)`; CLI pieces in `finrag.serve.cli`.
+"""HTTP gateway (FastAPI): `finrag.serve.app.create_app(settings)`; its commands are in `finrag.cli`.
 
 Kept import-free: importing a submodule does not pull in the whole gateway."""

@@ -17,20 +17,22 @@ from prometheus_client import Gauge
 from finrag.cache import build_cache
 from finrag.db import open_database
 from finrag.ingest.render import PageRenderer
+from finrag.jobs import service_handlers
 from finrag.observability.metrics import Metrics, build_metrics
+from finrag.queue import build_queue
+from finrag.queue.journal import SqlJobJournal
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions
-from finrag.serve.config import ServeSettings
 from finrag.serve.errors import install_error_handlers
-from finrag.serve.jobs import IngestWorker, JobStore
+from finrag.serve.jobs import ApiJobs
 from finrag.serve.keys import KeyStore
 from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
 from finrag.serve.ratelimit import RateLimiter
 from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
 from finrag.serve.state import ServeState
 from finrag.service import QAService
-from finrag.settings import Settings
+from finrag.settings import ServeSettings, Settings
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,7 +74,12 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         enabled=serve.cache_enabled,
     )
     write_lock = threading.Lock()
-    job_store = JobStore(engine)
+    if serve.job_queue == "redis":
+        if not serve.redis_url:
+            raise ValueError("FINRAG_SERVE_JOB_QUEUE=redis needs FINRAG_SERVE_REDIS_URL")
+        queue = build_queue(serve.redis_url)
+    else:
+        queue = build_queue(journal=SqlJobJournal(engine))
     answer_store = AnswerStore(engine)
     budget = BudgetGuard(serve.budget, answer_store, metrics.budget_spent)
     sat = satisfaction_gauge(metrics)
@@ -83,9 +90,7 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         ratio = satisfaction(counts)
         if ratio is not None:
             sat.labels(tenant=tenant).set(round(ratio, 4))
-    worker = IngestWorker(
-        service, job_store, metrics, write_lock, on_change=lambda _tenant: None, max_queued=serve.max_queued_jobs
-    )
+    jobs = ApiJobs(queue, {}, max_queued=serve.max_queued_jobs)
     state = ServeState(
         settings=settings,
         serve=serve,
@@ -93,8 +98,7 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         owns_service=owns,
         engine=engine,
         keys=KeyStore(engine, serve.key_cache_s),
-        jobs=job_store,
-        worker=worker,
+        jobs=jobs,
         versions=versions,
         cache=cache,
         limiter=RateLimiter(serve.rate_limit_per_minute, serve.max_concurrent_per_key, serve.redis_url),
@@ -105,7 +109,10 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         budget=budget,
         satisfaction=sat,
     )
-    worker.on_change = state.tenant_changed  # each finished ingest moves the tenant's index version on
+    # Each finished ingest / delete moves the tenant's index version on and drops its cached answers.
+    jobs.worker.handlers.update(
+        service_handlers(service, metrics, write_lock=write_lock, on_change=state.tenant_changed)
+    )
     return state
 
 
@@ -123,7 +130,7 @@ def create_app(
         svc.c.registry.warm_up()
         svc.c.store.warm_up()
         svc.c.embedder.warm_up()
-        state.worker.start()
+        state.jobs.start()
         log.info(
             "finrag api ready",
             extra={"data_dir": str(settings.data_dir), "cache": state.cache.name, "limits": state.limiter.backend},
@@ -131,7 +138,8 @@ def create_app(
         try:
             yield
         finally:
-            state.worker.stop()
+            state.jobs.stop()
+            state.jobs.queue.close()
             state.pages.close()
             state.cache.close()
             if state.owns_service:

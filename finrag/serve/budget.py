@@ -17,8 +17,8 @@ from typing import Any
 
 from finrag.answer.pipelines.budget import RequestBudget
 from finrag.serve.answers import AnswerStore
-from finrag.serve.config import BudgetSettings
 from finrag.serve.errors import ApiError
+from finrag.settings import BudgetSettings
 
 
 def usd(x: float) -> str:

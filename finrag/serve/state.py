@@ -15,12 +15,11 @@ from finrag.observability.metrics import Metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions
-from finrag.serve.config import ServeSettings
-from finrag.serve.jobs import IngestWorker, JobStore
+from finrag.serve.jobs import ApiJobs
 from finrag.serve.keys import KeyStore
 from finrag.serve.ratelimit import RateLimiter
 from finrag.service import QAService
-from finrag.settings import Settings
+from finrag.settings import ServeSettings, Settings
 
 
 @dataclass(slots=True)
@@ -31,8 +30,7 @@ class ServeState:
     owns_service: bool
     engine: Engine
     keys: KeyStore
-    jobs: JobStore
-    worker: IngestWorker
+    jobs: ApiJobs
     versions: IndexVersions
     cache: ResponseCache
     limiter: RateLimiter

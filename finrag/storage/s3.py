@@ -29,9 +29,7 @@ class S3ObjectStore:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
-        self.client = client or boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region_name or os.environ.get("AWS_REGION", "us-east-1")
-        )
+        self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region_name or "us-east-1")
 
     @property
     def uri(self) -> str:

@@ -1,6 +1,6 @@
 """`python -m finrag.updater SOURCE`: run the document updater (same as `finrag updater SOURCE`)."""
 
-from finrag.updater.run import updater_command
+from finrag.cli.updater import updater_command
 
 if __name__ == "__main__":
     import typer

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def queue_callbacks(queue: Any, data_dir: Path) -> tuple[Callable[[Change], str | None], Callable[[Change], None]]:
     """Hand changes to `finrag worker`s as jobs. Job ids derive from tenant + content hash, so the same
     content seen twice (two replicas, a re-scan after a crash) is one job."""
-    from finrag.queue.worker import object_mirror_path
+    from finrag.jobs import object_mirror_path
 
     def on_ingest(change: Change) -> str | None:
         payload: dict[str, Any] = {"tenant": change.tenant}
@@ -56,7 +56,7 @@ def service_callbacks(service: Any) -> tuple[Callable[[Change], str | None], Cal
         if not source and not change.source_uri.startswith("s3://"):
             source = str(Path(change.source_uri, change.key).resolve())
         elif not source:
-            from finrag.queue.worker import object_mirror_path
+            from finrag.jobs import object_mirror_path
 
             source = str(object_mirror_path(service.settings.data_dir, change.object_uri).resolve())
         for rec in service.c.registry.find_by_source(change.tenant, source):
@@ -89,12 +89,12 @@ def run_updater(
     With Redis (FINRAG_SERVE_REDIS_URL) changes become jobs for `finrag worker` and the lease is in Redis;
     without, this process ingests itself and the lease is in the registry DB. `once=True` scans once and
     returns the report (cron jobs, tests)."""
-    from finrag.queue import build_queue, redis_url_from_env
+    from finrag.queue import build_queue, shared_redis_url
     from finrag.storage import open_store
 
-    url = redis_url if redis_url is not None else redis_url_from_env(settings)
+    url = redis_url if redis_url is not None else shared_redis_url(settings)
     tenant = tenant or settings.tenant
-    store = open_store(source)
+    store = open_store(source, settings.s3)
     state = SourceState(settings.sqlite_url)
     lease = build_lease(settings, f"updater:{store.uri}", ttl_s=max(3 * interval_s, 30.0), redis_url=url)
     service = None
@@ -105,7 +105,7 @@ def run_updater(
 
         service = QAService(settings)
         on_ingest, on_delete = service_callbacks(service)
-    from finrag.queue.worker import object_mirror_path
+    from finrag.jobs import object_mirror_path
 
     # S3 objects are mirrored where workers put them too (data_dir/objects/<bucket>/<key>): one source_path
     # per object, whoever downloaded it, so a new version replaces the old document and a delete finds it.
@@ -150,27 +150,3 @@ def run_updater(
         state.close()
         if service is not None:
             service.close()
-
-
-def updater_command(
-    source: str,
-    tenant: str = "",
-    interval_s: float = 30.0,
-    once: bool = False,
-) -> None:
-    """Keep the index in step with SOURCE: a folder (watched) or s3://bucket/prefix (polled by ETag).
-
-    Register in the CLI with `app.command("updater")(updater_command)`."""
-    import os
-
-    from finrag.logs import configure_logging
-    from finrag.settings import Settings
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    configure_logging(os.environ.get("FINRAG_LOG_LEVEL", "INFO"))
-    report = run_updater(Settings(), source, tenant=tenant or None, interval_s=interval_s, once=once)
-    if report is not None:
-        print(
-            f"new {len(report.new)}  changed {len(report.changed)}  deleted {len(report.deleted)}  "
-            f"unchanged {report.unchanged}  errors {len(report.errors)}"
-        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from finrag.answer.pipelines.config import AnswerSettings
+from finrag.settings import AnswerSettings
 
 if TYPE_CHECKING:
     from finrag.answer.pipelines.agentic import AgenticPipeline

@@ -17,7 +17,6 @@ from finrag.answer.online_eval import OnlineEvaluator
 from finrag.answer.pipelines.agentic import AgenticPipeline, _top_year
 from finrag.answer.pipelines.budget import RequestBudget, current_budget
 from finrag.answer.pipelines.common import Ledger, TenantContext
-from finrag.answer.pipelines.config import AnswerSettings
 from finrag.answer.pipelines.easy import EasyPipeline
 from finrag.answer.pipelines.finance import plan_question
 from finrag.answer.pipelines.long_context import (
@@ -30,9 +29,9 @@ from finrag.answer.pipelines.long_context import (
 from finrag.answer.router import Route, RouteDecision, Router, llm_classifier
 from finrag.answer.vision import PageImageRetriever, VisionPipeline
 from finrag.llm.base import Usage
-from finrag.llm.config import LLMSettings, ModelPrice
 from finrag.llm.prompting import SYSTEM_PROMPT, hit_doc_name, source_label
 from finrag.records import Answer, Hit, Scope
+from finrag.settings import AnswerSettings, LLMSettings, ModelPrice, Settings
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ class AnswerEngine:
     @classmethod
     def from_settings(
         cls,
-        settings: Any,
+        settings: Settings,
         *,
         metrics: Any = None,
         page_retriever: PageImageRetriever | None = None,

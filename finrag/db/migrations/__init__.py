@@ -8,9 +8,7 @@ an existing deployment to migrations needs no manual step."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -79,25 +77,3 @@ def head() -> str:
     head_rev = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head_rev is not None
     return head_rev
-
-
-def migrate_command(
-    action: Annotated[str, typer.Argument(help="upgrade | current | head")] = "upgrade",
-    url: Annotated[str, typer.Option(help="SQLAlchemy URL (default FINRAG_DATABASE_URL)")] = "",
-    revision: Annotated[str, typer.Option(help="target revision for upgrade")] = "head",
-) -> None:
-    """Bring the registry database to the latest schema (`upgrade`), or print `current` / `head`.
-
-    URL defaults to FINRAG_DATABASE_URL, then the embedded SQLite of FINRAG_DATA_DIR. Register in the CLI
-    with `app.command("migrate")(migrate_command)`."""
-    from finrag.settings import Settings
-
-    target = url or Settings().sqlite_url
-    if action == "upgrade":
-        typer.echo(f"at revision {upgrade(target, revision)}")
-    elif action == "current":
-        typer.echo(current_revision(target) or "none")
-    elif action == "head":
-        typer.echo(head())
-    else:
-        raise typer.BadParameter(f"unknown action {action!r}: upgrade, current or head")

@@ -1,6 +1,6 @@
 """`python -m finrag.db.migrations [upgrade|current|head] [--url URL]` (same as `finrag migrate ...`)."""
 
-from finrag.db.migrations import migrate_command
+from finrag.cli.migrate import migrate_command
 
 if __name__ == "__main__":
     import typer

@@ -16,6 +16,7 @@ from finrag.ingest.render import PageRenderError
 from finrag.records import DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
+from finrag.serve.jobs import QueueFullError
 from finrag.serve.routes.jobs import job_out
 from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
 from finrag.serve.state import ServeState
@@ -88,10 +89,10 @@ async def upload(
     file: Annotated[UploadFile, File(description="a PDF (checked by its %PDF- header)")],
 ) -> JobOut:
     name, path = await run_in_threadpool(_save_upload, state, who.tenant, file)
-    job = await run_in_threadpool(state.jobs.create, who.tenant, name, path, who.key_id)
-    if not state.worker.submit(job):
-        await run_in_threadpool(state.jobs.update, job.job_id, status="failed", reason="ingest queue full")
-        raise ApiError(503, "queue_full", "the ingest queue is full; retry later", {"Retry-After": "30"})
+    try:
+        job = await run_in_threadpool(state.jobs.submit_ingest, who.tenant, name, path, who.key_id)
+    except QueueFullError:
+        raise ApiError(503, "queue_full", "the ingest queue is full; retry later", {"Retry-After": "30"}) from None
     return job_out(job)
 
 

@@ -46,8 +46,8 @@ def readiness(state: ServeState) -> Ready:
     checks["rate_limits"] = Check(ok=limit_problem is None, backend=state.limiter.backend, detail=limit_problem or "")
     if limit_problem:
         degraded.append(limit_problem)
-    alive = state.worker.alive
-    checks["ingest_worker"] = Check(ok=alive, detail=f"{state.worker.depth()} queued" if alive else "not running")
+    alive = state.jobs.alive
+    checks["ingest_worker"] = Check(ok=alive, detail=f"{state.jobs.depth()} queued" if alive else "not running")
     if not alive:
         degraded.append("ingest worker is not running: uploads will wait")
 

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
+from finrag.queue import Job
 from finrag.serve.deps import ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, not_found
-from finrag.serve.jobs import Job
 from finrag.serve.schemas import JobList, JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 def job_out(job: Job) -> JobOut:
+    result = job.result
     return JobOut(
-        job_id=job.job_id,
+        job_id=job.id,
         status=job.status.value,
-        filename=job.filename,
-        reason=job.reason,
-        doc_id=job.doc_id,
-        pages=job.pages,
-        chunks=job.chunks,
+        filename=str(job.payload.get("filename") or Path(str(job.payload.get("path", ""))).name),
+        reason=job.error or str(result.get("reason", "")),
+        doc_id=str(result.get("doc_id", "")),
+        pages=int(result.get("pages", 0)),
+        chunks=int(result.get("chunks", 0)),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        url=f"/v1/jobs/{job.job_id}",
+        url=f"/v1/jobs/{job.id}",
     )
 
 

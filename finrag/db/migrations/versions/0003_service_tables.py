@@ -1,8 +1,9 @@
-"""API gateway and online-evaluation tables (finrag.db.models: serve_*, online_eval*)
+"""API gateway, job and online-evaluation tables (finrag.db.models: serve_*, finrag_jobs, online_eval*)
 
 Before this revision these tables were only made by create_all() at start-up, so a Postgres upgraded
 with `finrag migrate` lacked them. A table that create_all() already made is kept as it is (a database
-that ran the service before adopting migrations).
+that ran the service before adopting migrations). The API's old `serve_jobs` table (upload jobs, now
+run through the job queue, whose embedded journal is `finrag_jobs`) is left as it is: nothing reads it.
 
 Revision ID: 0003_service_tables
 Revises: 0002_updater
@@ -20,7 +21,7 @@ branch_labels: str | None = None
 depends_on: str | None = None
 CREATES: tuple[str, ...] = (
     "serve_api_keys",
-    "serve_jobs",
+    "finrag_jobs",
     "serve_index_versions",
     "serve_answers",
     "serve_feedback",
@@ -50,27 +51,27 @@ def upgrade() -> None:
         )
         op.create_index("ix_serve_api_keys_tenant", "serve_api_keys", ["tenant"])
         op.create_index("ix_serve_api_keys_key_hash", "serve_api_keys", ["key_hash"], unique=True)
-    if _missing("serve_jobs"):
+    if _missing("finrag_jobs"):
         op.create_table(
-            "serve_jobs",
-            sa.Column("job_id", sa.String(length=40), nullable=False),
+            "finrag_jobs",
+            sa.Column("id", sa.String(length=64), nullable=False),
+            sa.Column("kind", sa.String(length=32), nullable=False),
             sa.Column("tenant", sa.String(length=64), nullable=False),
-            sa.Column("kind", sa.String(length=16), nullable=False),
-            sa.Column("filename", sa.String(length=255), nullable=False),
-            sa.Column("path", sa.Text(), nullable=False),
+            sa.Column("payload", sa.JSON(), nullable=False),
             sa.Column("status", sa.String(length=16), nullable=False),
-            sa.Column("reason", sa.Text(), nullable=False),
-            sa.Column("doc_id", sa.String(length=64), nullable=False),
-            sa.Column("pages", sa.Integer(), nullable=False),
-            sa.Column("chunks", sa.Integer(), nullable=False),
-            sa.Column("key_id", sa.String(length=32), nullable=False),
+            sa.Column("attempts", sa.Integer(), nullable=False),
+            sa.Column("max_attempts", sa.Integer(), nullable=False),
+            sa.Column("error", sa.Text(), nullable=False),
+            sa.Column("result", sa.JSON(), nullable=False),
             sa.Column("created_at", sa.String(length=40), nullable=False),
+            sa.Column("updated_at", sa.String(length=40), nullable=False),
             sa.Column("started_at", sa.String(length=40), nullable=True),
             sa.Column("finished_at", sa.String(length=40), nullable=True),
-            sa.PrimaryKeyConstraint("job_id"),
+            sa.PrimaryKeyConstraint("id"),
         )
-        op.create_index("ix_serve_jobs_tenant", "serve_jobs", ["tenant"])
-        op.create_index("ix_serve_jobs_status", "serve_jobs", ["status"])
+        op.create_index("ix_finrag_jobs_tenant", "finrag_jobs", ["tenant"])
+        op.create_index("ix_finrag_jobs_status", "finrag_jobs", ["status"])
+        op.create_index("ix_finrag_jobs_created_at", "finrag_jobs", ["created_at"])
     if _missing("serve_index_versions"):
         op.create_table(
             "serve_index_versions",

@@ -1,12 +1,12 @@
-"""`finrag rerank-server`. Register in finrag/cli.py with
-`app.command("rerank-server")(rerank_server_command)`."""
+"""`finrag rerank-server`"""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
+
+from finrag.cli.common import configure_service_logging, settings_or_exit
 
 
 def rerank_server_command(
@@ -21,9 +21,9 @@ def rerank_server_command(
 ) -> None:
     """Serve the cross-encoder reranker over HTTP (POST /rerank); point API replicas at it with
     FINRAG_RETRIEVAL_RERANK=remote and FINRAG_RETRIEVAL_RERANK_URL=http://host:port."""
-    from finrag.logs import configure_logging
-    from finrag.rerank_server.app import DEFAULT_MODEL, run_rerank_server
+    from finrag.rerank_server.app import run_rerank_server
 
-    configure_logging(os.environ.get("FINRAG_LOG_LEVEL", "INFO"))
-    chosen = model or os.environ.get("FINRAG_RETRIEVAL_CROSS_ENCODER_MODEL") or DEFAULT_MODEL
+    settings = settings_or_exit()
+    configure_service_logging(settings)
+    chosen = model or settings.retrieval.cross_encoder_model
     run_rerank_server(host, port, chosen, device, max_length=max_length, batch_size=batch_size)

@@ -1,40 +1,26 @@
-"""`finrag keys ...` and `finrag serve`. Register in finrag/cli.py with
-`app.add_typer(keys_app, name="keys")` and `app.command("serve")(serve_command)`."""
+"""`finrag keys create | list | revoke`: API keys (stored as hashes only)."""
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from finrag.settings import Settings, SettingsError, load_settings
+from finrag.cli.common import DataDir, console, err, settings_or_exit
+
+if TYPE_CHECKING:
+    from finrag.serve.keys import KeyStore
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (stored as hashes only).", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="index + registry folder (FINRAG_DATA_DIR)")]
 
 
-def _settings(data_dir: Path | None) -> Settings:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        return load_settings(**({"data_dir": data_dir} if data_dir is not None else {}))
-    except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _keys(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _keys(data_dir: Path | None) -> KeyStore:
     from finrag.db import open_database
     from finrag.serve.keys import KeyStore
 
-    return KeyStore(open_database(_settings(data_dir).sqlite_url), cache_s=0)
+    return KeyStore(open_database(settings_or_exit(data_dir).sqlite_url), cache_s=0)
 
 
 @keys_app.command("create")
@@ -88,23 +74,3 @@ def revoke_key(
         err.print(f"[red]no live key {key_id!r}[/red]")
         raise typer.Exit(1)
     err.print(f"revoked {key_id}")
-
-
-def serve_command(
-    host: Annotated[str, typer.Option("--host", help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
-    data_dir: DataDir = None,
-) -> None:
-    """Run the HTTP API and web page (uvicorn, one process; FINRAG_SERVE_* settings)."""
-    import uvicorn
-
-    from finrag.logs import configure_logging
-    from finrag.serve.app import create_app
-    from finrag.serve.middleware import RequestIdLogFilter
-
-    configure_logging(os.environ.get("FINRAG_LOG_LEVEL", "INFO"))
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RequestIdLogFilter())
-    app = create_app(_settings(data_dir))
-    # log_config=None keeps our JSON logs; uvicorn's own access log is replaced by finrag.serve.access.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
