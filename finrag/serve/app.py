@@ -119,8 +119,9 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
 def create_app(
     settings: Settings, service: QAService | None = None, serve_settings: ServeSettings | None = None
 ) -> FastAPI:
-    """One app over one QAService (built from `settings` unless given; a given one is not closed)."""
-    serve = serve_settings or ServeSettings()
+    """One app over one QAService (built from `settings` unless given; a given one is not closed); the
+    HTTP settings are `settings.serve` unless `serve_settings` is given."""
+    serve = serve_settings or settings.serve
     state = build_state(settings, service, serve)
 
     @asynccontextmanager
