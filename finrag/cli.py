@@ -339,6 +339,21 @@ def eval_ablate(
         out.write_text(json.dumps(rows, indent=2))
 
 
+@eval_app.command("answers")
+def eval_answers(
+    questions: Annotated[Path, typer.Option("--questions", exists=True, help="questions JSON lines with gold answers")],
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="an index built by `eval financebench`")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="JSON report")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="HTML report (self-contained, opens offline)")] = None,
+    judge: Annotated[bool, typer.Option(help="grade text answers with the configured LLM (FINRAG_LLM_*)")] = True,
+) -> None:
+    """Ask every question through the service and grade the answers (numeric, yes/no, refusal, LLM judge)."""
+    from finrag.eval.answers_cli import run_answers
+
+    settings = _settings(index_dir or Path.home() / ".cache" / "finrag" / "financebench")
+    run_answers(_service(settings), settings, questions, out, html, use_judge=judge, console=console, err=err)
+
+
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
     """Generate the sample filings, ingest them and answer the golden questions (offline)."""
