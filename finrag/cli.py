@@ -351,7 +351,11 @@ def eval_answers(
     from finrag.eval.answers_cli import run_answers
 
     settings = _settings(index_dir or Path.home() / ".cache" / "finrag" / "financebench")
-    run_answers(_service(settings), settings, questions, out, html, use_judge=judge, console=console, err=err)
+    service = _service(settings)
+    try:
+        run_answers(service, settings, questions, out, html, use_judge=judge, console=console, err=err)
+    finally:
+        service.close()
 
 
 @app.command()

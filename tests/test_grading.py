@@ -188,3 +188,12 @@ def test_parse_grade() -> None:
     assert parse_grade('```json\n{"grade": "correct", "reason": "same figure"}\n```') == ("correct", "same figure")
     assert parse_grade('{"grade": "maybe"}') is None
     assert parse_grade("correct") is None
+
+
+def test_an_unscaled_answer_is_read_at_the_golds_scale() -> None:
+    q = "How much net cash did the company provide from operating activities in FY2022?"
+    assert numeric("Net cash provided by operating activities: 2022: 541; 2021: 574 [X p.11]", "$541 million", q) == (
+        "correct"
+    )
+    assert numeric("Net cash provided by operating activities: 2022: 574", "$541 million", q) == "incorrect"
+    assert numeric("It was $541 thousand.", "$541 million", q) == "incorrect"  # a stated scale is kept

@@ -54,17 +54,15 @@ def run_answers(
     console: Console,
     err: Console,
 ) -> dict[str, Any]:
+    """Grade every question of `questions_file` through `service` (the caller closes it); write the reports."""
     judge = build_answer_judge(settings) if use_judge else None
     questions = load_questions(questions_file)
-    try:
-        report = grade_questions(
-            service,
-            questions,
-            judge=judge,
-            on_question=lambda q, row: err.print(f"{q.id}: {row['grade']} ({row['kind']}) {row['latency_ms']:.0f} ms"),
-        )
-    finally:
-        service.close()
+    report = grade_questions(
+        service,
+        questions,
+        judge=judge,
+        on_question=lambda q, row: err.print(f"{q.id}: {row['grade']} ({row['kind']}) {row['latency_ms']:.0f} ms"),
+    )
     print_summary(report, console)
     if out:
         out.write_text(json.dumps(report, indent=2))

@@ -247,6 +247,9 @@ def grade_numeric(answer_text: str, gold_text: str, question: str, tolerance: fl
     q_scale = scale_from_text(question)
     if q_scale and not fig.scale_word and fig.unit in (None, "USD", "EUR", "GBP"):
         fig = fig.rescaled(q_scale)  # a bare "$1,577" answers "in USD millions" in millions
+    elif not fig.scale_word and gold.figure.scale != 1.0 and fig.unit in (None, "USD", "EUR", "GBP"):
+        # an answer quoting a table cell ("2022: 541") states no scale: read it at the gold's ("$541 million")
+        fig = fig.rescaled(gold.figure.scale)
     ok, reason = compare_figures(fig, _headline_sentence(answer_text), gold, gold_text, tolerance)
     details = {"headline": fig.text, "gold": gold.figure.text, "tolerance": tolerance}
     if not ok and is_refused(answer_text):

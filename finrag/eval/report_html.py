@@ -161,7 +161,11 @@ def latency_chart(latencies_ms: Sequence[float], bins: int = 12) -> str:
             v = lat[min(len(lat) - 1, int(q * len(lat)))]
             x = PAD_L + plot_w * min(1.0, v / (width * bins))
             body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{H - PAD_B}" class="marker"/>')
-            body.append(f'<text x="{x + 3:.1f}" y="{PAD_T + 12}" class="tick">{label} {v:.0f} ms</text>')
+            anchor, dx = ("end", -3) if x > W - PAD_R - 90 else ("start", 3)  # keep the label inside the chart
+            y_text = PAD_T + (12 if label == "p50" else 26)
+            body.append(
+                f'<text x="{x + dx:.1f}" y="{y_text}" text-anchor="{anchor}" class="tick">{label} {v:.0f} ms</text>'
+            )
     body.append(f'<text x="{W / 2}" y="{H - 12}" text-anchor="middle" class="tick">ask latency (ms)</text>')
     return _svg("chart-latency", "Ask latency", body)
 
