@@ -211,9 +211,14 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
                     other = idx.figures[same_col[len(same_col) // 2]]
                     add("wrong_row", "wrong-row",
                         wrap(format_like(fig, math.copysign(other.number * (fig.scale or 1.0), value))))  # fmt: skip
-    # non-answers: a dump of the page's opening lines that carry figures, and an evasive sentence
+    # non-answers: a dump of page lines that carry figures (not the gold's: a quote of the answer's own row
+    # could count as answering), and an evasive sentence
     first_page = next(iter(pages.values()))
-    lines = [ln.strip() for ln in first_page.splitlines() if re.search(r"\d", ln) and len(ln.strip()) > 20][:3]
+    gold_digits = f"{gf.figure.number:,.0f}" if gf is not None and gf.figure.number >= 1 else None
+    lines = [
+        ln.strip() for ln in first_page.splitlines()
+        if re.search(r"\d", ln) and len(ln.strip()) > 20 and not (gold_digits and gold_digits in ln)
+    ][:3]  # fmt: skip
     if lines:
         add("non_answer", "quote-dump", "\n".join(f"{ln} {cite}" for ln in lines))
     add("non_answer", "evasive", f"The cited pages of {company}'s filing discuss this topic in detail {cite}.")
@@ -221,7 +226,7 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
 
 
 def _swap_digits(text: str) -> str:
-    """The first two different adjacent digits swapped: "1,577" -> "1,757"."""
+    """The first two different adjacent digits swapped: "1,577" -> "5,177"."""
     chars = list(text)
     pos = [i for i, c in enumerate(chars) if c.isdigit()]
     for a, b in itertools.pairwise(pos):
