@@ -197,3 +197,11 @@ def test_an_unscaled_answer_is_read_at_the_golds_scale() -> None:
     )
     assert numeric("Net cash provided by operating activities: 2022: 574", "$541 million", q) == "incorrect"
     assert numeric("It was $541 thousand.", "$541 million", q) == "incorrect"  # a stated scale is kept
+
+
+def test_percent_and_ratio_readings_never_apply_to_money() -> None:
+    # an exhibit number is not 1,010 million read "as a percent"
+    q = "What is the total revolving commitment under the credit agreement?"
+    g = grade_numeric("Exhibit Amendment No. 2 to Credit Agreement 10.1 [X p.2]", "$1,250 million", q, 0.025)
+    assert g.grade == "incorrect" and "off 99.2%" in g.reason
+    assert numeric("It was 0.125.", "$12.5 million") == "incorrect"  # no x100 reading for money

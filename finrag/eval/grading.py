@@ -184,14 +184,15 @@ def _signed_negative(fig: Figure, sentence: str) -> tuple[bool, bool]:
     return bool(_DECREASE.search(sentence)), False
 
 
-def _candidates(fig: Figure) -> list[float]:
-    """Magnitudes the figure may stand for: as written, and percent <-> ratio."""
-    v = abs(fig.value)
-    if fig.unit == "%":
+def _answer_readings(answer: Figure, gold: Figure) -> list[float]:
+    """The answer's magnitude, plus its percent <-> ratio reading when exactly one side is a percent and the
+    other a bare number ("0.654" for "65.4%", "1.3%" for "0.01"); never for amounts of money."""
+    v = abs(answer.value)
+    if gold.unit == "%" and answer.unit in (None, "x") and not answer.scale_word:
+        return [v, v * 100.0]
+    if answer.unit == "%" and gold.unit in (None, "x") and not gold.scale_word:
         return [v, v / 100.0]
-    if fig.unit in ("USD", "EUR", "GBP", "USD/share", "days", "shares"):
-        return [v]
-    return [v, v * 100.0]
+    return [v]
 
 
 def _round_equal(answer: float, gold: Figure, gold_value: float) -> bool:
@@ -212,26 +213,22 @@ def compare_figures(
     # writes nor words it: "-5%" matches "declined 5%" but not a bare "5%".
     if (g_num and not a_neg) or (a_num and not g_neg):
         return False, f"sign differs: answer {answer_fig.text}, gold {gold.figure.text}"
-    g_vals = _candidates(gold.figure)
+    g_abs = abs(gold.figure.value)
     # A gold stating no scale ("$303.00" for a figure in millions, the question silent): any scale with the
     # same digits; the scale is then a convention of the gold, not something the answer can get wrong.
     scales = [1.0] if gold.scale_stated else [1.0, 1e3, 1e6, 1e9]
     best = math.inf
-    for a in _candidates(answer_fig):
-        for gv in g_vals:
-            for s in scales:
-                target = gv * s
-                if target == 0:
-                    err = abs(a)
-                    ok = a == 0
-                else:
-                    err = abs(a - target) / abs(target)
-                    ok = err <= tolerance + 1e-12 or (
-                        s == 1.0 and gv == abs(gold.figure.value) and _round_equal(a, gold.figure, target)
-                    )
-                if ok:
-                    return True, f"{answer_fig.text} = gold {gold.figure.text} (off {err:.2%})"
-                best = min(best, err)
+    for a in _answer_readings(answer_fig, gold.figure):
+        for s in scales:
+            target = g_abs * s
+            if target == 0:
+                err, ok = abs(a), a == 0
+            else:
+                err = abs(a - target) / target
+                ok = err <= tolerance + 1e-12 or (s == 1.0 and _round_equal(a, gold.figure, target))
+            if ok:
+                return True, f"{answer_fig.text} = gold {gold.figure.text} (off {err:.2%})"
+            best = min(best, err)
     return False, f"{answer_fig.text} vs gold {gold.figure.text}: off {best:.1%} (> {tolerance:.1%})"
 
 
