@@ -4,7 +4,10 @@ the JSON report's parts, the LLM judge through the fake Anthropic server, and th
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,3 +192,27 @@ def test_html_report_renders_offline_in_chromium(browser: Any, tmp_path: Path) -
     png = page.screenshot(path=str(ARTIFACTS / "answers_report.png"), full_page=True)
     assert len(png) > 10_000
     assert not errors and not fetched, (errors, fetched)
+
+
+def test_the_cli_command_writes_both_reports(service_factory: Any, sample_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "index"
+    svc = service_factory(data)
+    assert not svc.ingest([sample_dir / "BLUEFINFOODS_2023_10K.pdf"]).failed
+    svc.close()  # the index has one owner at a time: the command opens it next
+    wanted = ("total revenue in fiscal 2023", "formerly known")
+    lines = [ln for ln in (sample_dir / "golden.jsonl").read_text().splitlines() if any(w in ln for w in wanted)]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(lines) + "\n")
+    out, html = tmp_path / "a.json", tmp_path / "a.html"
+    env = {**os.environ, "FINRAG_LLM_PROVIDERS": "extractive"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "finrag.cli", "eval", "answers", "--questions", str(questions), "--index-dir",
+         str(data), "--out", str(out), "--html", str(html)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    grades = {r["kind"]: r["grade"] for r in report["questions"]}
+    assert grades == {"numeric": "correct", "text": "ungraded"}, report["questions"]
+    assert report["judge"] is None and "answers (2 questions" in proc.stdout
+    assert html.read_text().count("<svg") == 4
