@@ -17,15 +17,17 @@ from rich.console import Console
 
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.eval.answers import grade_questions
-from finrag.eval.answers_cli import run_answers
+from finrag.eval.answers_cli import build_answer_judge, run_answers
 from finrag.eval.grading import AnswerJudge
 from finrag.eval.metrics import Question, load_questions
 from finrag.eval.report_html import render_html
 from finrag.llm import LLMSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.openai_server import FakeOpenAI
 
 anthropic_server = fixtures.anthropic_server
+openai_server = fixtures.openai_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -216,3 +218,17 @@ def test_the_cli_command_writes_both_reports(service_factory: Any, sample_dir: P
     assert grades == {"numeric": "correct", "text": "ungraded"}, report["questions"]
     assert report["judge"] is None and "answers (2 questions" in proc.stdout
     assert html.read_text().count("<svg") == 4
+
+
+def test_the_judge_from_settings_speaks_openai(openai_server: FakeOpenAI, tmp_path: Path) -> None:
+    from finrag.settings import Settings
+
+    llm = LLMSettings(openai_base_url=openai_server.url + "/v1", openai_api_key="test-key", openai_model="judge-model",
+                      providers=["openai"], max_retries=0)  # fmt: skip
+    judge = build_answer_judge(Settings(data_dir=tmp_path, llm=llm))
+    assert judge is not None
+    openai_server.answer = '{"grade": "refused", "reason": "the answer declines"}'
+    result = judge.grade("What was capex?", "The filings do not say.", "$1,577 million", "cash flow statement")
+    assert result is not None and (result.grader, result.grade) == ("judge:judge-model", "refused")
+    assert "GOLD ANSWER: $1,577 million" in json.dumps(openai_server.last)
+    assert build_answer_judge(Settings(data_dir=tmp_path, llm=LLMSettings(providers=["extractive"]))) is None
