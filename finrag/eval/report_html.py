@@ -140,8 +140,9 @@ def latency_chart(latencies_ms: Sequence[float], bins: int = 12) -> str:
     counts = [0] * bins
     for v in lat:
         counts[min(bins - 1, int(v / width))] += 1
-    top = max(counts) if counts else 1
-    body = _axes(float(top), "questions", ticks=min(5, max(1, top)), fmt="{:.0f}")
+    ticks = min(5, max(1, max(counts)))
+    top = -(-max(counts) // ticks) * ticks  # round the axis up to whole questions per tick
+    body = _axes(float(top), "questions", ticks=ticks, fmt="{:.0f}")
     plot_w = W - PAD_L - PAD_R
     for i, c in enumerate(counts):
         x = PAD_L + plot_w * i / bins
