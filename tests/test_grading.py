@@ -205,3 +205,16 @@ def test_percent_and_ratio_readings_never_apply_to_money() -> None:
     g = grade_numeric("Exhibit Amendment No. 2 to Credit Agreement 10.1 [X p.2]", "$1,250 million", q, 0.025)
     assert g.grade == "incorrect" and "off 99.2%" in g.reason
     assert numeric("It was 0.125.", "$12.5 million") == "incorrect"  # no x100 reading for money
+
+
+def test_yes_no_rows_are_counted_by_the_polarity_the_answer_gave() -> None:
+    from finrag.eval.answers import summarise_rows
+
+    gold = "Yes, the margins have been consistent."
+    rows = []
+    for i, text in enumerate(("Yes. Gross margin moved 1.1 points.", "No, it fluctuated.", "Gross margin was 22%.")):
+        g = grade_answer("Are the margins consistent?", text, gold)
+        rows.append({"id": str(i), **g.to_dict(), "trust": 1.0, "latency_ms": 5.0})
+    yn = summarise_rows(rows)["yes_no"]
+    assert (yn["n"], yn["right_polarity"], yn["answered_yes_or_no"]) == (3, round(1 / 3, 4), 2)
+    assert summarise_rows(rows)["wrong_with_trust>=0.9"] == 2

@@ -53,7 +53,9 @@ def summarise_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "yes_no": {
             "n": len(yn),
             "right_polarity": _share(sum(r["grade"] == "correct" for r in yn), len(yn)),
-            "answered_yes_or_no": sum(1 for r in yn if not r["reason"].startswith("the answer does not")),
+            "answered_yes_or_no": sum(
+                1 for r in yn if any(g["details"].get("polarity") for g in r["graders"] if g["grader"] == "yes/no")
+            ),
             "refused": sum(r["grade"] == "refused" for r in yn),
         },
         "latency_ms_p50": round(statistics.median(lat), 2) if lat else 0.0,

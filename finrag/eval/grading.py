@@ -266,7 +266,7 @@ def grade_yes_no(answer_text: str, gold_text: str) -> GraderResult:
         return GraderResult("yes/no", "incorrect", "the answer does not say yes or no")
     word = {True: "yes", False: "no"}
     grade: Grade = "correct" if got == want else "incorrect"
-    return GraderResult("yes/no", grade, f"answer {word[got]}, gold {word[want]}")
+    return GraderResult("yes/no", grade, f"answer {word[got]}, gold {word[want]}", {"polarity": word[got]})
 
 
 # ---------------------------------------------------------------------------------------------------------
