@@ -69,6 +69,7 @@ def test_headline_is_the_first_figure_of_the_first_sentence_with_one() -> None:
     assert fig is not None and fig.value == 0.01  # the year is not a figure; the citation's "p.64" is dropped
     assert headline_figure("Yes. Revenue grew to $5.2 billion in FY2022 from $4.9 billion.").value == 5.2e9  # type: ignore[union-attr]
     assert headline_figure("The company does not say.") is None
+    assert headline_figure("Reconciliation of EBITDA (1) [p.11]\nAdjusted EBITDA was $2,018 million.").value == 2.018e9  # type: ignore[union-attr]
 
 
 def test_headline_prefers_a_result_line() -> None:

@@ -96,6 +96,13 @@ def first_sentence(text: str) -> str:
     return ""
 
 
+_FOOTNOTE = re.compile(r"^\(\d\)$")  # "(1)" after a heading is a footnote marker, not minus one
+
+
+def _figures(text: str) -> list[Figure]:
+    return [f for f in extract_figures(text) if not _FOOTNOTE.match(f.text)]
+
+
 def headline_figure(answer_text: str) -> Figure | None:
     """The figure an answer gives as its answer.
 
@@ -106,11 +113,11 @@ def headline_figure(answer_text: str) -> Figure | None:
     clean = strip_citations(answer_text)
     m = _RESULT_LINE.search(clean)
     if m:
-        figures = extract_figures(m.group(1))
+        figures = _figures(m.group(1))
         if figures:
             return figures[0]
     for part in _SENTENCE_END.split(clean):
-        figures = extract_figures(part)
+        figures = _figures(part)
         if figures:
             return figures[0]
     return None
@@ -119,10 +126,10 @@ def headline_figure(answer_text: str) -> Figure | None:
 def _headline_sentence(answer_text: str) -> str:
     clean = strip_citations(answer_text)
     m = _RESULT_LINE.search(clean)
-    if m and extract_figures(m.group(1)):
+    if m and _figures(m.group(1)):
         return m.group(1)
     for part in _SENTENCE_END.split(clean):
-        if extract_figures(part):
+        if _figures(part):
             return part
     return ""
 
