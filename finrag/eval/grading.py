@@ -87,15 +87,6 @@ def strip_citations(text: str) -> str:
     return _CITATION.sub(" ", text)
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of an answer, citation markers removed."""
-    clean = strip_citations(text).strip()
-    for part in _SENTENCE_END.split(clean):
-        if part.strip():
-            return part.strip()
-    return ""
-
-
 _FOOTNOTE = re.compile(r"^\(\d\)$")  # "(1)" after a heading is a footnote marker, not minus one
 
 
