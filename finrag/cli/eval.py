@@ -86,3 +86,22 @@ def eval_ablate(
     console.print(table)
     if out:
         out.write_text(json.dumps(rows, indent=2))
+
+
+@eval_app.command("answers")
+def eval_answers(
+    questions: Annotated[Path, typer.Option("--questions", exists=True, help="questions JSON lines with gold answers")],
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="an index built by `eval financebench`")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="JSON report")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="HTML report (self-contained, opens offline)")] = None,
+    judge: Annotated[bool, typer.Option(help="grade text answers with the configured LLM (FINRAG_LLM_*)")] = True,
+) -> None:
+    """Ask every question through the service and grade the answers (numeric, yes/no, refusal, LLM judge)."""
+    from finrag.eval.answers_cli import run_answers
+
+    settings = settings_or_exit(index_dir or DEFAULT_INDEX)
+    svc = service(settings)
+    try:
+        run_answers(svc, settings, questions, out, html, use_judge=judge, console=console, err=err)
+    finally:
+        svc.close()
