@@ -1,4 +1,5 @@
-"""The registry on a real Postgres (Debian's server started by the test) and the alembic migrations."""
+"""Postgres beyond the Registry contract (tests/test_contract_registry.py runs it on Postgres too): the
+alembic migrations, a restart during ingest, the updater's state and lease (Debian's server, started here)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,7 @@ from sqlalchemy import create_engine, inspect, pool
 from finrag.records import DocStatus
 from finrag.registry.sql import Base, SqlRegistry
 from tests.servers import PostgresServer, postgres_or_skip
-
-# The registry behaviour suite, run here against Postgres through this module's `registry` fixture.
-from tests.test_registry import (  # noqa: F401
-    _rec,
-    test_roundtrip_keeps_filing_metadata,
-    test_status_and_filters,
-    test_tenants_are_separate,
-)
+from tests.test_contract_registry import _rec
 
 pytest.importorskip("alembic")
 pytestmark = pytest.mark.integration
@@ -34,38 +28,6 @@ def pg() -> Iterator[PostgresServer]:
 @pytest.fixture()
 def pg_url(pg: PostgresServer) -> str:
     return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture()
-def registry(pg_url: str) -> Iterator[SqlRegistry]:
-    from finrag.registry.migrations import upgrade
-
-    upgrade(pg_url)  # production path: migrations first, then the app (create_all is then a no-op)
-    reg = SqlRegistry(pg_url)
-    reg.warm_up()
-    yield reg
-    reg.engine.dispose()
-
-
-# registry ---------------------------------------------------------------------------------------------
-
-
-def test_postgres_dialect_and_persistence(registry: SqlRegistry, pg_url: str) -> None:
-    assert registry.engine.dialect.name == "postgresql"
-    registry.upsert(_rec("z9"))
-    again = SqlRegistry(pg_url)
-    got = again.get("t1", "z9")
-    assert got is not None and got.filing.aliases == ["Acme"]
-    again.engine.dispose()
-
-
-def test_upsert_is_idempotent_on_postgres(registry: SqlRegistry) -> None:
-    for _ in range(3):
-        registry.upsert(_rec("a1"))
-    registry.set_status("t1", "a1", DocStatus.READY, chunks=7)
-    assert len(registry.list("t1")) == 1
-    got = registry.get("t1", "a1")
-    assert got is not None and got.chunks == 7 and got.created_at
 
 
 # migrations -------------------------------------------------------------------------------------------
