@@ -75,6 +75,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow  # builds and trains a tiny cross-encoder with torch first (~30 s on 2 cores)
 def test_cross_encoder_reranker_loads_and_ranks(tiny_cross_encoder: Path) -> None:
     reranker = build_reranker("cross-encoder", str(tiny_cross_encoder))
     assert isinstance(reranker, CrossEncoderReranker)
