@@ -54,9 +54,12 @@ def test_local_collection_layout(local: QdrantServerStore) -> None:
 
 
 def test_constructor_forms(tmp_path: Path) -> None:
-    assert QdrantServerStore(":memory:").local
-    assert QdrantServerStore(path=str(tmp_path / "q")).local
-    assert not QdrantServerStore("http://qdrant:6333").local
+    memory = QdrantServerStore(":memory:")
+    assert (memory.url, memory.location, memory.path) == ("", ":memory:", None)
+    folder = QdrantServerStore(path=str(tmp_path / "q"))
+    assert (folder.url, folder.location, folder.path) == ("", None, str(tmp_path / "q"))
+    server = QdrantServerStore("http://qdrant:6333")
+    assert (server.url, server.location, server.path) == ("http://qdrant:6333", None, None)
     with pytest.raises(ValueError):
         QdrantServerStore()
 

@@ -103,11 +103,6 @@ class QdrantServerStore:
         self._ready = False
         self._lock = threading.Lock()
 
-    @property
-    def local(self) -> bool:
-        """qdrant-client local mode (in memory or a folder), as opposed to a server."""
-        return bool(self.location or self.path) and not self.url
-
     # lifecycle -----------------------------------------------------------------------------------
     def warm_up(self) -> None:
         if self._ready:
