@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[torch,serve,llm,graph,server,dev]"
 	touch $(STAMP)
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test test-fast lint bench
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# The developer's loop: everything but the tests marked slow or integration (those start servers or run
+# whole ingests); CI runs the full `make test`.
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow and not integration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check finrag tests bench

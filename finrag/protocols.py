@@ -90,6 +90,18 @@ class VectorStore(Protocol):
         """Dense over children + sparse over everything, fused with RRF inside the store."""
         ...
 
+    def hybrid_search_many(
+        self,
+        tenant: str,
+        scope: Scope,
+        queries: Sequence[tuple[np.ndarray | None, SparseVec | None, int]],
+        prefetch_limit: int,
+        rrf_k: int = 60,
+    ) -> list[list[Hit]]:
+        """Several hybrid searches (dense, sparse, limit) under one tenant + scope filter, sent as one
+        batch; one result list per query, in order (empty for a query with neither vector)."""
+        ...
+
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]: ...
 
     def page_chunks(self, tenant: str, doc_id: str, pages: Iterable[int]) -> list[Chunk]:

@@ -28,7 +28,7 @@ class Components:
     store: VectorStore
     embedder: Embedder
     sparse: SparseEncoder
-    reranker: Reranker | None
+    reranker: Reranker
     answerer: Answerer
 
 

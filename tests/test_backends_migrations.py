@@ -14,7 +14,7 @@ from finrag.registry.sql import SqlRegistry
 pytest.importorskip("alembic")
 
 from tests.test_backends_postgres import check_migrations, diff_against_models, table_names
-from tests.test_registry import _rec
+from tests.test_contract_registry import _rec
 
 
 def test_migrations_match_models_on_sqlite(tmp_path: Path) -> None:

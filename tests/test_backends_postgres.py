@@ -14,13 +14,7 @@ from finrag.records import DocStatus
 from finrag.registry.sql import SqlRegistry
 from tests.servers import PostgresServer, postgres_or_skip
 
-# The registry behaviour suite, run here against Postgres through this module's `registry` fixture.
-from tests.test_registry import (  # noqa: F401
-    _rec,
-    test_roundtrip_keeps_filing_metadata,
-    test_status_and_filters,
-    test_tenants_are_separate,
-)
+from tests.test_contract_registry import _rec
 
 pytest.importorskip("alembic")
 pytestmark = pytest.mark.integration

@@ -163,7 +163,7 @@ def moto() -> Iterator[MotoServer]:
 
 @pytest.mark.integration
 def test_s3_prefix_polling_by_etag(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from tests.test_backends_storage import s3_store
+    from tests.test_contract_object_store import s3_store
 
     store = s3_store(moto, monkeypatch, "s3://updates/filings")
     rec = Recorder()
@@ -294,7 +294,7 @@ def test_s3_updater_queue_worker_end_to_end(
     from finrag.queue.redis_queue import RedisQueue
     from finrag.queue.worker import Worker
     from finrag.updater import run_updater
-    from tests.test_backends_storage import s3_store
+    from tests.test_contract_object_store import s3_store
 
     pdfs = sorted(sample_dir.glob("*.pdf"))
     bucket = s3_store(moto, monkeypatch, "s3://e2e/inbox")

@@ -20,7 +20,9 @@ from finrag.answer.support import injection_sentences, redact_injections, score_
 from finrag.llm import LLMSettings
 from finrag.llm.prompting import SOURCES_PREAMBLE
 from finrag.records import Answer, Chunk, ChunkKind, Hit
-from finrag.sample.generate import BLUEFIN, INJECTION_TEXT, build_financials
+from finrag.sample.companies import BLUEFIN
+from finrag.sample.model import build_financials
+from finrag.sample.ten_k import INJECTION_TEXT
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -17,7 +17,8 @@ from finrag.answer.online_eval import EvalItem, OnlineEvaluator
 from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
 from finrag.llm import LLMSettings
 from finrag.observability.metrics import build_metrics
-from finrag.sample.generate import BLUEFIN, build_financials
+from finrag.sample.companies import BLUEFIN
+from finrag.sample.model import build_financials
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -18,7 +18,8 @@ from finrag.answer.pipelines.finance import plan_question
 from finrag.llm import LLMSettings
 from finrag.protocols import Answerer
 from finrag.records import Answer
-from finrag.sample.generate import BLUEFIN, CEDAR_RIDGE, NORTHWIND, build_financials
+from finrag.sample.companies import BLUEFIN, CEDAR_RIDGE, NORTHWIND
+from finrag.sample.model import build_financials
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI

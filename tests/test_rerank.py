@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from finrag.protocols import Reranker
 from finrag.records import Chunk, ChunkKind, Hit
-from finrag.retrieve.rerank import CrossEncoderReranker, LexicalReranker, build_reranker
+from finrag.retrieve.rerank import CrossEncoderReranker, LexicalReranker, NoopReranker, build_reranker
 
 CAPEX = "Purchases of property, plant and equipment (1,577) (1,373) capital expenditures in investing activities"
 DIVIDENDS = "Cash dividends declared and paid to shareholders per share amounted to $5.44"
@@ -74,6 +75,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow  # builds and trains a tiny cross-encoder with torch first (~30 s on 2 cores)
 def test_cross_encoder_reranker_loads_and_ranks(tiny_cross_encoder: Path) -> None:
     reranker = build_reranker("cross-encoder", str(tiny_cross_encoder))
     assert isinstance(reranker, CrossEncoderReranker)
@@ -86,5 +88,11 @@ def test_cross_encoder_reranker_loads_and_ranks(tiny_cross_encoder: Path) -> Non
     assert [h.chunk.text for h in out] == [DIVIDENDS]
 
 
-def test_build_reranker_none() -> None:
-    assert build_reranker("none", "x") is None
+def test_build_reranker_none_keeps_the_retrieval_order() -> None:
+    reranker = build_reranker("none", "x")
+    assert isinstance(reranker, NoopReranker) and isinstance(reranker, Reranker)
+    hits = _hits(RISK, CAPEX, DIVIDENDS)
+    out = reranker.rerank("How much were purchases of property and equipment?", hits, 2, page_texts={"c1": CAPEX})
+    assert out == hits[:2]
+    with pytest.raises(ValueError, match="unknown rerank"):
+        build_reranker("bm42", "x")

@@ -13,7 +13,13 @@ import pytest
 from fastapi import FastAPI
 
 from finrag.rerank_server.app import create_app, resolve_device
-from finrag.retrieve.rerank import CrossEncoderReranker, LexicalReranker, RemoteReranker, build_reranker
+from finrag.retrieve.rerank import (
+    CrossEncoderReranker,
+    LexicalReranker,
+    NoopReranker,
+    RemoteReranker,
+    build_reranker,
+)
 from tests.fakes.fixtures import ServerThread
 from tests.test_rerank import CAPEX, DIVIDENDS, RISK, _hits, tiny_cross_encoder
 
@@ -112,7 +118,7 @@ def test_remote_reranker_survives_a_broken_service(payload: Any, status: int) ->
 def test_build_reranker_keeps_its_two_argument_form() -> None:
     assert isinstance(build_reranker("lexical", "m"), LexicalReranker)
     assert isinstance(build_reranker("cross-encoder", "m"), CrossEncoderReranker)
-    assert build_reranker("none", "m") is None
+    assert isinstance(build_reranker("none", "m"), NoopReranker)
     with pytest.raises(ValueError, match="RERANK_URL"):
         build_reranker("remote", "m")
 

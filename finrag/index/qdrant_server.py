@@ -101,11 +101,6 @@ class QdrantServerStore:
         self._ready = False
         self._lock = threading.Lock()
 
-    @property
-    def local(self) -> bool:
-        """qdrant-client local mode (in memory or a folder), as opposed to a server."""
-        return bool(self.location or self.path) and not self.url
-
     # lifecycle -----------------------------------------------------------------------------------
     def warm_up(self) -> None:
         if self._ready:
@@ -212,62 +207,47 @@ class QdrantServerStore:
         prefetch_limit: int,
         rrf_k: int = 60,
     ) -> list[Hit]:
-        flt = scope_filter(tenant, scope)
-        prefetches: list[m.Prefetch] = []
-        if dense is not None:
-            prefetches.append(m.Prefetch(query=_dense(dense), using=DENSE, limit=prefetch_limit, filter=_children(flt)))
-        if sparse is not None and sparse.indices:
-            prefetches.append(m.Prefetch(query=_sparse(sparse), using=SPARSE, limit=prefetch_limit, filter=flt))
-        if not prefetches:
-            return []
-        # The outer filter repeats the tenant so a prefetch added later without one cannot leak.
-        result = self.client.query_points(
-            self.collection,
-            prefetch=prefetches,
-            query=m.RrfQuery(rrf=m.Rrf(k=rrf_k)),
-            query_filter=flt,
-            limit=limit,
-            with_payload=True,
-        )
-        return [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in result.points]
+        return self.hybrid_search_many(tenant, scope, [(dense, sparse, limit)], prefetch_limit, rrf_k)[0]
 
-    def search_routes(
+    def hybrid_search_many(
         self,
         tenant: str,
-        dense: np.ndarray | None,
-        sparse: SparseVec | None,
         scope: Scope,
-        limit: int,
-    ) -> dict[str, list[Hit]]:
-        """Each route on its own (dense over children, sparse over everything), for our own fusion."""
+        queries: Sequence[tuple[np.ndarray | None, SparseVec | None, int]],
+        prefetch_limit: int,
+        rrf_k: int = 60,
+    ) -> list[list[Hit]]:
+        """Several hybrid queries (dense, sparse, limit) under one filter, sent as one batch request."""
         flt = scope_filter(tenant, scope)
-        requests: list[tuple[str, m.QueryRequest]] = []
-        if dense is not None:
-            requests.append(
-                (
-                    "dense",
-                    m.QueryRequest(
-                        query=_dense(dense), using=DENSE, filter=_children(flt), limit=limit, with_payload=True
-                    ),
+        requests: list[m.QueryRequest | None] = []
+        for dense, sparse, limit in queries:
+            prefetches: list[m.Prefetch] = []
+            if dense is not None:
+                prefetches.append(
+                    m.Prefetch(query=_dense(dense), using=DENSE, limit=prefetch_limit, filter=_children(flt))
                 )
-            )
-        if sparse is not None and sparse.indices:
+            if sparse is not None and sparse.indices:
+                prefetches.append(m.Prefetch(query=_sparse(sparse), using=SPARSE, limit=prefetch_limit, filter=flt))
+            # The outer filter repeats the tenant so a prefetch added later without one cannot leak.
             requests.append(
-                (
-                    "sparse",
-                    m.QueryRequest(query=_sparse(sparse), using=SPARSE, filter=flt, limit=limit, with_payload=True),
+                m.QueryRequest(
+                    prefetch=prefetches,
+                    query=m.RrfQuery(rrf=m.Rrf(k=rrf_k)),
+                    filter=flt,
+                    limit=limit,
+                    with_payload=True,
                 )
+                if prefetches
+                else None
             )
-        if not requests:
-            return {}
-        results = self.client.query_batch_points(self.collection, [r for _, r in requests])
-        return {
-            name: [
-                Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score, source=name)
-                for p in res.points
-            ]
-            for (name, _), res in zip(requests, results, strict=True)
-        }
+        batch = [r for r in requests if r is not None]
+        results = iter(self.client.query_batch_points(self.collection, batch) if batch else [])
+        return [
+            [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in next(results).points]
+            if r is not None
+            else []
+            for r in requests
+        ]
 
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
         if not ids:

@@ -190,11 +190,24 @@ class RemoteReranker:
         return out[:top_k]
 
 
+class NoopReranker:
+    """The `rerank = "none"` setting: keeps the retrieval order (the ablation baseline), so callers
+    always have a reranker to call."""
+
+    def warm_up(self) -> None:
+        return None
+
+    def rerank(self, question: str, hits: list[Hit], top_k: int, **_: object) -> list[Hit]:
+        return hits[:top_k]
+
+
 def build_reranker(
     rerank: str, cross_encoder_model: str, url: str | None = None
-) -> LexicalReranker | CrossEncoderReranker | RemoteReranker | None:
-    """The Reranker for a `rerank` setting: none, lexical (offline default), cross-encoder (in
-    process) or remote (a `finrag rerank-server` at `url`)."""
+) -> NoopReranker | LexicalReranker | CrossEncoderReranker | RemoteReranker:
+    """The Reranker for a `rerank` setting: none (retrieval order), lexical (offline default),
+    cross-encoder (in process) or remote (a `finrag rerank-server` at `url`)."""
+    if rerank == "none":
+        return NoopReranker()
     if rerank == "lexical":
         return LexicalReranker()
     if rerank == "cross-encoder":
@@ -203,4 +216,4 @@ def build_reranker(
         if not url:
             raise ValueError("rerank 'remote' needs the reranker service's URL (FINRAG_RETRIEVAL_RERANK_URL)")
         return RemoteReranker(url)
-    return None
+    raise ValueError(f"unknown rerank setting {rerank!r}: none, lexical, cross-encoder or remote")

@@ -51,7 +51,7 @@ class Retriever:
         sparse: SparseEncoder,
         registry: Registry,
         settings: RetrievalSettings,
-        reranker: Reranker | None = None,
+        reranker: Reranker,
         graph_dir: Path | None = None,
     ) -> None:
         self.store = store
@@ -112,13 +112,7 @@ class Retriever:
                 for st in statements_asked(question):
                     vocab = self.sparse.embed_query(f"{st.vocabulary} {' '.join(rewritten.expansions)}")
                     batch.append((None, vocab, s.statement_candidates))
-            many = getattr(self.store, "hybrid_search_many", None)
-            if many is not None:
-                lists = many(tenant, sc, batch, s.prefetch_limit, s.rrf_k)
-            else:  # stores without batching answer one query at a time
-                lists = [
-                    self.store.hybrid_search(tenant, d, sp, sc, n, s.prefetch_limit, s.rrf_k) for d, sp, n in batch
-                ]
+            lists = self.store.hybrid_search_many(tenant, sc, batch, s.prefetch_limit, s.rrf_k)
             return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
 
         with clock("search"):
@@ -129,7 +123,7 @@ class Retriever:
             pages = self._group_pages(hits)
         candidates_top = [_page_trace(h) for h in pages[:20]]  # before the reranker, for the debug trace
         page_texts: dict[str, str] = {}
-        if self.reranker is not None and pages:
+        if pages:
             with clock("rerank"):
                 page_texts = self._page_texts(tenant, pages)
                 years = scope.fiscal_years or ScopeResolver.years_in(question)
