@@ -211,6 +211,9 @@ def top_name(module: str) -> str:
 
 
 def layer(module: str) -> int | None:
+    # `python -m pkg` runs pkg/__main__.py: a command-line entry point, whatever package it sits in.
+    if module.endswith(".__main__"):
+        return LAYER_OF["cli"]
     return LAYER_OF.get(top_name(module))
 
 

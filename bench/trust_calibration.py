@@ -28,10 +28,10 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from finrag.settings import AnswerSettings
 from finrag.eval.calibration import TARGETS, WRONG_LABELS, build_items, measure
 from finrag.eval.metrics import load_questions
 from finrag.sample.generate import GOLDEN_FILE, generate_samples
+from finrag.settings import AnswerSettings
 
 console = Console()
 

@@ -13,7 +13,6 @@ from finrag.db.models import Base
 from finrag.records import DocStatus
 from finrag.registry.sql import SqlRegistry
 from tests.servers import PostgresServer, postgres_or_skip
-
 from tests.test_contract_registry import _rec
 
 pytest.importorskip("alembic")

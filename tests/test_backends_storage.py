@@ -33,9 +33,10 @@ def test_s3_object_deleted_while_being_read_fails_the_attempt_cleanly_and_retrie
     file and no document, and the job goes back to the queue; once the object is back, the retry ingests it."""
     import boto3
 
+    from finrag.jobs import object_mirror_path, service_handlers
     from finrag.queue import JobStatus
     from finrag.queue.memory import InProcessQueue
-    from finrag.queue.worker import Worker, object_mirror_path, service_handlers
+    from finrag.queue.worker import Worker
     from finrag.service import QAService, build_components
     from tests.conftest import make_settings
     from tests.servers import HashEmbedder
@@ -75,7 +76,7 @@ def test_s3_object_deleted_while_being_read_fails_the_attempt_cleanly_and_retrie
 
         store.put("filings/a.pdf", pdf.read_bytes())  # the filing is back (re-uploaded)
         second = worker.run_one(1.0)
-        assert second is not None and second.status is JobStatus.DONE and second.attempts == 2
+        assert second is not None and second.status is JobStatus.SUCCEEDED and second.attempts == 2
         assert second.result["status"] == "ingested" and svc.c.store.count("acme") > 0
         svc.close()
     finally:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from finrag.db import session
 from finrag.db.models import JobRow
-from finrag.queue import Job, JobStatus
+from finrag.queue.base import Job, JobStatus
 
 
 def _job(row: JobRow) -> Job:

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from finrag.queue import Job, JobStatus, backoff_delay, new_job_id, now_iso
+from finrag.queue.base import Job, JobStatus, backoff_delay, new_job_id, now_iso
 
 if TYPE_CHECKING:
     from finrag.queue.journal import SqlJobJournal

@@ -24,7 +24,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from finrag.queue import Job, JobStatus, new_job_id, now_iso
+from finrag.queue.base import Job, JobStatus, new_job_id, now_iso
 
 # KEYS: job, pending, tenant index  ARGV: id, kind, payload, max_attempts, now_iso, now
 _ENQUEUE = """
@@ -213,7 +213,7 @@ class RedisQueue:
         )
 
     def fail(self, job: Job, reason: str, *, retry: bool = True) -> JobStatus:
-        from finrag.queue import backoff_delay
+        from finrag.queue.base import backoff_delay
 
         due = time.time() + backoff_delay(job.attempts, self.backoff_s, self.max_backoff_s)
         status = self._fail(
