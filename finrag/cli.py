@@ -259,6 +259,20 @@ def documents_delete(
     console.print(f"deleted {doc}")
 
 
+@documents_app.command("relabel-sections")
+def documents_relabel_sections(data_dir: DataDir = None, tenant: Tenant = None) -> None:
+    """Set the section of every indexed page (Item 1, 1A, 7, notes ...) from the stored text, no re-embedding."""
+    from finrag.ingest.sections import relabel_index
+
+    settings = _settings(data_dir, tenant=tenant)
+    service = _service(settings)
+    try:
+        done = relabel_index(service.c.store, service.c.registry, settings.tenant)
+    finally:
+        service.close()
+    console.print(f"sections set on {sum(done.values())} pages of {len(done)} documents")
+
+
 @eval_app.command("financebench")
 def eval_financebench(
     questions: Annotated[Path, typer.Option("--questions", exists=True, help="questions JSON lines")],

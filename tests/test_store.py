@@ -152,3 +152,21 @@ def test_dense_route_alone_returns_children(store) -> None:
     hits = store.hybrid_search("t1", _vec(1), None, Scope(), 5, 20)
     assert hits and hits[0].chunk.text == TEXTS[1]
     assert all(h.chunk.kind != ChunkKind.PAGE for h in hits)
+
+
+def test_set_page_payload_labels_parent_and_children(store) -> None:
+    """Sections set on an existing index (no re-embedding) reach both a page and its children."""
+    _index(store, "t1", "d1")
+    _index(store, "t2", "d1")
+    store.set_page_payload("t1", "d1", {2: {"section_key": "risk_factors", "sections": ["risk_factors", "business"]}})
+    hits = _search(store, "t1", "risk factors foreign currency", 2)
+    labelled = [h for h in hits if h.chunk.page_start == 2]
+    assert labelled and all(h.chunk.metadata["section_key"] == "risk_factors" for h in labelled)
+    assert labelled[0].chunk.metadata["sections"] == ["risk_factors", "business"]
+    others = [h for h in hits if h.chunk.page_start != 2]
+    assert others and all(h.chunk.metadata["section_key"] == "" for h in others)
+    (page,) = store.page_chunks("t1", "d1", [2])
+    assert page.metadata["section_key"] == "risk_factors"
+    # Another tenant's copy of the same document is untouched.
+    (other,) = store.page_chunks("t2", "d1", [2])
+    assert other.metadata["section_key"] == ""
