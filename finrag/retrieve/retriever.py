@@ -12,6 +12,7 @@ from typing import Any
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
 from finrag.retrieve.glossary import GlossaryRewriter
+from finrag.retrieve.priors import apply_priors, load_intents
 from finrag.retrieve.scope import ScopeResolver
 from finrag.retrieve.statements import statements_asked
 from finrag.settings import RetrievalSettings
@@ -70,7 +71,7 @@ class Retriever:
         version = (len(docs), max((d.updated_at for d in docs), default=""))
         cached = self._resolvers.get(tenant)
         if cached is None or cached[0] != version:
-            cached = (version, ScopeResolver(docs))
+            cached = (version, ScopeResolver(docs, periods=self.settings.periods))
             self._resolvers[tenant] = cached
         return cached[1]
 
@@ -141,6 +142,17 @@ class Retriever:
                     expansions=rewritten.expansions,
                     years=years,
                 )
+        priors = load_intents().priors(question, sections=s.section_priors, forms=s.form_priors)
+        if priors and pages:
+            table = load_intents()
+            with clock("priors"):
+                pages = apply_priors(
+                    pages,
+                    priors,
+                    table.section_weight,
+                    table.form_weight,
+                    scale=table.no_company if scope.company_missing else 1.0,
+                )
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         if s.graph and self.graph_dir is not None:
             # Opt-in (measured: it did not help on FinanceBench dev); needs the `graph` extra.
@@ -163,6 +175,7 @@ class Retriever:
                 "candidates": len(hits),
                 "pages": len(pages),
                 "expansions": rewritten.expansions,
+                "intents": list(priors.intents),
                 "candidates_top": candidates_top,
                 "reranked_top": [_page_trace(h) for h in pages[:20]],
             },
@@ -202,7 +215,12 @@ class Retriever:
                     applied=True,
                 )
             )
-        steps.append(Scope(note=scope.note + "; widened to all filings (too few passages in scope)"))
+        steps.append(
+            Scope(
+                note=scope.note + "; widened to all filings (too few passages in scope)",
+                company_missing=scope.company_missing,
+            )
+        )
         for wider in steps:
             more = search(wider)
             seen = {h.chunk.id for h in hits}
