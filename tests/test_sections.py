@@ -137,3 +137,26 @@ def test_rules_file_is_consistent() -> None:
     keys = all_keys(rules)
     assert {"business", "risk_factors", "legal", "mda", "statements", "notes", "notes_contingencies", "cover"} <= keys
     assert rules.items_for("10-K") and rules.items_for("10-Q") and rules.items_for("8-K")
+
+
+def test_relabel_an_index_built_without_sections(service_factory, sample_dir) -> None:
+    """`documents relabel-sections`: an index whose pages carry no section gets them from the stored
+    text, the same labels ingest gives, without re-embedding."""
+    from finrag.ingest.sections import relabel_index
+
+    svc = service_factory()
+    svc.ingest([sample_dir / "NORTHWINDROBOTICS_2023_10K.pdf"])
+    store, registry, tenant = svc.c.store, svc.c.registry, svc.settings.tenant
+    (doc,) = registry.list(tenant=tenant)
+    pages = store.page_chunks(tenant, doc.doc_id, range(doc.pages))
+    labelled = {c.page_start: c.metadata["section_key"] for c in pages}
+    assert set(labelled.values()) - {"cover", "front", TOC}  # ingest found item sections
+    before = store.count(tenant)
+    store.set_page_payload(tenant, doc.doc_id, {n: {"section_key": "", "sections": []} for n in labelled})
+    assert {c.metadata["section_key"] for c in store.page_chunks(tenant, doc.doc_id, labelled)} == {""}
+
+    done = relabel_index(store, registry, tenant)
+    assert done == {doc.name: len(labelled)}
+    again = {c.page_start: c.metadata["section_key"] for c in store.page_chunks(tenant, doc.doc_id, labelled)}
+    assert again == labelled
+    assert store.count(tenant) == before  # payload only: no point added or lost
