@@ -61,6 +61,7 @@ class Retriever:
         self.registry = registry
         self.settings = settings
         self.rewriter = GlossaryRewriter(settings.glossary)
+        self.intents = load_intents()
         self.reranker = reranker
         self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
         self.graph_dir = graph_dir
@@ -142,16 +143,16 @@ class Retriever:
                     expansions=rewritten.expansions,
                     years=years,
                 )
-        priors = load_intents().priors(question, sections=s.section_priors, forms=s.form_priors)
+        # Where filings answer this kind of question (Item 1, MD&A, the 10-Q ...): re-rank, never filter.
+        priors = self.intents.priors(question, sections=s.section_priors, forms=s.form_priors)
         if priors and pages:
-            table = load_intents()
             with clock("priors"):
                 pages = apply_priors(
                     pages,
                     priors,
-                    table.section_weight,
-                    table.form_weight,
-                    scale=table.no_company if scope.company_missing else 1.0,
+                    self.intents.section_weight,
+                    self.intents.form_weight,
+                    scale=self.intents.no_company if scope.company_missing else 1.0,
                 )
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         if s.graph and self.graph_dir is not None:
