@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+
+from finrag.protocols import Registry, VectorStore
+from finrag.records import DocStatus
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "finance" / "data" / "sections.toml"
 
@@ -24,6 +26,7 @@ _ITEM_LINE = re.compile(
 _BARE_ITEM = re.compile(r"^(?:PART\s+(?:IV|I{1,3})\s*[,.:\-–—]*\s*)?ITEMS?$", re.I)
 _CONTINUES = re.compile(r"(?:\b[a-z]+|,)$")  # a line ending mid-sentence
 _TRAILING_PAGE = re.compile(r"(?:\.{2,}|\s)\s*\d{1,3}\s*$")
+_TITLE_LINES = 12  # a statement title labels its page only near the top (lower down it is a table's caption)
 _HEAD_LINES = 80  # headings are looked for in a page's first lines only (footnotes carry stray "Item" words)
 TOC = "toc"
 
@@ -204,7 +207,7 @@ def label_pages(texts: Sequence[str], form: str, rules: SectionRules | None = No
         page_label = ""
         for line, key, page_only in found:
             if page_only:
-                page_label = page_label or (key if line < 12 else "")
+                page_label = page_label or (key if line < _TITLE_LINES else "")
                 continue
             if line > start_line:
                 spans[start_key] = spans.get(start_key, 0) + line - start_line
@@ -218,12 +221,10 @@ def label_pages(texts: Sequence[str], form: str, rules: SectionRules | None = No
     return out
 
 
-def relabel_index(store: Any, registry: Any, tenant: str) -> dict[str, int]:
+def relabel_index(store: VectorStore, registry: Registry, tenant: str) -> dict[str, int]:
     """Set `section_key` / `sections` on every page of every indexed filing from the stored page texts,
     without re-embedding (an index built before sections existed, or after the rules changed).
     Returns pages relabelled per document name."""
-    from finrag.records import DocStatus
-
     done: dict[str, int] = {}
     for doc in registry.list(tenant=tenant, status=DocStatus.READY):
         pages = store.page_chunks(tenant, doc.doc_id, range(doc.pages))
