@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -76,6 +76,10 @@ class VectorStore(Protocol):
     def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray | None, sparse: Sequence[SparseVec | None]) -> None: ...
 
     def delete_document(self, tenant: str, doc_id: str) -> None: ...
+
+    def set_page_payload(self, tenant: str, doc_id: str, pages: dict[int, dict[str, Any]]) -> None:
+        """Set payload fields on every point of each page (parent and children) without re-embedding."""
+        ...
 
     def hybrid_search(
         self,

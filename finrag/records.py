@@ -90,6 +90,8 @@ class Scope(BaseModel):
     doc_ids: list[str] = Field(default_factory=list)
     note: str = ""
     applied: bool = False
+    # No company named in the question: the answer layer should ask which one rather than guess.
+    company_missing: bool = False
 
 
 @dataclass(slots=True)

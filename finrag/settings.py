@@ -54,6 +54,15 @@ class RetrievalSettings(BaseSettings):
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
     graph: bool = False
+    periods: bool = Field(
+        True, description="scope quarters, halves, nine months and dates to the filings reporting them"
+    )
+    section_priors: bool = Field(
+        True, description="question intent -> section priors (Item 1, 1A, MD&A ...), re-rank only"
+    )
+    form_priors: bool = Field(
+        True, description="question intent -> form priors (10-K, 10-Q, earnings, 8-K), re-rank only"
+    )
 
 
 class AnswerSettings(BaseSettings):

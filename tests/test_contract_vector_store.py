@@ -170,6 +170,24 @@ class VectorStoreContract:
         assert store.count("t1", "d1") == 8
         assert store.get_chunks("t1", [edited.id])[0].text == "Cash dividends restated"
 
+    def test_set_page_payload_labels_parent_and_children(self, store: VectorStore) -> None:
+        """Sections set on an existing index (no re-embedding) reach both a page and its children."""
+        _index(store, "t1", "d1")
+        _index(store, "t2", "d1")
+        sections = {"section_key": "risk_factors", "sections": ["risk_factors", "business"]}
+        store.set_page_payload("t1", "d1", {2: sections})
+        hits = _search(store, "t1", "risk factors foreign currency", 2)
+        labelled = [h for h in hits if h.chunk.page_start == 2]
+        assert labelled and all(h.chunk.metadata["section_key"] == "risk_factors" for h in labelled)
+        assert labelled[0].chunk.metadata["sections"] == ["risk_factors", "business"]
+        others = [h for h in hits if h.chunk.page_start != 2]
+        assert others and all(h.chunk.metadata["section_key"] == "" for h in others)
+        (page,) = store.page_chunks("t1", "d1", [2])
+        assert page.metadata["section_key"] == "risk_factors"
+        # Another tenant's copy of the same document is untouched.
+        (other,) = store.page_chunks("t2", "d1", [2])
+        assert other.metadata["section_key"] == ""
+
     def test_search_many_matches_one_at_a_time(self, store: VectorStore) -> None:
         _index(store, "t1", "d1", fy=2021)
         _index(store, "t1", "d2", fy=2022)

@@ -106,3 +106,57 @@ def test_full_fiscal_year_questions_leave_quarterly_reports_out() -> None:
 def test_a_form_alone_narrows_the_search() -> None:
     scope = R.resolve("Were there any board nominees with many more votes against than the others?")
     assert scope.doc_ids == ["cr23"] and scope.doc_types == ["8-K"] and "no known company" in scope.note
+
+
+def _dated(doc_id: str, fy: int, doc_type: DocType, quarter: int | None, period_end: str):
+    d = _doc(doc_id, "Harbor Lane Outfitters, Inc.", fy, doc_type, ticker="HLO")
+    d.filing.fiscal_quarter = quarter
+    d.filing.period_end = period_end
+    return d
+
+
+# A retailer whose fiscal year ends in late January: FY2023 ended 2023-01-28; Q2 FY2024 ended 2023-07-29.
+HARBOR = [
+    _dated("hl23k", 2023, DocType.TEN_K, None, "2023-01-28"),
+    _dated("hl24q2", 2024, DocType.TEN_Q, 2, "2023-07-29"),
+    _dated("hl23q4e", 2023, DocType.EARNINGS, 4, "2023-01-28"),
+    _dated("hl24q2e", 2024, DocType.EARNINGS, 2, "2023-07-29"),
+    _dated("hl8k", 2023, DocType.EIGHT_K, None, "2023-06-14"),
+]
+RH = ScopeResolver(HARBOR)
+
+
+def test_half_year_goes_to_the_quarterly_report_not_the_annual_one() -> None:
+    s = RH.resolve("What was Harbor Lane's H1 FY2024 gross margin?")
+    assert set(s.doc_ids) == {"hl24q2", "hl24q2e"}
+    assert "first half (six months) of FY2024" in s.note
+
+
+def test_quarter_end_balance_by_date_picks_the_filing_ending_then() -> None:
+    s = RH.resolve("As of July 29, 2023, how much inventory did Harbor Lane hold?")
+    assert set(s.doc_ids) == {"hl24q2", "hl24q2e"}
+    assert "balance as of 2023-07-29" in s.note
+
+
+def test_range_across_a_ten_k_and_a_ten_q_reads_both() -> None:
+    s = RH.resolve("How did Harbor Lane's cash change between FY2023 and Q2 of FY2024?")
+    assert {"hl23k", "hl24q2"} <= set(s.doc_ids)
+    assert "hl8k" not in s.doc_ids
+    assert "from FY2023 to Q2 of FY2024" in s.note
+
+
+def test_an_event_date_picks_the_eight_k_of_that_day() -> None:
+    s = RH.resolve("What did Harbor Lane announce on June 14, 2023?")
+    assert s.doc_ids == ["hl8k"]
+
+
+def test_full_year_questions_keep_the_year_rules() -> None:
+    s = RH.resolve("What was Harbor Lane's FY2023 revenue?")
+    assert "hl24q2" not in s.doc_ids and "hl23k" in s.doc_ids
+    assert not s.company_missing
+
+
+def test_no_company_named_is_flagged() -> None:
+    s = R.resolve("What industry does the company operate in?")
+    assert s.company_missing and not s.applied
+    assert "no known company" in s.note

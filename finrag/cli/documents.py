@@ -80,3 +80,17 @@ def documents_delete(
         err.print(f"[red]unknown document:[/red] {doc}")
         raise typer.Exit(1)
     console.print(f"deleted {doc}")
+
+
+@documents_app.command("relabel-sections")
+def documents_relabel_sections(data_dir: DataDir = None, tenant: Tenant = None) -> None:
+    """Set the section of every indexed page (Item 1, 1A, 7, notes ...) from the stored text, no re-embedding."""
+    from finrag.ingest.sections import relabel_index
+
+    settings = settings_or_exit(data_dir, tenant=tenant)
+    svc = service(settings)
+    try:
+        done = relabel_index(svc.c.store, svc.c.registry, settings.tenant)
+    finally:
+        svc.close()
+    console.print(f"sections set on {sum(done.values())} pages of {len(done)} documents")

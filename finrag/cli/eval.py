@@ -53,6 +53,7 @@ def eval_ablate(
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="an index built by `eval financebench`")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="JSON rows")] = None,
     cross_encoder: Annotated[bool, typer.Option(help="add a row with the cross-encoder reranker")] = False,
+    per_half: Annotated[bool, typer.Option(help="print each half by id (A | B) too")] = False,
 ) -> None:
     """Each retrieval lever on/off over the same index: recall@k, MRR and latency in one table."""
     from finrag.eval.ablate import ABLATIONS, ablate
@@ -84,6 +85,16 @@ def eval_ablate(
     for row in rows:
         table.add_row(row["config"], *(f"{row[c]:.3f}" if "latency" not in c else f"{row[c]:.0f}" for c in cols))
     console.print(table)
+    if per_half:
+        half_cols = ("page_recall@1", "page_recall@5", "page_recall@20", "doc_recall@5", "mrr")
+        halves = Table(title="per half by id (A | B)")
+        halves.add_column("config")
+        for c in half_cols:
+            halves.add_column(c, justify="right")
+        for row in rows:
+            a, b = row["halves"]["A"], row["halves"]["B"]
+            halves.add_row(row["config"], *(f"{a[c]:.3f} | {b[c]:.3f}" for c in half_cols))
+        console.print(halves)
     if out:
         out.write_text(json.dumps(rows, indent=2))
 

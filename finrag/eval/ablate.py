@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from finrag.eval.financebench import evaluate
-from finrag.eval.metrics import Question
+from finrag.eval.metrics import Question, summarise
+from finrag.eval.splits import folds, halves
 from finrag.retrieve.rerank import build_reranker
 from finrag.retrieve.retriever import Retriever
 from finrag.service import QAService
@@ -24,6 +25,9 @@ ABLATIONS: list[tuple[str, dict[str, Any]]] = [
     ("dense route only", {"routes": "dense"}),
     ("sparse route only", {"routes": "sparse"}),
     ("+ GraphRAG route (cross-filing questions)", {"graph": True}),
+    ("- section priors", {"section_priors": False}),
+    ("- form priors", {"form_priors": False}),
+    ("- period grammar in the scope", {"periods": False}),
     ("bare: hybrid only", {"scope": False, "glossary": False, "rerank": "none", "automerge": False}),
 ]
 
@@ -51,11 +55,27 @@ def ablate(
                 graph_dir=service.settings.data_dir / "graph",
             )
             result = evaluate(service, questions)
-            result.pop("questions")
-            row = {"config": name, **result}
+            row = {"config": name, **split_figures(result.pop("questions")), **result}
             rows.append(row)
             if on_config:
                 on_config(name, row)
     finally:
         service.retriever = original
     return rows
+
+
+SPLIT_METRICS = ("page_recall@1", "page_recall@5", "page_recall@10", "page_recall@20", "doc_recall@5", "mrr")
+
+
+def split_figures(rows: list[dict[str, Any]], k: int = 5) -> dict[str, Any]:
+    """The figures of each half by id (A, B) and of k folds, from one evaluation's per-question rows: a
+    lever is kept only if it helps both halves (never fitted to one question)."""
+
+    def figures(part: list[dict[str, Any]]) -> dict[str, float]:
+        report = summarise(part, [])
+        return {m: report[m] for m in SPLIT_METRICS}
+
+    return {
+        "halves": {name: figures(part) for name, part in halves(rows).items()},
+        "folds": [figures(part) for part in folds(rows, k)],
+    }

@@ -6,7 +6,9 @@ from typing import Any
 
 from finrag.records import Chunk, ChunkKind
 
-KEYWORD_FIELDS = ("tenant", "doc_id", "kind", "doc_type", "company")
+# section_key: the item / notes section covering most of the page; sections: every section on it.
+SECTION_FIELDS = ("section_key", "sections")
+KEYWORD_FIELDS = ("tenant", "doc_id", "kind", "doc_type", "company", *SECTION_FIELDS)
 INTEGER_FIELDS = ("fiscal_year", "page_start")
 # Server stores index is_child as a bool; the edge store filters children by `kind` instead.
 BOOL_FIELDS = ("is_child",)
@@ -27,6 +29,8 @@ def chunk_payload(chunk: Chunk) -> dict[str, Any]:
         "doc_name": meta.get("doc_name", ""),
         "company": meta.get("company", ""),
         "doc_type": meta.get("doc_type", ""),
+        "section_key": meta.get("section_key", ""),
+        "sections": list(meta.get("sections", [])),
     }
     if meta.get("fiscal_year") is not None:
         payload["fiscal_year"] = int(meta["fiscal_year"])
@@ -42,6 +46,8 @@ def chunk_from_payload(point_id: str, payload: dict[str, Any]) -> Chunk:
         "doc_type": payload.get("doc_type", ""),
         "fiscal_year": payload.get("fiscal_year"),
         "fiscal_quarter": payload.get("fiscal_quarter"),
+        "section_key": payload.get("section_key", ""),
+        "sections": list(payload.get("sections") or []),
     }
     return Chunk(
         id=point_id,

@@ -14,6 +14,7 @@ import qdrant_edge as q
 from finrag.index.payload import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
+    SECTION_FIELDS,
     chunk_from_payload,
     chunk_payload,
 )
@@ -100,6 +101,21 @@ class QdrantEdgeStore:
     def delete_document(self, tenant: str, doc_id: str) -> None:
         with self._lock:
             self.shard.update(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
+
+    def set_page_payload(self, tenant: str, doc_id: str, pages: dict[int, dict[str, Any]]) -> None:
+        """Set payload fields on every point of each page (its parent and children), without re-embedding:
+        how an index built before a payload field existed (e.g. `section_key`) is brought up to date."""
+        with self._lock:
+            for name in SECTION_FIELDS:  # idempotent: indexes of fields added since the shard was created
+                self.shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+            for page, payload in pages.items():
+                flt = q.Filter(
+                    must=[
+                        *_doc_filter(tenant, doc_id).must,
+                        q.FieldCondition(key="page_start", match=q.MatchValue(page)),
+                    ]
+                )
+                self.shard.update(q.UpdateOperation.set_payload_by_filter(flt, payload))
 
     # reads ---------------------------------------------------------------------------------------
     def hybrid_search(

@@ -38,7 +38,14 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as m
 from qdrant_client.http.exceptions import UnexpectedResponse
 
-from finrag.index.payload import BOOL_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, chunk_from_payload, chunk_payload
+from finrag.index.payload import (
+    BOOL_FIELDS,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SECTION_FIELDS,
+    chunk_from_payload,
+    chunk_payload,
+)
 from finrag.protocols import SparseVec
 from finrag.records import Chunk, ChunkKind, Hit, Scope
 
@@ -195,6 +202,21 @@ class QdrantServerStore:
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
         self.client.delete(self.collection, m.FilterSelector(filter=_doc_filter(tenant, doc_id)), wait=True)
+
+    def set_page_payload(self, tenant: str, doc_id: str, pages: dict[int, dict[str, Any]]) -> None:
+        """Set payload fields on every point of each page (parent and children), without re-embedding."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # local mode: payload indexes are a no-op there
+            for name in SECTION_FIELDS:  # idempotent: fields added since the collection was created
+                self.client.create_payload_index(
+                    self.collection, name, field_schema=m.PayloadSchemaType.KEYWORD, wait=True
+                )
+        for page, payload in pages.items():
+            must = [
+                *_doc_filter(tenant, doc_id).must,
+                m.FieldCondition(key="page_start", match=m.MatchValue(value=page)),
+            ]
+            self.client.set_payload(self.collection, payload, points=m.Filter(must=must), wait=True)
 
     # reads ---------------------------------------------------------------------------------------
     def hybrid_search(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from finrag.ingest.sections import label_pages
 from finrag.records import Chunk, ChunkKind, Filing, Page, Table
 from finrag.scales import inherited_scales, with_scale_note
 
@@ -122,9 +123,12 @@ class FilingChunker:
         # A page that states no scale carries the one it inherits (see finrag.scales): models and the
         # number checker then read "411" on a continued statement as $411 million, not any scale.
         inherited = inherited_scales([p.text for p in pages])
-        for page, scale in zip(pages, inherited, strict=True):
+        # Item structure (Item 1, 1A, 7, notes ...) onto every page: retrieval's section priors read it.
+        structure = label_pages([p.text for p in pages], str(filing.doc_type))
+        for page, scale, where in zip(pages, inherited, structure, strict=True):
             section, page_title = self._sections(page.text, section)
             label = page_title or section
+            page_meta = {**base_meta, "section_key": where.primary, "sections": list(where.keys)}
             prefix = metadata_prefix(filing, doc_name, label) if self.with_prefix else ""
             parent = Chunk(
                 id=chunk_id(tenant, doc_id, f"p{page.number}"),
@@ -135,7 +139,7 @@ class FilingChunker:
                 page_start=page.number,
                 page_end=page.number,
                 section=label,
-                metadata=dict(base_meta),
+                metadata=dict(page_meta),
                 index_text=f"{prefix}\n{page.text}" if prefix else page.text,
             )
             chunks.append(parent)
@@ -154,7 +158,7 @@ class FilingChunker:
                         page_end=page.number,
                         parent_id=parent.id,
                         section=label,
-                        metadata=dict(base_meta),
+                        metadata=dict(page_meta),
                         index_text=f"{prefix}\n{text}" if prefix else text,
                     )
                 )

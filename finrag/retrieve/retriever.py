@@ -12,6 +12,7 @@ from typing import Any
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
 from finrag.retrieve.glossary import GlossaryRewriter
+from finrag.retrieve.priors import apply_priors, load_intents
 from finrag.retrieve.scope import ScopeResolver
 from finrag.retrieve.statements import statements_asked
 from finrag.settings import RetrievalSettings
@@ -60,6 +61,7 @@ class Retriever:
         self.registry = registry
         self.settings = settings
         self.rewriter = GlossaryRewriter(settings.glossary)
+        self.intents = load_intents()
         self.reranker = reranker
         self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
         self.graph_dir = graph_dir
@@ -70,7 +72,7 @@ class Retriever:
         version = (len(docs), max((d.updated_at for d in docs), default=""))
         cached = self._resolvers.get(tenant)
         if cached is None or cached[0] != version:
-            cached = (version, ScopeResolver(docs))
+            cached = (version, ScopeResolver(docs, periods=self.settings.periods))
             self._resolvers[tenant] = cached
         return cached[1]
 
@@ -135,6 +137,17 @@ class Retriever:
                     expansions=rewritten.expansions,
                     years=years,
                 )
+        # Where filings answer this kind of question (Item 1, MD&A, the 10-Q ...): re-rank, never filter.
+        priors = self.intents.priors(question, sections=s.section_priors, forms=s.form_priors)
+        if priors and pages:
+            with clock("priors"):
+                pages = apply_priors(
+                    pages,
+                    priors,
+                    self.intents.section_weight,
+                    self.intents.form_weight,
+                    scale=self.intents.no_company if scope.company_missing else 1.0,
+                )
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         if s.graph and self.graph_dir is not None:
             # Opt-in (measured: it did not help on FinanceBench dev); needs the `graph` extra.
@@ -157,6 +170,7 @@ class Retriever:
                 "candidates": len(hits),
                 "pages": len(pages),
                 "expansions": rewritten.expansions,
+                "intents": list(priors.intents),
                 "candidates_top": candidates_top,
                 "reranked_top": [_page_trace(h) for h in pages[:20]],
             },
@@ -196,7 +210,12 @@ class Retriever:
                     applied=True,
                 )
             )
-        steps.append(Scope(note=scope.note + "; widened to all filings (too few passages in scope)"))
+        steps.append(
+            Scope(
+                note=scope.note + "; widened to all filings (too few passages in scope)",
+                company_missing=scope.company_missing,
+            )
+        )
         for wider in steps:
             more = search(wider)
             seen = {h.chunk.id for h in hits}

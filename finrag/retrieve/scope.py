@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
+from finrag.finance.periods import PeriodQuery, parse_periods
 from finrag.records import DocStatus, DocType, DocumentRecord, Scope
 
 _LEGAL_SUFFIXES = {
@@ -78,7 +80,8 @@ class _CompanyEntry:
 class ScopeResolver:
     """Question text -> Scope (documents, years, forms) with a note saying what was inferred."""
 
-    def __init__(self, documents: Sequence[DocumentRecord]) -> None:
+    def __init__(self, documents: Sequence[DocumentRecord], periods: bool = True) -> None:
+        self.periods = periods  # read quarters / halves / dates with the period grammar (finance/periods.py)
         self.entries: list[_CompanyEntry] = []
         for doc in documents:
             if doc.status != DocStatus.READY:
@@ -147,8 +150,8 @@ class ScopeResolver:
             typed = [e.doc for e in self.entries if types and str(e.doc.filing.doc_type) == types[0]]
             if typed:  # the form alone still narrows the search (falls back if it empties it)
                 return Scope(doc_types=types, doc_ids=[d.doc_id for d in typed], note=f"{note}; form {types[0]}",
-                             applied=True)  # fmt: skip
-            return Scope(fiscal_years=[], note=note, applied=False)
+                             applied=True, company_missing=True)  # fmt: skip
+            return Scope(fiscal_years=[], note=note, applied=False, company_missing=True)
 
         companies = list(dict.fromkeys(d.filing.company or d.name for d in company_docs))
         docs = company_docs
@@ -157,14 +160,20 @@ class ScopeResolver:
             if typed:
                 docs = typed
                 notes.append(f"form {types[0]}")
-        if not types and self.quarter_in(question) is None and _FULL_YEAR_RE.search(question):
-            annual = [d for d in docs if str(d.filing.doc_type) != DocType.TEN_Q.value]
-            if annual and len(annual) < len(docs):
-                docs = annual
-                notes.append("quarterly reports left out (the question asks about a full fiscal year)")
-        if years:
-            docs, year_note = self._pick_years(docs, years, forward=bool(_FORWARD_RE.search(question)))
-            notes.append(year_note)
+        periods = parse_periods(question)
+        by_period = _pick_periods(docs, periods) if self.periods and not types else None
+        if by_period is not None:  # quarters, halves, nine months, dates: the filings that report them
+            docs, period_note = by_period
+            notes.append(period_note)
+        else:
+            if not types and self.quarter_in(question) is None and _FULL_YEAR_RE.search(question):
+                annual = [d for d in docs if str(d.filing.doc_type) != DocType.TEN_Q.value]
+                if annual and len(annual) < len(docs):
+                    docs = annual
+                    notes.append("quarterly reports left out (the question asks about a full fiscal year)")
+            if years:
+                docs, year_note = self._pick_years(docs, years, forward=bool(_FORWARD_RE.search(question)))
+                notes.append(year_note)
         note = f"company: {', '.join(companies)}" + (f"; {'; '.join(notes)}" if notes else "")
         return Scope(
             companies=companies,
@@ -200,6 +209,47 @@ class ScopeResolver:
                 f"no FY{target} filing; using FY{nearest} (it reports FY{target} as a comparative)"
             )
         return docs, f"no filing for {', '.join(map(str, years))}: searching all of this company's filings"
+
+
+def _pick_periods(docs: list[DocumentRecord], query: PeriodQuery) -> tuple[list[DocumentRecord], str] | None:
+    """The filings that report the periods asked about, when the question names an interim period (a
+    quarter, a half, nine months, a quarter-end balance) or a date: a date picks the filing whose period
+    ends then (10-Q, 10-K, or the 8-K of that day); an interim period of a fiscal year picks that
+    quarter's 10-Q and earnings release; a range across a 10-K and a 10-Q picks both. None when the
+    question names only full years (the year rules apply) or no filing matches (never narrow to nothing)."""
+    if not query.periods or not (query.interim or any(p.end for p in query.periods)):
+        return None
+    picked: list[DocumentRecord] = []
+    for p in query.periods:
+        if p.end is not None:
+            near = [d for d in docs if _days_apart(d.filing.period_end, p.end) <= 10]
+            if p.months == 12:  # "fiscal year ended <date>": the annual report of that year
+                near = [d for d in near if str(d.filing.doc_type) != DocType.TEN_Q.value] or near
+            picked += near
+            continue
+        if p.fiscal_year is None:
+            continue
+        quarter = p.end_quarter
+        if quarter is not None and quarter < 4:
+            picked += [d for d in docs if d.filing.fiscal_year == p.fiscal_year and d.filing.fiscal_quarter == quarter
+                       and str(d.filing.doc_type) in (DocType.TEN_Q.value, DocType.EARNINGS.value)]  # fmt: skip
+        else:  # a full year, Q4 or a year-end balance inside a range: the annual report and the Q4 release
+            annual = (DocType.TEN_K.value, DocType.ANNUAL_REPORT.value)
+            picked += [d for d in docs if d.filing.fiscal_year == p.fiscal_year and (
+                str(d.filing.doc_type) in annual
+                or (str(d.filing.doc_type) == DocType.EARNINGS.value and d.filing.fiscal_quarter == 4))]  # fmt: skip
+    picked = list({d.doc_id: d for d in picked}.values())
+    if not picked:
+        return None
+    forms = ", ".join(sorted({str(d.filing.doc_type) for d in picked}))
+    return picked, f"period: {query.describe()} ({forms})"
+
+
+def _days_apart(iso: str, day: date) -> int:
+    try:
+        return abs((date.fromisoformat(iso[:10]) - day).days)
+    except ValueError:
+        return 10**6
 
 
 def _distinctive(key: str, tickers: set[str], cores: set[str]) -> bool:
