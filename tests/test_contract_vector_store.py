@@ -55,6 +55,8 @@ def _chunks(tenant: str, doc_id: str, fy: int = 2022) -> list[Chunk]:
         "doc_type": "10-K",
         "fiscal_year": fy,
         "fiscal_quarter": None,
+        "section_key": "",
+        "sections": [],
     }
     parents, children = [], []
     for page, text in enumerate(TEXTS):
