@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from finrag.answer.extractive import ExtractiveAnswerer
+from finrag.answer.grounding import check_answer
 from finrag.answer.llm_answerer import LLMAnswerer, extractive_answer
-from finrag.answer.numbers import check_answer
 from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
 from finrag.answer.support import injection_sentences, redact_injections, score_answer
 from finrag.llm import LLMSettings

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from finrag.answer.calculator import CalcStep
 from finrag.answer.llm_answerer import LLMAnswerer, context_blocks
 from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
-from finrag.answer.pipelines.finance import plan_question
+from finrag.finance.calculator import CalcStep
+from finrag.finance.plan import plan_question
 from finrag.llm import LLMSettings
 from finrag.protocols import Answerer
 from finrag.records import Answer

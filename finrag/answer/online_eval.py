@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from finrag.answer.calculator import CalcStep
 from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.support import answer_relevance, score_answer
 from finrag.db import make_engine
+from finrag.finance.calculator import CalcStep
 from finrag.queue import JobQueue
 from finrag.records import Answer
 
@@ -132,7 +132,7 @@ def score_item(item: EvalItem) -> EvalScores:
             steps.append(CalcStep.model_validate(c))
         except ValueError:
             continue
-    from finrag.answer.pipelines.finance import CALC_VOCABULARY, ITEM_NAME_WORDS
+    from finrag.finance.metrics import CALC_VOCABULARY, ITEM_NAME_WORDS
 
     # the same vocabulary allowance as the pipelines: metric and line-item names of logged calculations
     ignore = (CALC_VOCABULARY | ITEM_NAME_WORDS) if steps else frozenset()

@@ -22,22 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from finrag.answer.calculator import CalcStep, CalculatorError, pct_change
-from finrag.answer.calculator import average as calc_average
-from finrag.answer.calculator import difference as calc_difference
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
-from finrag.answer.numbers import content_words
 from finrag.answer.pipelines.common import Ledger, TenantContext, faithfulness_of, finish
-from finrag.answer.pipelines.finance import (
-    ITEMS,
-    Found,
-    LineItem,
-    Plan,
-    find_in_page,
-    format_money,
-    format_result,
-    plan_question,
-)
+from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
+from finrag.finance.calculator import average as calc_average
+from finrag.finance.calculator import difference as calc_difference
+from finrag.finance.metrics import ITEMS, LineItem
+from finrag.finance.plan import Plan, plan_question
+from finrag.finance.statements import Found, find_in_page, format_money, format_result
+from finrag.finance.words import content_words
 from finrag.llm.base import ContextBlock, LLMRequest
 from finrag.records import Answer, Chunk, ChunkKind, Citation, Hit, Scope
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from finrag.answer.calculator import CalcStep
 from finrag.answer.llm_answerer import Generation
 from finrag.answer.support import Faithfulness, claim_sentences, redact_hits, score_answer
+from finrag.finance.calculator import CalcStep
 from finrag.llm.base import LLMResponse, Usage
 from finrag.records import Answer, Chunk, Citation, Hit, Scope
 from finrag.retrieve.rerank import content_terms
@@ -154,7 +154,7 @@ def faithfulness_of(
 ) -> tuple[float, bool, dict[str, Any], list[str]]:
     """(score, supported, trace dict, unsupported figures) of a generation. With calculations, metric
     names ("working capital") are not expected on the pages."""
-    from finrag.answer.pipelines.finance import CALC_VOCABULARY
+    from finrag.finance.metrics import CALC_VOCABULARY
 
     return _faithfulness_of(question, gen, calculations, (CALC_VOCABULARY | ignore) if calculations else ignore)
 

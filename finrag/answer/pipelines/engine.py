@@ -19,7 +19,6 @@ from finrag.answer.pipelines.budget import RequestBudget, current_budget
 from finrag.answer.pipelines.common import Ledger, TenantContext
 from finrag.answer.pipelines.config import AnswerSettings
 from finrag.answer.pipelines.easy import EasyPipeline
-from finrag.answer.pipelines.finance import plan_question
 from finrag.answer.pipelines.long_context import (
     LONG_CONTEXT_SYSTEM_PROMPT,
     LongContextPipeline,
@@ -29,6 +28,7 @@ from finrag.answer.pipelines.long_context import (
 )
 from finrag.answer.router import Route, RouteDecision, Router, llm_classifier
 from finrag.answer.vision import PageImageRetriever, VisionPipeline
+from finrag.finance.plan import plan_question
 from finrag.llm.base import Usage
 from finrag.llm.config import LLMSettings, ModelPrice
 from finrag.llm.prompting import SYSTEM_PROMPT, hit_doc_name, source_label
