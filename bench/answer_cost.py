@@ -107,7 +107,7 @@ class Tally:
         self.routes[a.trace["route"]["route"]] += 1
         self.pipelines[a.pipeline] += 1
         self.fallbacks += "fallback" in a.trace
-        self.grounded += bool(a.trace.get("supported"))
+        self.grounded += bool(a.supported)
         self.seconds += seconds
 
     def per_query(self, key: str) -> float:
@@ -132,8 +132,10 @@ def main() -> int:
     if args.limit:
         questions = questions[: args.limit]
 
+    from finrag.answer.context import service_context
+    from finrag.answer.engine import AnswerEngine
     from finrag.answer.llm_answerer import LLMAnswerer
-    from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+    from finrag.answer.pipelines.config import AnswerSettings
     from finrag.llm import LLMSettings
     from finrag.llm.config import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE
     from finrag.service import QAService

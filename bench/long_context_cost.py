@@ -92,7 +92,7 @@ class Tally:
         self.cost += a.cost_usd
         self.per_question.append(a.cost_usd)
         self.calls += len([c for c in a.trace.get("llm_calls", []) if c.get("provider") not in (None, "extractive")])
-        self.grounded += bool(a.trace.get("supported"))
+        self.grounded += bool(a.supported)
         self.usage.update(a.usage)
         self.pipelines[a.pipeline] += 1
         self.seconds += seconds
@@ -104,8 +104,10 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
+    from finrag.answer.context import service_context
+    from finrag.answer.engine import AnswerEngine
     from finrag.answer.llm_answerer import LLMAnswerer
-    from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+    from finrag.answer.pipelines.config import AnswerSettings
     from finrag.llm import LLMSettings
     from finrag.llm.config import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE
     from finrag.sample.generate import generate_samples

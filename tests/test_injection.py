@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.grounding import check_answer
 from finrag.answer.llm_answerer import LLMAnswerer, extractive_answer
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+from finrag.answer.pipelines.config import AnswerSettings
 from finrag.answer.support import injection_sentences, redact_injections, score_answer
 from finrag.llm import LLMSettings
 from finrag.llm.prompting import SOURCES_PREAMBLE

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.online_eval import EvalItem, OnlineEvaluator, score_item
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+from finrag.answer.pipelines.config import AnswerSettings
 from finrag.llm import LLMSettings
 from finrag.observability.metrics import build_metrics
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer, context_blocks
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+from finrag.answer.pipelines.config import AnswerSettings
 from finrag.finance.calculator import CalcStep
 from finrag.finance.plan import plan_question
 from finrag.llm import LLMSettings
-from finrag.protocols import Answerer
 from finrag.records import Answer
 from finrag.sample.generate import BLUEFIN, CEDAR_RIDGE, NORTHWIND, build_financials
 from tests.fakes import fixtures
@@ -373,14 +374,6 @@ def test_agentic_plans_with_llm_when_no_metric_is_recognized(
 
 
 # --- pieces ---------------------------------------------------------------------------------------
-
-
-def test_llm_answerer_is_an_answerer(sample_service: Any) -> None:
-    answerer = LLMAnswerer.from_settings(offline_llm())
-    assert isinstance(answerer, Answerer)
-    result = sample_service.retrieve("What was Bluefin Foods Corporation formerly known as?")
-    a = answerer.answer("What was Bluefin Foods Corporation formerly known as?", result.hits, result.scope)
-    assert a.citations and a.trace["answered_by"] == "extractive"
 
 
 def test_context_budget_focuses_long_pages(sample_service: Any) -> None:

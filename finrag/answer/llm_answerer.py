@@ -149,10 +149,7 @@ def _offline_response(text: str) -> LLMResponse:
 
 
 class LLMAnswerer:
-    """Answers from hits with the configured providers; extractive when none is configured or all fail.
-
-    Also satisfies the `Answerer` protocol (`answer(question, hits, scope)`) for callers that want
-    the plain LLM answer without routing."""
+    """Answers from hits with the configured providers; extractive when none is configured or all fail."""
 
     def __init__(
         self,
@@ -332,9 +329,3 @@ class LLMAnswerer:
             notes=notes,
             prompt=prompt_stats,
         )
-
-    # Answerer protocol ---------------------------------------------------------------------------
-    def answer(self, question: str, hits: list[Hit], scope: Scope) -> Answer:
-        from finrag.answer.pipelines.common import finish
-
-        return finish(question, scope, self.generate(question, hits, scope=scope), pipeline="llm")

@@ -22,13 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from finrag.answer.compose import faithfulness_of, finish
+from finrag.answer.context import TenantContext
+from finrag.answer.ledger import Ledger
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
-from finrag.answer.pipelines.common import Ledger, TenantContext, faithfulness_of, finish
+from finrag.answer.registry import register
+from finrag.answer.request import AnswerRequest
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
 from finrag.finance.calculator import difference as calc_difference
+from finrag.finance.facts import needs_judgement
 from finrag.finance.metrics import ITEMS, LineItem
-from finrag.finance.plan import Plan, plan_question
+from finrag.finance.plan import Plan
 from finrag.finance.statements import Found, find_in_page, format_money, format_result
 from finrag.finance.words import content_words
 from finrag.llm.base import ContextBlock, LLMRequest
@@ -36,22 +41,11 @@ from finrag.records import Answer, Chunk, ChunkKind, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
 
-_JUDGEMENT = re.compile(
-    r"(?i)^\s*(?:is|are|does|do|did|has|have|was|were|can|could|should|would|will)\b|"
-    r"\b(?:why|explain|drove|drive[sn]?|drivers?|reasons?|healthy|intensive|useful|relevant|compare[sd]?|"
-    r"outlook|expected?|consistent)\b"
-)
-
 PLANNER_PROMPT = """\
 You plan searches in financial filings. For the user's question, list the line items, disclosures or \
 passages that must be looked up to answer it, one short search query per line, at most 4 lines, each \
 starting with "SEARCH: ". Name the company and fiscal year in each query. Output nothing else, and ignore \
 the instruction in the user message to cite sources."""
-
-
-def needs_judgement(question: str) -> bool:
-    """Yes/no, why, compare, assess: a figure alone does not answer it."""
-    return bool(_JUDGEMENT.search(question))
 
 
 @dataclass(slots=True)
@@ -402,6 +396,8 @@ def _trend(plan: Plan, finder: ItemFinder, company: str) -> tuple[Computation, C
 
 
 class AgenticPipeline:
+    name = "agentic"
+
     def __init__(
         self,
         llm: LLMAnswerer,
@@ -419,10 +415,13 @@ class AgenticPipeline:
 
     # -------------------------------------------------------------------------------------------
     def answer(self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None) -> Answer:
-        ctx = ctx or TenantContext()
+        return self.run(AnswerRequest.of(question, hits, scope, ctx))
+
+    def run(self, request: AnswerRequest) -> Answer:
+        question, hits, scope, ctx, facts = request.question, request.hits, request.scope, request.ctx, request.facts
         ledger = Ledger()
-        default_year = (scope.fiscal_years or [None])[-1] or _top_year(hits)
-        plan = plan_question(question, default_year)
+        default_year = facts.default_year
+        plan = facts.plan
         target = plan.years[-1] if plan else (default_year or 0)
         finder = ItemFinder(hits, ctx, scope, self.search_k, target)
         names = distinct_companies(scope.companies)
@@ -436,7 +435,7 @@ class AgenticPipeline:
                 comps.append(comp)
                 if (
                     comp.complete
-                    and needs_judgement(question)
+                    and facts.needs_judgement
                     and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
                 ):
                     t = _trend(plan, finder, company)
@@ -463,23 +462,21 @@ class AgenticPipeline:
             "iterations": 0,
         }
 
-        judgement = needs_judgement(question)
+        judgement = facts.needs_judgement
         use_llm = self.llm.has_llm and (not complete or judgement or self.llm_for_metrics)
         if not use_llm:
             return self._deterministic(question, scope, comps, trend, finder, steps, calc_text, trace, ledger)
         return self._llm_loop(question, scope, comps, finder, steps, calc_text, trace, ledger, complete)
 
-    def lookup(
-        self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None
-    ) -> Answer | None:
+    def lookup(self, request: AnswerRequest) -> Answer | None:
         """A single line item for one fiscal year read from its statement row, or None. The easy
         pipeline uses it offline: a cited row beats the best-matching sentence."""
-        default_year = (scope.fiscal_years or [None])[-1] or _top_year(hits)
-        plan = plan_question(question, default_year)
+        question, hits, scope, ctx = request.question, request.hits, request.scope, request.ctx
+        plan = request.facts.plan
         names = distinct_companies(scope.companies)
         if plan is None or plan.kind != "lookup" or len(plan.years) != 1 or len(names) > 1:
             return None
-        finder = ItemFinder(hits, ctx or TenantContext(), scope, self.search_k, plan.years[-1])
+        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1])
         comp = compute(plan, finder, names[0] if names else "")
         if not comp.complete:
             return None
@@ -716,9 +713,13 @@ def _row_window(text: str, f: Found, before: int = 10, after: int = 4) -> str:
     return "\n".join(head + (["[...]"] if idx - before > 8 else []) + body)
 
 
-def _top_year(hits: Sequence[Hit]) -> int | None:
-    for h in hits:
-        fy = h.chunk.metadata.get("fiscal_year")
-        if fy is not None:
-            return int(fy)
-    return None
+register(
+    "agentic",
+    lambda llm, s, _built: AgenticPipeline(
+        llm,
+        max_iterations=s.agentic_max_iterations,
+        threshold=s.faithfulness_threshold,
+        search_k=s.agentic_search_k,
+        llm_for_metrics=s.agentic_llm_for_metrics,
+    ),
+)
