@@ -162,12 +162,6 @@ def test_same_answers_as_the_edge_store(local: QdrantServerStore, tmp_path: Path
             q = local.hybrid_search(*args, scope, 100, 20)
             assert _score_groups(q) == _score_groups(e), (text, scope)
             assert {h.chunk.id: h.chunk for h in q} == {h.chunk.id: h.chunk for h in e}
-        e_routes = edge.search_routes(*args, Scope(), 6)
-        q_routes = local.search_routes(*args, Scope(), 6)
-        assert set(q_routes) == set(e_routes) == {"dense", "sparse"}
-        for route in ("dense", "sparse"):
-            assert [h.chunk.id for h in q_routes[route]] == [h.chunk.id for h in e_routes[route]], (text, route)
-            assert all(h.source == route for h in q_routes[route])
     assert local.count() == edge.count() == 48
     assert local.count("t2") == 16
     assert local.page_chunks("t1", "beta", [1, 3]) == edge.page_chunks("t1", "beta", [1, 3])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.glossary import GlossaryRewriter
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.glossary import GlossaryRewriter
 from finrag.retrieve.rerank import content_terms
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")

@@ -155,47 +155,6 @@ class QdrantEdgeStore:
             for r in requests
         ]
 
-    def search_routes(
-        self,
-        tenant: str,
-        dense: np.ndarray | None,
-        sparse: SparseVec | None,
-        scope: Scope,
-        limit: int,
-    ) -> dict[str, list[Hit]]:
-        """Each route on its own (dense over children, sparse over everything), for our own fusion."""
-        flt = scope_filter(tenant, scope)
-        requests: list[tuple[str, q.QueryRequest]] = []
-        if dense is not None:
-            child_flt = q.Filter(must=[*flt.must, _CHILDREN])
-            requests.append(
-                (
-                    "dense",
-                    q.QueryRequest(
-                        limit=limit,
-                        query=q.Query.Nearest(dense.tolist(), using=DENSE),
-                        filter=child_flt,
-                        with_payload=True,
-                    ),
-                )
-            )
-        if sparse is not None and sparse.indices:
-            sp = q.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
-            requests.append(
-                (
-                    "sparse",
-                    q.QueryRequest(limit=limit, query=q.Query.Nearest(sp, using=SPARSE), filter=flt, with_payload=True),
-                )
-            )
-        if not requests:
-            return {}
-        with self._lock:
-            results = self.shard.query_batch(q.QueryBatchRequest([r for _, r in requests]))
-        return {
-            name: [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score, source=name) for p in pts]
-            for (name, _), pts in zip(requests, results, strict=True)
-        }
-
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []

@@ -233,44 +233,6 @@ class QdrantServerStore:
         )
         return [Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score) for p in result.points]
 
-    def search_routes(
-        self,
-        tenant: str,
-        dense: np.ndarray | None,
-        sparse: SparseVec | None,
-        scope: Scope,
-        limit: int,
-    ) -> dict[str, list[Hit]]:
-        """Each route on its own (dense over children, sparse over everything), for our own fusion."""
-        flt = scope_filter(tenant, scope)
-        requests: list[tuple[str, m.QueryRequest]] = []
-        if dense is not None:
-            requests.append(
-                (
-                    "dense",
-                    m.QueryRequest(
-                        query=_dense(dense), using=DENSE, filter=_children(flt), limit=limit, with_payload=True
-                    ),
-                )
-            )
-        if sparse is not None and sparse.indices:
-            requests.append(
-                (
-                    "sparse",
-                    m.QueryRequest(query=_sparse(sparse), using=SPARSE, filter=flt, limit=limit, with_payload=True),
-                )
-            )
-        if not requests:
-            return {}
-        results = self.client.query_batch_points(self.collection, [r for _, r in requests])
-        return {
-            name: [
-                Hit(chunk=chunk_from_payload(str(p.id), p.payload or {}), score=p.score, source=name)
-                for p in res.points
-            ]
-            for (name, _), res in zip(requests, results, strict=True)
-        }
-
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []
