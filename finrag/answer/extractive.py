@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.text import page_label
 from finrag.records import Answer, Citation, Hit, Scope
 from finrag.retrieve.rerank import content_terms
 
@@ -146,7 +147,9 @@ class ExtractiveAnswerer:
             )
             for c in chosen
         ]
-        lines = [f"{c.display} [{cit.doc_name} p.{cit.page}]" for c, cit in zip(chosen, citations, strict=True)]
+        lines = [
+            f"{c.display} [{page_label(cit.doc_name, cit.page)}]" for c, cit in zip(chosen, citations, strict=True)
+        ]
         notes = [] if chosen[0].score > 0 else ["no sentence matched the question's terms; showing the top passage"]
         return Answer(
             question=question,

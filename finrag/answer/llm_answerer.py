@@ -15,6 +15,7 @@ from typing import Any
 
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
+from finrag.finance.text import page_label
 from finrag.llm.base import AllProvidersFailedError, ContextBlock, LLMRequest, LLMResponse, Usage
 from finrag.llm.config import LLMSettings, ModelPrice, price_for
 from finrag.llm.fallback import FallbackChain, build_chain
@@ -52,7 +53,7 @@ class Generation:
         """Text of the sources the answer cites (label -> text), in citation order."""
         out: dict[str, str] = {}
         for c in self.citations:
-            label = f"{c.doc_name} p.{c.page}"
+            label = page_label(c.doc_name, c.page)
             if label in self.sources:
                 out[label] = self.sources[label]
             elif self.offline:
@@ -246,7 +247,7 @@ class LLMAnswerer:
             unknown_citations=[],
             provider=EXTRACTIVE,
             model=EXTRACTIVE,
-            sources={f"{c.doc_name} p.{c.page}": c.quote for c in ans.citations},
+            sources={page_label(c.doc_name, c.page): c.quote for c in ans.citations},
             offline_answer=ans,
             injection_flags=flags,
             notes=[n for n in (note, *ans.notes) if n],

@@ -15,6 +15,7 @@ from typing import Any
 
 from finrag.answer.grounding import GroundingReport, check_answer
 from finrag.finance.calculator import CalcStep
+from finrag.finance.text import CITATION
 from finrag.finance.words import folded_words
 from finrag.records import Hit
 
@@ -93,7 +94,6 @@ def clean_sources(sources: Mapping[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Lexical support
 
-_CITATION = re.compile(r"\[[^\[\]\n]{1,400}\]")
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“$])|\n+")
 _REFUSAL = re.compile(
     r"(?i)\bI\s+(?:don['’]t|do\s+not|cannot|can['’]t)\s+(?:know|find|determine|answer)\b|"
@@ -147,7 +147,7 @@ def claim_sentences(answer_text: str) -> list[str]:
     """Sentences of an answer with their citation markers removed; empty lines and bullets dropped."""
     out = []
     for raw in _ANSWER_SENTENCE.split(answer_text):
-        s = _CITATION.sub(" ", raw)
+        s = CITATION.sub(" ", raw)
         s = _SCAFFOLD.sub("", re.sub(r"^[\s*\-•#>]+", "", s)).strip()
         if s and not _DEFINITION.match(s):
             out.append(s)
@@ -234,7 +234,7 @@ def score_answer(
     # Citation markers carry no claim; their words ("BLUEFINFOODS_2023_10K") would otherwise be read as
     # the figure's context by check_answer and make it disagree with the page's row label. An empty "[]"
     # stays a barrier, so a year on the next line is not tied to the figure.
-    numeric = check_answer(_CITATION.sub("[]", answer_text), safe, calculations, question=question)
+    numeric = check_answer(CITATION.sub("[]", answer_text), safe, calculations, question=question)
     lexical = lexical_support(answer_text, safe, ignore=ignore_words)
     refusal = is_refusal(answer_text) and numeric.total == 0
     if refusal:
@@ -256,7 +256,7 @@ def answer_relevance(question: str, answer_text: str) -> float:
     q = folded_words(question)
     if not q:
         return 1.0
-    a = folded_words(_CITATION.sub(" ", answer_text))
+    a = folded_words(CITATION.sub(" ", answer_text))
     hit = sum(1 for w in q if w in a or any(v in a for v in _RELEVANCE_SYNONYMS.get(w, ())))
     return hit / len(q)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from finrag.finance.calculator import CalcInput, CalcStep
 from finrag.finance.figures import analyze_page
 from finrag.finance.metrics import LineItem
+from finrag.finance.text import page_label
 
 _NOTE_REF = re.compile(r"(?i)\((?:note|notes)\s*[\d\s,and]+\)|\(\d\)|\([a-z]\)")
 
@@ -149,7 +150,7 @@ class Found:
 
     @property
     def citation(self) -> str:
-        return f"{self.doc_name} p.{self.page + 1}"
+        return page_label(self.doc_name, self.page + 1)
 
     def as_input(self, name: str) -> CalcInput:
         return CalcInput(name=name, value=self.value, citation=self.citation, year=self.year)

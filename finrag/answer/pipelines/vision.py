@@ -16,6 +16,7 @@ from finrag.answer.context import TenantContext
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.registry import register
 from finrag.answer.request import AnswerRequest
+from finrag.finance.text import page_label
 from finrag.llm.prompting import SYSTEM_PROMPT, hit_doc_name, source_label
 from finrag.records import Answer, Chunk, ChunkKind, Hit, Scope
 
@@ -76,7 +77,7 @@ class VisionPipeline:
                     images.append(ctx.page_image(r.doc_id, r.page))
                     rendered.append(r)
                 except Exception as e:  # a page that cannot be rendered still has its text
-                    notes.append(f"could not render {r.doc_name or r.doc_id} p.{r.page + 1}: {e}")
+                    notes.append(f"could not render {page_label(r.doc_name or r.doc_id, r.page + 1)}: {e}")
         else:
             notes.append("page images unavailable (no renderer): answered from the page text")
         evidence = [r.as_dict() for r in refs]
