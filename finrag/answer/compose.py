@@ -13,8 +13,8 @@ from finrag.answer.support import Faithfulness, claim_sentences, redact_hits, sc
 from finrag.finance.calculator import CalcStep
 from finrag.finance.metrics import CALC_VOCABULARY
 from finrag.finance.text import CITATION, page_label
+from finrag.finance.words import search_terms
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.rerank import content_terms
 
 _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
@@ -35,13 +35,13 @@ def refine_quotes(answer_text: str, citations: Sequence[Citation], sources: Mapp
         if not text:
             out.append(c)
             continue
-        terms = content_terms(said)
+        terms = search_terms(said)
         figures = {f.replace(",", "") for f in _FIGURE.findall(CITATION.sub(" ", said)) if len(f) > 1}
         best, best_score = "", 0.0
         for line in (ln.strip() for ln in re.split(r"\n|(?<=[.!?])\s+", text)):
             if len(line) < 3:
                 continue
-            score = len(terms & content_terms(line)) + 2.0 * len(
+            score = len(terms & search_terms(line)) + 2.0 * len(
                 figures & {f.replace(",", "") for f in _FIGURE.findall(line)}
             )
             if score > best_score:

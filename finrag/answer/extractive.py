@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.text import page_label
+from finrag.finance.words import search_terms
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.rerank import content_terms
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
@@ -106,14 +106,14 @@ class ExtractiveAnswerer:
                 faithfulness=None,
                 notes=["no passages retrieved"],
             )
-        q_terms = content_terms(question)
-        x_terms = content_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
+        q_terms = search_terms(question)
+        x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
         years = set(_YEAR_HEADER_RE.findall(question))
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
             for text, display, is_row in _units(hit):
-                terms = content_terms(text)
+                terms = search_terms(text)
                 if not terms:
                     continue
                 overlap = len(q_terms & terms) + 0.5 * len(x_terms & terms)

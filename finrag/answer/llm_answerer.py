@@ -16,12 +16,12 @@ from typing import Any
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
 from finrag.finance.text import page_label
+from finrag.finance.words import search_terms
 from finrag.llm.base import AllProvidersFailedError, ContextBlock, LLMRequest, LLMResponse, Usage
 from finrag.llm.config import LLMSettings, ModelPrice, price_for
 from finrag.llm.fallback import FallbackChain, build_chain
 from finrag.llm.prompting import SYSTEM_PROMPT, blocks_from_hits, build_request, resolve_citations
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.rerank import content_terms
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,12 @@ def _lines_relevant(text: str, question: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     lines = text.split("\n")
-    q = content_terms(question)
+    q = search_terms(question)
     keep: set[int] = set(range(min(6, len(lines))))
     header = re.compile(r"(?i)\b(?:in\s+(?:thousands|millions|billions)|(?:19|20)\d{2}\s+(?:19|20)\d{2})\b")
     keep |= {i for i, ln in enumerate(lines) if header.search(ln)}
     scored = sorted(
-        ((len(q & content_terms(ln)), -i) for i, ln in enumerate(lines) if ln.strip()),
+        ((len(q & search_terms(ln)), -i) for i, ln in enumerate(lines) if ln.strip()),
         reverse=True,
     )
 

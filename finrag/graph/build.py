@@ -88,27 +88,6 @@ STATEMENT_MIN_ROWS = 12
 COOCCUR_WINDOW = 2
 
 
-def stem(word: str) -> str:
-    """Light suffix stripping, the same on labels and questions: operations/operating -> operat,
-    activities -> activity, provided/provide -> provid."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ing", "ion", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
-
-
-def terms(text: str) -> list[str]:
-    """Lower-case, '&' as 'and', crude plural stemming: the form both labels and questions are matched in."""
-    return [stem(w) for w in _WORD_RE.findall(text.lower().replace("&", " and "))]
-
-
 def normalise_label(label: str) -> str:
     """'Purchases of property, plant and equipment (PP&E)' -> 'purchases of property plant and equipment'."""
     text = _PAREN_RE.sub(" ", label.lower().replace("&", " and "))

@@ -16,7 +16,9 @@ import networkx as nx
 
 from finrag.finance.facts import question_years
 from finrag.finance.glossary import GlossaryRewriter
-from finrag.graph.build import GraphBuilder, graph_path, load_graph, metric_idf, registry_stamp, stem, terms
+from finrag.finance.words import label_stem as stem
+from finrag.finance.words import label_terms as terms
+from finrag.graph.build import GraphBuilder, graph_path, load_graph, metric_idf, registry_stamp
 from finrag.protocols import Registry, VectorStore
 from finrag.records import DocStatus, Hit, Scope
 
