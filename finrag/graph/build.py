@@ -25,6 +25,7 @@ from typing import Any
 
 import networkx as nx
 
+from finrag.finance.companies import LEGAL_SUFFIXES
 from finrag.protocols import Registry, VectorStore
 from finrag.records import Chunk, DocStatus, DocumentRecord
 
@@ -210,7 +211,6 @@ def _add_segment(facts: PageFacts, name: str, via: str) -> None:
 
 
 # --- graph ---------------------------------------------------------------------------------------------
-_LEGAL = {"inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "the"}
 
 
 def company_key(record: DocumentRecord) -> str:
@@ -218,7 +218,7 @@ def company_key(record: DocumentRecord) -> str:
     f = record.filing
     if f.ticker:
         return f.ticker.upper()
-    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in _LEGAL]
+    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in LEGAL_SUFFIXES]
     return " ".join(words) or record.name.lower()
 
 

@@ -8,13 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from finrag.finance.companies import LEGAL_SUFFIXES
 from finrag.finance.facts import PATTERNS, QuestionFacts, question_forms, question_quarter, question_years
 from finrag.records import DocStatus, DocType, DocumentRecord, Scope
 
-_LEGAL_SUFFIXES = {
-    "inc", "incorporated", "corp", "corporation", "company", "co", "ltd", "limited", "plc", "llc", "lp",
-    "holdings", "holding", "group", "sa", "nv", "ag", "the", "and", "subsidiaries",
-}  # fmt: skip
 # Words too common to identify a company on their own.
 _GENERIC = {
     "american", "general", "first", "united", "national", "international", "global", "new", "north",
@@ -23,6 +20,8 @@ _GENERIC = {
 }  # fmt: skip
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower().replace("'s ", " ").replace("’s ", " ").replace("&", " and "))
 
@@ -31,7 +30,7 @@ def alias_keys(name: str) -> set[str]:
     """Spelling-insensitive keys of one company name ("Wal-Mart Stores, Inc." -> walmartstores,
     walmart, ...)."""
     toks = _tokens(name)
-    core = [t for t in toks if t not in _LEGAL_SUFFIXES] or toks
+    core = [t for t in toks if t not in LEGAL_SUFFIXES] or toks
     keys = {"".join(toks), "".join(core)}
     if len(core) >= 2:
         keys.add("".join(core[:2]))
@@ -74,7 +73,7 @@ class ScopeResolver:
                 owners.setdefault(k, set()).add(owner[i])
         for e in self.entries:
             names = [e.doc.filing.company, *e.doc.filing.aliases]
-            cores = {"".join(t for t in _tokens(n) if t not in _LEGAL_SUFFIXES) for n in names if n}
+            cores = {"".join(t for t in _tokens(n) if t not in LEGAL_SUFFIXES) for n in names if n}
             e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers, cores)}
 
     # ---------------------------------------------------------------------------------------------
@@ -182,7 +181,7 @@ def _distinctive(key: str, tickers: set[str], cores: set[str]) -> bool:
 def _identity_keys(name: str) -> set[str]:
     """Keys that identify a company across its filings even when the legal name changed slightly
     ("Adobe Systems Incorporated" -> "Adobe Inc.", "Wal-Mart Stores, Inc." -> "Walmart Inc.")."""
-    core = [t for t in _tokens(name) if t not in _LEGAL_SUFFIXES]
+    core = [t for t in _tokens(name) if t not in LEGAL_SUFFIXES]
     keys = {"".join(core)} if core else set()
     if len(core) >= 2:
         keys.add("".join(core[:2]))

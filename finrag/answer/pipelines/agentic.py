@@ -31,6 +31,7 @@ from finrag.answer.request import AnswerRequest
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
 from finrag.finance.calculator import difference as calc_difference
+from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.facts import needs_judgement
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
@@ -196,14 +197,8 @@ class ItemFinder:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
 
 
-_CORP = re.compile(
-    r"(?i)\b(?:inc|incorporated|corp|corporation|co|company|companies|plc|ltd|limited|llc|n\.?v|s\.?a|ag|se|"
-    r"holdings?|group|the)\b\.?"
-)
-
-
 def _name_words(name: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9&]{2,}", _CORP.sub(" ", name.lower())))
+    return set(re.findall(r"[a-z0-9&]{2,}", LEGAL_WORDS.sub(" ", name.lower())))
 
 
 def _same_company(a: str, b: str) -> bool:
