@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from finrag.finance.calculator import CalcInput, CalcStep
+from finrag.finance.data import load
 from finrag.finance.figures import analyze_page
 from finrag.finance.metrics import LineItem
 from finrag.finance.text import page_label
@@ -20,17 +21,12 @@ def squash(text: str) -> str:
     return re.sub(r"[^a-z]", "", _NOTE_REF.sub("", text.lower()).replace("&", "and"))
 
 
-_KIND_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cash", re.compile(r"(?i)statements?\s+of\s+(?:consolidated\s+)?cash\s*flows?|cash\s*flows?\s+statements?")),
-    ("balance", re.compile(r"(?i)balance\s*sheets?|statements?\s+of\s+(?:consolidated\s+)?financial\s+position")),
-    (
-        "income",
-        re.compile(
-            r"(?i)statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings)|income\s+statements?|"
-            r"statements?\s+of\s+(?:comprehensive\s+)?(?:income|loss)"
-        ),
-    ),
+_TITLES = load("statements")
+_KIND_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (k["kind"], re.compile(k["title"], re.I)) for k in _TITLES["kinds"]
 )
+# Any primary statement's title ("Consolidated Balance Sheets", "Statements of Operations").
+STATEMENT_TITLE: re.Pattern[str] = re.compile(_TITLES["any"]["title"], re.I)
 
 
 def page_kind(text: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 
 from finrag.finance.companies import LEGAL_SUFFIXES
+from finrag.finance.statements import STATEMENT_TITLE
 from finrag.protocols import Registry, VectorStore
 from finrag.records import Chunk, DocStatus, DocumentRecord
 
@@ -79,11 +80,6 @@ _NOT_SEGMENT_RE = re.compile(
     r"activities|items?|stock|countries|categories|divisions?|total|per|end|beginning|average|weighted)\b",
     re.I,
 )
-_STATEMENT_TITLE_RE = re.compile(
-    r"consolidated\s+(?:statements?|balance\s+sheets?)|statements?\s+of\s+(?:consolidated\s+)?"
-    r"(?:income|operations|earnings|cash\s+flows?|financial\s+position|comprehensive)|balance\s+sheets?",
-    re.I,
-)
 # Dense table pages (segment notes, MD&A tables) link their neighbouring rows like statements do.
 STATEMENT_MIN_ROWS = 12
 COOCCUR_WINDOW = 2
@@ -120,7 +116,7 @@ def _metric_label(label: str) -> str:
         return ""
     if not label[0].isalpha() and not label.startswith(("(", "'", '"', "“")):
         return ""
-    if _STATEMENT_TITLE_RE.search(label):
+    if STATEMENT_TITLE.search(label):
         return ""  # a statement's title or a cross-reference to it, not a line item
     norm = normalise_label(label)
     words = norm.split()
@@ -197,7 +193,7 @@ def extract_page(chunk: Chunk) -> PageFacts:
         name = _segment_name(" ".join(m.group(1).split()))
         if name:
             _add_segment(facts, name, "text")
-    facts.statement = bool(_STATEMENT_TITLE_RE.search(f"{title}\n{text[:400]}")) and facts.rows >= 8
+    facts.statement = bool(STATEMENT_TITLE.search(f"{title}\n{text[:400]}")) and facts.rows >= 8
     return facts
 
 
