@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.text import page_label
 from finrag.finance.words import search_terms
@@ -13,7 +14,6 @@ from finrag.records import Answer, Citation, Hit, Scope
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
-_YEAR_HEADER_RE = re.compile(r"\b((?:19|20)\d{2})\b")
 _FIGURE_QUESTION = re.compile(
     r"\bhow (?:much|many)\b|\bwhat (?:was|is|were|are) (?:the )?(?:amount|total|value)|\bamount\b|\bratio\b|"
     r"\bmargin\b|\brate\b|\$|\bin usd\b|\bmillions?\b|\bbillions?\b|\bcapex\b|\brevenue|\bincome\b|\beps\b",
@@ -62,7 +62,7 @@ def _units(hit: Hit) -> list[tuple[str, str, bool]]:
         if not line:
             flush()
             continue
-        years = _YEAR_HEADER_RE.findall(line)
+        years = YEAR_TOKEN.findall(line)
         if len(years) >= 2 and len(years) == len(_NUM_RE.findall(line)):
             flush()
             header_years = years  # a column header row such as "2022 2021 2020"
@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
         q_terms = search_terms(question)
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
-        years = set(_YEAR_HEADER_RE.findall(question))
+        years = set(YEAR_TOKEN.findall(question))
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
             for text, display, is_row in _units(hit):

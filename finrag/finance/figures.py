@@ -79,6 +79,8 @@ _YEAR_MENTION = re.compile(
     r"(?i)\b(?:FY|fiscal(?:[ \t]+year)?)[ \t]*['’]?(?P<fy>(?:19|20)\d{2}|\d{2})\b"
     r"|(?<![\w$.,])(?P<y>(?:19|20)\d{2})\b(?![,.]\d)"
 )
+# A bare year token anywhere ("2019" in a label, a header or a question), for cues that need no context.
+YEAR_TOKEN = re.compile(r"\b((?:19|20)\d{2})\b")
 _CONTRAST = re.compile(r"(?i)\b(?:compared|versus|vs\.?|whereas|while|from|than|against)\b|[.;!?](?:\s|$)")
 _FOLLOW_GAP = re.compile(r"(?i)^[ \t\n(]*(?:(?:in|for|during|of|at)[ \t\n]+)?(?:the[ \t]+)?$")
 

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 
 from finrag.finance.companies import LEGAL_SUFFIXES
+from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.statements import STATEMENT_TITLE
 from finrag.protocols import Registry, VectorStore
 from finrag.records import Chunk, DocStatus, DocumentRecord
@@ -42,7 +43,6 @@ LOUVAIN_SEED = 7
 _CELL_RE = re.compile(r"^(?:[$€£]|[—–-]|%|\(?[$€£]?[-+]?\d[\d,]*(?:\.\d+)?\)?%?)$")
 _DIGIT_RE = re.compile(r"\d")
 _NOT_A_CELL_RE = re.compile(r"^(?:(?:19|20)\d{2}|\d{5,})$")
-_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
 _PAREN_RE = re.compile(r"\([^)]*\)")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -112,7 +112,7 @@ def split_row(line: str) -> tuple[str, int] | None:
 
 def _metric_label(label: str) -> str:
     """Normalised row label when it looks like a line item; '' otherwise (prose, dates, note titles)."""
-    if len(label) > 90 or ". " in label or _YEAR_RE.search(label) or "%" in label or _DATEISH_RE.search(label):
+    if len(label) > 90 or ". " in label or YEAR_TOKEN.search(label) or "%" in label or _DATEISH_RE.search(label):
         return ""
     if not label[0].isalpha() and not label.startswith(("(", "'", '"', "“")):
         return ""
