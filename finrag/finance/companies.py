@@ -8,6 +8,8 @@ import re
 from finrag.finance.data import load
 
 LEGAL_SUFFIXES: frozenset[str] = frozenset(load("companies")["legal_suffixes"])
+# The shorter list the graph's company nodes use (see data/companies.toml).
+GRAPH_LEGAL_SUFFIXES: frozenset[str] = frozenset(load("companies")["graph"]["legal_suffixes"])
 
 # The same words in running text, dots allowed between letters of the short ones ("N.V.", "S.A.").
 LEGAL_WORDS = re.compile(

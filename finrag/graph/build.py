@@ -25,7 +25,7 @@ from typing import Any
 
 import networkx as nx
 
-from finrag.finance.companies import LEGAL_SUFFIXES
+from finrag.finance.companies import GRAPH_LEGAL_SUFFIXES
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.statements import STATEMENT_TITLE
 from finrag.protocols import Registry, VectorStore
@@ -214,7 +214,7 @@ def company_key(record: DocumentRecord) -> str:
     f = record.filing
     if f.ticker:
         return f.ticker.upper()
-    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in LEGAL_SUFFIXES]
+    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in GRAPH_LEGAL_SUFFIXES]
     return " ".join(words) or record.name.lower()
 
 
