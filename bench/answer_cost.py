@@ -107,7 +107,7 @@ class Tally:
         self.routes[a.trace["route"]["route"]] += 1
         self.pipelines[a.pipeline] += 1
         self.fallbacks += "fallback" in a.trace
-        self.grounded += bool(a.trace.get("supported"))
+        self.grounded += bool(a.supported)
         self.seconds += seconds
 
     def per_query(self, key: str) -> float:
@@ -132,11 +132,12 @@ def main() -> int:
     if args.limit:
         questions = questions[: args.limit]
 
+    from finrag.answer.context import service_context
+    from finrag.answer.engine import AnswerEngine
     from finrag.answer.llm_answerer import LLMAnswerer
-    from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
     from finrag.llm import LLMSettings
     from finrag.service import QAService
-    from finrag.settings import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE, Settings
+    from finrag.settings import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE, AnswerSettings, Settings
     from tests.fakes.anthropic_server import FakeAnthropic, create_app
     from tests.fakes.fixtures import ServerThread
 

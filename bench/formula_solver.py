@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from finrag.answer import calculator as calc
-from finrag.answer.calculator import CalcInput, CalcStep
-from finrag.answer.numbers import Figure, analyze_page
+from finrag.finance import calculator as calc
+from finrag.finance.calculator import CalcInput, CalcStep
+from finrag.finance.figures import Figure, analyze_page
 
 
 @dataclass(slots=True)

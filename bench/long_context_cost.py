@@ -92,7 +92,7 @@ class Tally:
         self.cost += a.cost_usd
         self.per_question.append(a.cost_usd)
         self.calls += len([c for c in a.trace.get("llm_calls", []) if c.get("provider") not in (None, "extractive")])
-        self.grounded += bool(a.trace.get("supported"))
+        self.grounded += bool(a.supported)
         self.usage.update(a.usage)
         self.pipelines[a.pipeline] += 1
         self.seconds += seconds
@@ -104,12 +104,13 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
+    from finrag.answer.context import service_context
+    from finrag.answer.engine import AnswerEngine
     from finrag.answer.llm_answerer import LLMAnswerer
-    from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
     from finrag.llm import LLMSettings
     from finrag.sample.generate import generate_samples
     from finrag.service import QAService
-    from finrag.settings import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE, Settings
+    from finrag.settings import DEFAULT_ANTHROPIC_MODEL, SONNET_PRICE, AnswerSettings, Settings
     from tests.fakes.anthropic_server import FakeAnthropic, create_app
     from tests.fakes.fixtures import ServerThread
 

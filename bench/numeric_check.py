@@ -9,7 +9,7 @@
     another year column of the same row, +-5-20 %) must FAIL: detection rate per error type.
 
 With --pdf-dir, an evidence page that states no scale gets the note ingest appends to such pages (the
-scale it inherits from the page before or from the rest of its filing, `finrag.scales`), computed from
+scale it inherits from the page before or from the rest of its filing, `finrag.finance.scales`), computed from
 the filing's PDF as ingest computes it. Without it the pages are checked as the questions file has them.
 
 Nothing from FinanceBench is written to the repository; the console shows ids and figures only.
@@ -34,16 +34,10 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.formula_solver import Derivation, Operand, derive, operand_pool, restrict
-from finrag.answer import calculator as calc
-from finrag.answer.calculator import CalcStep
-from finrag.answer.numbers import (
-    Figure,
-    GroundingReport,
-    analyze_page,
-    check_answer,
-    extract_figures,
-    years_in,
-)
+from finrag.answer.grounding import GroundingReport, check_answer
+from finrag.finance import calculator as calc
+from finrag.finance.calculator import CalcStep
+from finrag.finance.figures import Figure, analyze_page, extract_figures, years_in
 
 # --------------------------------------------------------------------------------------------
 # Data
@@ -59,8 +53,8 @@ PDF_DIR: Path | None = None  # set by --pdf-dir: evidence pages get the scale no
 @cache
 def inherited_scales_of(doc_name: str) -> tuple[tuple[float, str] | None, ...]:
     """What ingest computes for each page of this filing (parsed by our parser)."""
+    from finrag.finance.scales import inherited_scales
     from finrag.ingest.parse import PdfiumParser
-    from finrag.scales import inherited_scales
 
     assert PDF_DIR is not None
     pages = list(PdfiumParser().parse(PDF_DIR / f"{doc_name}.pdf"))
@@ -69,7 +63,7 @@ def inherited_scales_of(doc_name: str) -> tuple[tuple[float, str] | None, ...]:
 
 def sources_of(q: dict) -> dict[str, str]:
     """Citation key -> full page text of each (distinct) evidence page."""
-    from finrag.scales import stated_scales, with_scale_note
+    from finrag.finance.scales import stated_scales, with_scale_note
 
     out: dict[str, str] = {}
     for e in q["evidence"]:

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from finrag.records import Answer, Chunk, DocStatus, DocumentRecord, Filing, Hit, Page, Scope
+from finrag.records import Chunk, DocStatus, DocumentRecord, Filing, Hit, Page, Scope
 
 
 class ParseError(Exception):
@@ -145,8 +145,3 @@ class Reranker(Protocol):
     def warm_up(self) -> None: ...
 
     def rerank(self, question: str, hits: list[Hit], top_k: int) -> list[Hit]: ...
-
-
-@runtime_checkable
-class Answerer(Protocol):
-    def answer(self, question: str, hits: list[Hit], scope: Scope) -> Answer: ...

@@ -117,6 +117,9 @@ class Answer(BaseModel):
     pipeline: str = "extractive"
     scope: Scope = Field(default_factory=Scope)
     faithfulness: float | None = None
+    # Every figure is on a cited page (or from a logged calculation), the answer cites and does not
+    # refuse; None when no check ran.
+    supported: bool | None = None
     unsupported_figures: list[str] = Field(default_factory=list)
     usage: dict[str, int] = Field(default_factory=dict)
     cost_usd: float = 0.0

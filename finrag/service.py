@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from finrag.answer.extractive import ExtractiveAnswerer
+from finrag.answer.request import RequestBudget
 from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
-from finrag.protocols import Answerer, Embedder, Registry, Reranker, SparseEncoder, VectorStore
+from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Answer, DocStatus, DocumentRecord, Scope
 from finrag.retrieve.retriever import RetrievalResult, Retriever
 from finrag.settings import Settings
@@ -29,7 +29,6 @@ class Components:
     embedder: Embedder
     sparse: SparseEncoder
     reranker: Reranker
-    answerer: Answerer
 
 
 def build_components(settings: Settings) -> Components:
@@ -67,7 +66,6 @@ def build_components(settings: Settings) -> Components:
         embedder=embedder,
         sparse=Bm25Encoder(),
         reranker=reranker,
-        answerer=ExtractiveAnswerer(),
     )
 
 
@@ -85,10 +83,10 @@ class QAService:
             parse_workers=settings.parse_workers,
         )
         self._index_checked = False
-        from finrag.answer.pipelines import AnswerEngine
+        from finrag.answer.wiring import build_engine
 
         # Router + easy / agentic / vision pipelines; the offline extractive answerer is the last resort.
-        self.engine = AnswerEngine.from_settings(settings)
+        self.engine = build_engine(settings)
         self.retriever = Retriever(
             self.c.store,
             self.c.embedder,
@@ -168,15 +166,19 @@ class QAService:
         top_k: int | None = None,
         filters: Scope | None = None,
         mode: str | None = None,
+        budget: RequestBudget | None = None,
     ) -> Answer:
-        """Retrieve, then answer through the router (`mode`: auto | easy | agentic | vision)."""
-        from finrag.answer.pipelines import service_context
+        """Retrieve, then answer through the router (`mode`: "auto" or a registered pipeline name).
+        `budget`: what this request may spend (the API gateway's per-tenant ceiling); None = no limit."""
+        from finrag.answer.context import service_context
 
         t0 = time.perf_counter()
         tenant = tenant or self.settings.tenant
         result = self.retrieve(question, tenant, top_k, filters)
         t1 = time.perf_counter()
-        answer = self.engine.answer(self.validate_question(question), result, mode, service_context(self, tenant))
+        answer = self.engine.answer(
+            self.validate_question(question), result, mode, service_context(self, tenant), budget=budget
+        )
         t2 = time.perf_counter()
         if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from finrag.answer.pipelines import AnswerSettings
 from finrag.db import open_database
 from finrag.llm import LLMSettings
 from finrag.records import Answer
@@ -23,7 +22,7 @@ from finrag.serve.app import create_app
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.errors import ApiError
 from finrag.service import QAService, build_components
-from finrag.settings import BudgetSettings, ServeSettings
+from finrag.settings import AnswerSettings, BudgetSettings, ServeSettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from finrag.answer import calculator as calc
-from finrag.answer.calculator import CalcInput, CalcStep, CalculatorError, evaluate
+from finrag.finance import calculator as calc
+from finrag.finance.calculator import CalcInput, CalcStep, CalculatorError, evaluate
 
 
 @pytest.mark.parametrize(

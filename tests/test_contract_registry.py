@@ -130,7 +130,7 @@ class TestPostgresRegistry(RegistryContract):
     @pytest.fixture()
     def registry(self, registry_url: str) -> Iterator[SqlRegistry]:
         pytest.importorskip("alembic")
-        from finrag.registry.migrations import upgrade
+        from finrag.db.migrations import upgrade
 
         upgrade(registry_url)  # production path: migrations first, then the app (create_all is then a no-op)
         reg = SqlRegistry(registry_url)

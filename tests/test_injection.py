@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.extractive import ExtractiveAnswerer
+from finrag.answer.grounding import check_answer
 from finrag.answer.llm_answerer import LLMAnswerer, extractive_answer
-from finrag.answer.numbers import check_answer
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
 from finrag.answer.support import injection_sentences, redact_injections, score_answer
 from finrag.llm import LLMSettings
 from finrag.llm.prompting import SOURCES_PREAMBLE
@@ -23,6 +24,7 @@ from finrag.records import Answer, Chunk, ChunkKind, Hit
 from finrag.sample.companies import BLUEFIN
 from finrag.sample.model import build_financials
 from finrag.sample.ten_k import INJECTION_TEXT
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -11,14 +11,16 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.judge import LLMJudge, RagasJudge, build_judge, combine, parse_verdict
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.online_eval import EvalItem, OnlineEvaluator
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
 from finrag.llm import LLMSettings
 from finrag.observability.metrics import build_metrics
 from finrag.sample.companies import BLUEFIN
 from finrag.sample.model import build_financials
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, RequestBudget, request_budget, service_context
-from finrag.answer.pipelines.long_context import BLOCK_ID, LongContextPipeline, needs_reading
+from finrag.answer.pipelines.long_context import BLOCK_ID, LongContextPipeline
+from finrag.answer.request import RequestBudget
+from finrag.finance.facts import needs_reading
 from finrag.llm import LLMSettings
 from finrag.records import Answer
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 
@@ -100,7 +104,7 @@ def test_long_context_sends_the_filing_as_one_cached_block(
     (c,) = a.citations
     assert c.doc_name == NW23 and 1 <= c.page <= 13 and "risk" in c.quote.lower()
     assert f"[{NW23} p.{c.page}]" in a.text
-    assert a.trace["supported"] and a.faithfulness is not None and a.faithfulness >= 0.7
+    assert a.supported and a.faithfulness is not None and a.faithfulness >= 0.7
     assert a.trace["prompt"]["blocks"] == 1 and a.trace["prompt"]["cache_context"] is True
     assert a.usage["cache_creation_input_tokens"] > 4_000 and a.usage["cache_read_input_tokens"] == 0
 
@@ -219,11 +223,12 @@ def test_ceiling_stops_escalation(sample_service: Any, anthropic_server: FakeAnt
     assert a.trace["budget"]["stopped_before"] == "long_context" and a.cost_usd <= ceiling
     assert any("not escalated to the long_context pipeline" in n for n in a.notes)
 
-    # a ceiling below the first answer's cost: no escalation at all (set through the context variable)
+    # a ceiling below the first answer's cost: no escalation at all
     anthropic_server.reset()
     anthropic_server.answer = page_reply
-    with request_budget(RequestBudget(ceiling_usd=easy_usd / 2)):
-        b = ask(sample_service, engine(anthropic_llm(anthropic_server)), WHERE)
+    b = ask(
+        sample_service, engine(anthropic_llm(anthropic_server)), WHERE, budget=RequestBudget(ceiling_usd=easy_usd / 2)
+    )
     assert [s["pipeline"] for s in b.trace["pipelines_run"]] == ["easy"]
     assert b.trace["budget"]["stopped_before"] == "agentic" and len(anthropic_server.requests) == 1
 

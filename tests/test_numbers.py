@@ -9,17 +9,11 @@ import json
 
 import pytest
 
-from finrag.answer import calculator as calc
-from finrag.answer.calculator import CalcInput
-from finrag.answer.numbers import (
-    analyze_page,
-    check_answer,
-    content_words,
-    extract_figures,
-    find_support,
-    scale_from_text,
-    years_in,
-)
+from finrag.answer.grounding import check_answer, find_support
+from finrag.finance import calculator as calc
+from finrag.finance.calculator import CalcInput
+from finrag.finance.figures import analyze_page, extract_figures, scale_from_text, years_in
+from finrag.finance.words import content_words
 
 INCOME_STATEMENT = """Example Corp
 Consolidated Statement of Income
@@ -388,7 +382,7 @@ def test_check_answer_chained_calculations() -> None:
 
 
 def test_inherited_scale_continued_statement_then_the_filings_usual_scale() -> None:
-    from finrag.scales import inherited_scales, scale_note, stated_scales
+    from finrag.finance.scales import inherited_scales, scale_note, stated_scales
 
     pages = [
         "Consolidated Statement of Income\n(In millions)\nNet revenue\n86,392\n",  # states millions
@@ -415,7 +409,7 @@ def test_inherited_scale_continued_statement_then_the_filings_usual_scale() -> N
 
 
 def test_scale_note_rules_out_the_other_scales_on_a_silent_page() -> None:
-    from finrag.scales import scale_note
+    from finrag.finance.scales import scale_note
 
     page = "Summary table\nRestructuring charges\n411\n380\n"
     noted = f"{page}\n{scale_note(1e6, 'continued')}"

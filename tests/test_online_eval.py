@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.online_eval import EvalItem, OnlineEvaluator, score_item
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
+from finrag.answer.wiring import build_engine
 from finrag.llm import LLMSettings
 from finrag.observability.metrics import build_metrics
+from finrag.settings import AnswerSettings
 
 QUESTIONS = [
     "What is Bluefin Foods' FY2023 inventory turnover ratio?",
@@ -119,13 +122,13 @@ def test_a_bad_item_does_not_stop_the_worker(tmp_path: Path) -> None:
 
 
 def test_engine_from_settings_wires_the_evaluator(tmp_path: Path) -> None:
-    # what AnswerEngine.from_settings reads from finrag.settings.Settings (once it has `answer`)
+    # what build_engine reads from finrag.settings.Settings (once it has `answer`)
     settings = SimpleNamespace(
         llm=LLMSettings(providers=["extractive"]),
         answer=AnswerSettings(online_eval_share=0.5),
         sqlite_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
     )
-    eng = AnswerEngine.from_settings(settings)
+    eng = build_engine(settings)
     assert eng.online_eval is not None and eng.online_eval.share == 0.5
     metrics = build_metrics()
     eng.attach_metrics(metrics)
@@ -158,7 +161,7 @@ def test_sampled_answers_go_through_the_redis_queue_to_a_worker(
             answer=AnswerSettings(online_eval_share=1.0, online_eval_via_queue=True),
             serve=ServeSettings(redis_url=redis.url),
         )
-        eng = AnswerEngine.from_settings(api_settings)
+        eng = build_engine(api_settings)
         assert eng.online_eval is not None and isinstance(eng.online_eval.job_queue, RedisQueue)
         ctx = service_context(sample_service, "default")
         for q in QUESTIONS:

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from finrag.answer.calculator import CalcStep
+from finrag.answer.context import service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer, context_blocks
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, service_context
-from finrag.answer.pipelines.finance import plan_question
+from finrag.finance.calculator import CalcStep
+from finrag.finance.plan import plan_question
 from finrag.llm import LLMSettings
-from finrag.protocols import Answerer
 from finrag.records import Answer
 from finrag.sample.companies import BLUEFIN, CEDAR_RIDGE, NORTHWIND
 from finrag.sample.model import build_financials
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
@@ -376,14 +377,6 @@ def test_agentic_plans_with_llm_when_no_metric_is_recognized(
 # --- pieces ---------------------------------------------------------------------------------------
 
 
-def test_llm_answerer_is_an_answerer(sample_service: Any) -> None:
-    answerer = LLMAnswerer.from_settings(offline_llm())
-    assert isinstance(answerer, Answerer)
-    result = sample_service.retrieve("What was Bluefin Foods Corporation formerly known as?")
-    a = answerer.answer("What was Bluefin Foods Corporation formerly known as?", result.hits, result.scope)
-    assert a.citations and a.trace["answered_by"] == "extractive"
-
-
 def test_context_budget_focuses_long_pages(sample_service: Any) -> None:
     q = "What was Bluefin Foods' total revenue in fiscal 2023?"
     hits = sample_service.retrieve(q, top_k=10).hits
@@ -407,3 +400,60 @@ def test_nothing_retrieved_costs_nothing(anthropic_server: FakeAnthropic) -> Non
     a = eng.answer("What was revenue in FY2023?", RetrievalResult(hits=[], scope=Scope(), queries=[]), "auto")
     assert anthropic_server.requests == [] and a.cost_usd == 0.0
     assert "could not find" in a.text and a.citations == []
+
+
+# --- serving policy, registry -------------------------------------------------------------------
+
+
+def test_an_answer_with_unsupported_figures_is_withheld(sample_service: Any, anthropic_server: FakeAnthropic) -> None:
+    # the requested mode runs alone (no escalation): its draft states a figure that is not on the page
+    revenue = money(BF[2023].inc.revenue)
+    anthropic_server.answer = f"Net sales were {revenue}, up from $9,999 million [BLUEFINFOODS_2023_10K p.9]."
+    q = "What was Bluefin Foods' total revenue in fiscal 2023?"
+    a = ask(sample_service, engine(anthropic_llm(anthropic_server)), q, mode="easy")
+    assert a.supported is False and a.unsupported_figures == ["$9,999 million"]
+    assert a.text.startswith("No supported answer") and "$9,999 million" in a.text
+    # the supported figure and the page to read are given; the draft is kept for the trace only
+    assert f"Figures found on the cited pages: {revenue}." in a.text
+    assert "Pages to read: [BLUEFINFOODS_2023_10K p.9]." in a.text
+    assert a.trace["withheld_draft"] == anthropic_server.answer
+    assert any("answer withheld" in n for n in a.notes)
+
+
+def test_a_supported_answer_is_served_as_written(sample_service: Any, anthropic_server: FakeAnthropic) -> None:
+    revenue = money(BF[2023].inc.revenue)
+    anthropic_server.answer = f"Net sales were {revenue} in fiscal 2023 [BLUEFINFOODS_2023_10K p.9]."
+    a = ask(
+        sample_service,
+        engine(anthropic_llm(anthropic_server)),
+        "What was Bluefin Foods' total revenue in fiscal 2023?",
+        "easy",
+    )
+    assert a.supported and a.text == anthropic_server.answer and "withheld_draft" not in a.trace
+
+
+def test_a_registered_pipeline_is_a_mode(sample_service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from finrag.answer import registry
+    from finrag.answer.request import AnswerRequest, Pipeline
+
+    seen: list[AnswerRequest] = []
+
+    class Echo:
+        name = "echo"
+
+        def run(self, request: AnswerRequest) -> Answer:
+            seen.append(request)
+            return Answer(question=request.question, text="no figures here", pipeline=self.name, supported=True,
+                          faithfulness=1.0)  # fmt: skip
+
+    registry.names()  # built-ins first
+    monkeypatch.setitem(registry._FACTORIES, "echo", lambda llm, s, built: Echo())
+    assert registry.modes()[-1] == "echo" and isinstance(Echo(), Pipeline)
+    q = "What was Bluefin Foods' inventory turnover ratio in FY2023?"
+    a = ask(sample_service, engine(), q, mode="echo")
+    assert a.pipeline == "echo" and a.trace["route"]["route"] == "echo" and a.trace["route"]["source"] == "override"
+    # the request carries the question read once: the metric plan, the fiscal year
+    assert seen[0].facts.plan is not None and seen[0].facts.metric == "inventory turnover ratio"
+    assert seen[0].facts.years == (2023,)
+    with pytest.raises(ValueError, match="unknown answer mode 'nope'"):
+        ask(sample_service, engine(), q, mode="nope")

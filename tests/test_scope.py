@@ -1,5 +1,5 @@
+from finrag.finance.glossary import GlossaryRewriter
 from finrag.records import DocStatus, DocType, DocumentRecord, Filing
-from finrag.retrieve.glossary import GlossaryRewriter
 from finrag.retrieve.scope import ScopeResolver, alias_keys
 
 

@@ -1,27 +1,22 @@
 """Vision pipeline: page renders (pypdfium2), image blocks to a vision model (fake Anthropic / OpenAI),
-the offline answer with page images as evidence, and the optional ColPali retriever."""
+the offline answer with page images as evidence."""
 
 from __future__ import annotations
 
-import importlib.util
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from finrag.answer.context import TenantContext, service_context
+from finrag.answer.engine import AnswerEngine
 from finrag.answer.llm_answerer import LLMAnswerer
-from finrag.answer.pipelines import AnswerEngine, AnswerSettings, TenantContext, service_context
-from finrag.answer.vision import (
-    ColPaliRetriever,
-    PageImageRetriever,
-    PageRef,
-    VisionUnavailableError,
-)
 from finrag.ingest.render import render_page_png
 from finrag.llm import LLMSettings
 from finrag.llm.base import PNG_MAGIC
 from finrag.records import Answer
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.openai_server import FakeOpenAI
@@ -117,53 +112,3 @@ def test_vision_without_renderer_still_answers(sample_service: Any) -> None:
     a = ask(sample_service, engine(), QUESTION, ctx)
     assert a.pipeline == "vision" and a.citations
     assert any("page images unavailable" in n for n in a.notes)
-
-
-class KeywordPageRetriever:
-    """A PageImageRetriever ranking pages by the words of their titles (a stand-in for ColPali's image search)."""
-
-    def __init__(self, pages: dict[tuple[str, int], str], doc_names: dict[str, str]) -> None:
-        self.pages = pages
-        self.doc_names = doc_names
-        self.indexed: list[tuple[str, str, int]] = []
-
-    def index_pages(self, tenant: str, doc_id: str, images: list[bytes], doc_name: str = "") -> None:
-        self.indexed.append((tenant, doc_id, len(images)))
-
-    def search(self, query: str, tenant: str, k: int = 3) -> list[PageRef]:
-        words = set(query.lower().split())
-
-        def head(text: str) -> set[str]:
-            return set(" ".join(text.split("\n")[:4]).lower().split())
-
-        scored = sorted(self.pages.items(), key=lambda kv: -len(words & head(kv[1])))
-        return [PageRef(d, p, 1.0, self.doc_names[d]) for (d, p), _ in scored[:k]]
-
-
-def test_page_image_retriever_protocol_picks_the_pages(sample_service: Any, anthropic_server: FakeAnthropic) -> None:
-    tenant = sample_service.settings.tenant
-    doc = next(d for d in sample_service.documents() if d.name == "BLUEFINFOODS_2023_10K")
-    pages = {
-        (doc.doc_id, c.page_start): c.text for c in sample_service.c.store.page_chunks(tenant, doc.doc_id, range(13))
-    }
-    retriever = KeywordPageRetriever(pages, {doc.doc_id: doc.name})
-    assert isinstance(retriever, PageImageRetriever)
-    anthropic_server.answer = "Cash flows are shown [BLUEFINFOODS_2023_10K p.11]."
-    llm = LLMSettings(
-        providers=["anthropic", "extractive"], anthropic_api_key="test-key", anthropic_base_url=anthropic_server.url
-    )
-    eng = AnswerEngine(
-        LLMAnswerer.from_settings(llm),
-        AnswerSettings(online_eval_share=0, vision_max_pages=1),
-        page_retriever=retriever,
-    )
-    q = "What does the chart in the consolidated statements of cash flows of Bluefin Foods show?"
-    a = ask(sample_service, eng, q)
-    assert a.trace["evidence_pages"] == [{"doc_id": doc.doc_id, "doc_name": doc.name, "page": 11}]
-    assert a.citations[0].page == 11  # the retriever's page was shown as text too, so it can be cited
-
-
-@pytest.mark.skipif(importlib.util.find_spec("colpali_engine") is not None, reason="colpali_engine is installed")
-def test_colpali_is_optional() -> None:
-    with pytest.raises(VisionUnavailableError, match="pip install colpali-engine"):
-        ColPaliRetriever()

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.figures import YEAR_TOKEN
+from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.text import page_label
+from finrag.finance.words import search_terms
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.glossary import GlossaryRewriter
-from finrag.retrieve.rerank import content_terms
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
-_YEAR_HEADER_RE = re.compile(r"\b((?:19|20)\d{2})\b")
 _FIGURE_QUESTION = re.compile(
     r"\bhow (?:much|many)\b|\bwhat (?:was|is|were|are) (?:the )?(?:amount|total|value)|\bamount\b|\bratio\b|"
     r"\bmargin\b|\brate\b|\$|\bin usd\b|\bmillions?\b|\bbillions?\b|\bcapex\b|\brevenue|\bincome\b|\beps\b",
@@ -61,7 +62,7 @@ def _units(hit: Hit) -> list[tuple[str, str, bool]]:
         if not line:
             flush()
             continue
-        years = _YEAR_HEADER_RE.findall(line)
+        years = YEAR_TOKEN.findall(line)
         if len(years) >= 2 and len(years) == len(_NUM_RE.findall(line)):
             flush()
             header_years = years  # a column header row such as "2022 2021 2020"
@@ -105,14 +106,14 @@ class ExtractiveAnswerer:
                 faithfulness=None,
                 notes=["no passages retrieved"],
             )
-        q_terms = content_terms(question)
-        x_terms = content_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
+        q_terms = search_terms(question)
+        x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
-        years = set(_YEAR_HEADER_RE.findall(question))
+        years = set(YEAR_TOKEN.findall(question))
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
             for text, display, is_row in _units(hit):
-                terms = content_terms(text)
+                terms = search_terms(text)
                 if not terms:
                     continue
                 overlap = len(q_terms & terms) + 0.5 * len(x_terms & terms)
@@ -146,7 +147,9 @@ class ExtractiveAnswerer:
             )
             for c in chosen
         ]
-        lines = [f"{c.display} [{cit.doc_name} p.{cit.page}]" for c, cit in zip(chosen, citations, strict=True)]
+        lines = [
+            f"{c.display} [{page_label(cit.doc_name, cit.page)}]" for c, cit in zip(chosen, citations, strict=True)
+        ]
         notes = [] if chosen[0].score > 0 else ["no sentence matched the question's terms; showing the top passage"]
         return Answer(
             question=question,

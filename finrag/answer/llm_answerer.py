@@ -15,11 +15,12 @@ from typing import Any
 
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
+from finrag.finance.text import page_label
+from finrag.finance.words import search_terms
 from finrag.llm.base import AllProvidersFailedError, ContextBlock, LLMRequest, LLMResponse, Usage
 from finrag.llm.fallback import FallbackChain, build_chain
 from finrag.llm.prompting import SYSTEM_PROMPT, blocks_from_hits, build_request, resolve_citations
 from finrag.records import Answer, Citation, Hit, Scope
-from finrag.retrieve.rerank import content_terms
 from finrag.settings import LLMSettings, ModelPrice, price_for
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Generation:
         """Text of the sources the answer cites (label -> text), in citation order."""
         out: dict[str, str] = {}
         for c in self.citations:
-            label = f"{c.doc_name} p.{c.page}"
+            label = page_label(c.doc_name, c.page)
             if label in self.sources:
                 out[label] = self.sources[label]
             elif self.offline:
@@ -82,12 +83,12 @@ def _lines_relevant(text: str, question: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     lines = text.split("\n")
-    q = content_terms(question)
+    q = search_terms(question)
     keep: set[int] = set(range(min(6, len(lines))))
     header = re.compile(r"(?i)\b(?:in\s+(?:thousands|millions|billions)|(?:19|20)\d{2}\s+(?:19|20)\d{2})\b")
     keep |= {i for i, ln in enumerate(lines) if header.search(ln)}
     scored = sorted(
-        ((len(q & content_terms(ln)), -i) for i, ln in enumerate(lines) if ln.strip()),
+        ((len(q & search_terms(ln)), -i) for i, ln in enumerate(lines) if ln.strip()),
         reverse=True,
     )
 
@@ -149,10 +150,7 @@ def _offline_response(text: str) -> LLMResponse:
 
 
 class LLMAnswerer:
-    """Answers from hits with the configured providers; extractive when none is configured or all fail.
-
-    Also satisfies the `Answerer` protocol (`answer(question, hits, scope)`) for callers that want
-    the plain LLM answer without routing."""
+    """Answers from hits with the configured providers; extractive when none is configured or all fail."""
 
     def __init__(
         self,
@@ -249,7 +247,7 @@ class LLMAnswerer:
             unknown_citations=[],
             provider=EXTRACTIVE,
             model=EXTRACTIVE,
-            sources={f"{c.doc_name} p.{c.page}": c.quote for c in ans.citations},
+            sources={page_label(c.doc_name, c.page): c.quote for c in ans.citations},
             offline_answer=ans,
             injection_flags=flags,
             notes=[n for n in (note, *ans.notes) if n],
@@ -332,9 +330,3 @@ class LLMAnswerer:
             notes=notes,
             prompt=prompt_stats,
         )
-
-    # Answerer protocol ---------------------------------------------------------------------------
-    def answer(self, question: str, hits: list[Hit], scope: Scope) -> Answer:
-        from finrag.answer.pipelines.common import finish
-
-        return finish(question, scope, self.generate(question, hits, scope=scope), pipeline="llm")

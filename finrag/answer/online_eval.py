@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from finrag.answer.calculator import CalcStep
 from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.support import answer_relevance, score_answer
 from finrag.db import create_tables, make_engine
 from finrag.db.models import OnlineEvalRow, OnlineJudgeRow
+from finrag.finance.calculator import CalcStep
 from finrag.queue import JobQueue
 from finrag.records import Answer
 
@@ -97,7 +97,7 @@ def score_item(item: EvalItem) -> EvalScores:
             steps.append(CalcStep.model_validate(c))
         except ValueError:
             continue
-    from finrag.answer.pipelines.finance import CALC_VOCABULARY, ITEM_NAME_WORDS
+    from finrag.finance.metrics import CALC_VOCABULARY, ITEM_NAME_WORDS
 
     # the same vocabulary allowance as the pipelines: metric and line-item names of logged calculations
     ignore = (CALC_VOCABULARY | ITEM_NAME_WORDS) if steps else frozenset()

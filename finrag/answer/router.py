@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from finrag.answer.registry import modes
+from finrag.finance.facts import PATTERNS, QuestionFacts, read_question
 from finrag.records import Scope
 
 log = logging.getLogger(__name__)
@@ -32,19 +34,16 @@ class Route(StrEnum):
     LONG_CONTEXT = "long_context"
 
 
-MODES = ("auto", "easy", "agentic", "vision", "long_context")
-
-
 @dataclass(slots=True)
 class RouteDecision:
-    route: Route
+    route: str  # a registered pipeline name (`Route` names the built-in ones)
     reason: str
     source: str = "rules"  # "rules" | "override" | "llm"
     signals: list[str] = field(default_factory=list)
     response: Any = None  # the classifier's LLMResponse, so its cost is counted in the answer
 
     def as_dict(self) -> dict[str, Any]:
-        return {"route": self.route.value, "reason": self.reason, "source": self.source, "signals": self.signals}
+        return {"route": str(self.route), "reason": self.reason, "source": self.source, "signals": self.signals}
 
 
 # (signal name, pattern). Order matters only for the reason text.
@@ -82,29 +81,13 @@ _AGENTIC: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"rank(?:ed|ing)?)\b"
         ),
     ),
-    (
-        "why",
-        re.compile(
-            r"(?i)\b(?:why|drove|drive[sn]?|drivers?|driving|reasons?|explain\w*|caused?|because|due\s+to|"
-            r"impact\s+of|attributable\s+to|dragged)\b"
-        ),
-    ),
+    ("why", PATTERNS["asks_why"]),  # one "why" rule for router, pipelines and scope: finance/data/question.toml
     (
         "calculation",
         re.compile(r"(?i)\b(?:calculate|compute|average|mean|sum\s+of|total\s+of|round\s+your\s+answer|formula)\b"),
     ),
 )
-_YEAR = re.compile(r"(?i)\b(?:FY\s*['’]?)?((?:19|20)\d{2})\b|\bFY\s*['’]?(\d{2})\b")
 _MULTI_YEAR = re.compile(r"(?i)\b(?:two|three|four|five|\d)[\s-]+years?\b|\bbetween\s+FY|\bfrom\s+FY\S*\s+to\b")
-
-
-def years_mentioned(question: str) -> list[int]:
-    out: list[int] = []
-    for m in _YEAR.finditer(question):
-        y = int(m.group(1)) if m.group(1) else 2000 + int(m.group(2))
-        if y not in out:
-            out.append(y)
-    return out
 
 
 @dataclass(slots=True)
@@ -125,13 +108,15 @@ class Router:
         self.classifier = classifier
         self.use_classifier = use_classifier and classifier is not None
 
-    def route(self, question: str, mode: str = "auto", scope: Scope | None = None) -> RouteDecision:
+    def route(
+        self, question: str, mode: str = "auto", scope: Scope | None = None, facts: QuestionFacts | None = None
+    ) -> RouteDecision:
         mode = (mode or "auto").lower()
-        if mode not in MODES:
-            raise ValueError(f"unknown answer mode {mode!r}; use one of {', '.join(MODES)}")
+        if mode not in modes():
+            raise ValueError(f"unknown answer mode {mode!r}; use one of {', '.join(modes())}")
         if mode != "auto":
-            return RouteDecision(Route(mode), f"mode '{mode}' requested", source="override")
-        decision = self.rules(question, scope)
+            return RouteDecision(mode, f"mode '{mode}' requested", source="override")
+        decision = self.rules(question, scope, facts)
         if self.use_classifier and self.classifier is not None:
             try:
                 raw = self.classifier(question)
@@ -154,7 +139,8 @@ class Router:
         return decision
 
     @staticmethod
-    def rules(question: str, scope: Scope | None = None) -> RouteDecision:
+    def rules(question: str, scope: Scope | None = None, facts: QuestionFacts | None = None) -> RouteDecision:
+        facts = facts or read_question(question)
         vision = [name for name, rx in _VISION if rx.search(question)]
         if vision:
             words = [m.group(0) for _, rx in _VISION if (m := rx.search(question))]
@@ -168,7 +154,7 @@ class Router:
             if m:
                 signals.append(name)
                 why.append(f"{name} ({m.group(0).strip()!r})")
-        years = years_mentioned(question)
+        years = list(facts.years)
         if len(years) >= 2 or _MULTI_YEAR.search(question):
             signals.append("several periods")
             why.append("several periods" + (f" ({', '.join(map(str, years))})" if len(years) >= 2 else ""))

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finrag.answer.numbers import Figure, analyze_page
 from finrag.answer.support import score_answer
 from finrag.eval.grading import gold_figure
 from finrag.eval.metrics import Question
-from finrag.retrieve.glossary import GLOSSARY
+from finrag.finance.figures import Figure, analyze_page
+from finrag.finance.glossary import GLOSSARY
 
 WRONG_LABELS = ("altered", "wrong_period", "wrong_row", "wrong_company", "non_answer")
 TARGETS = {  # the targets: (direction, bound)

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from finrag.answer.judge import Completer
-from finrag.answer.numbers import Figure, extract_figures, scale_from_text
 from finrag.answer.support import is_refusal
+from finrag.finance.figures import Figure, extract_figures, scale_from_text
 from finrag.llm import LLMError, LLMRequest
 
 log = logging.getLogger(__name__)

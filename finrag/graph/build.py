@@ -25,6 +25,9 @@ from typing import Any
 
 import networkx as nx
 
+from finrag.finance.companies import GRAPH_LEGAL_SUFFIXES
+from finrag.finance.figures import YEAR_TOKEN
+from finrag.finance.statements import STATEMENT_TITLE
 from finrag.protocols import Registry, VectorStore
 from finrag.records import Chunk, DocStatus, DocumentRecord
 
@@ -40,7 +43,6 @@ LOUVAIN_SEED = 7
 _CELL_RE = re.compile(r"^(?:[$€£]|[—–-]|%|\(?[$€£]?[-+]?\d[\d,]*(?:\.\d+)?\)?%?)$")
 _DIGIT_RE = re.compile(r"\d")
 _NOT_A_CELL_RE = re.compile(r"^(?:(?:19|20)\d{2}|\d{5,})$")
-_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
 _PAREN_RE = re.compile(r"\([^)]*\)")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -78,35 +80,9 @@ _NOT_SEGMENT_RE = re.compile(
     r"activities|items?|stock|countries|categories|divisions?|total|per|end|beginning|average|weighted)\b",
     re.I,
 )
-_STATEMENT_TITLE_RE = re.compile(
-    r"consolidated\s+(?:statements?|balance\s+sheets?)|statements?\s+of\s+(?:consolidated\s+)?"
-    r"(?:income|operations|earnings|cash\s+flows?|financial\s+position|comprehensive)|balance\s+sheets?",
-    re.I,
-)
 # Dense table pages (segment notes, MD&A tables) link their neighbouring rows like statements do.
 STATEMENT_MIN_ROWS = 12
 COOCCUR_WINDOW = 2
-
-
-def stem(word: str) -> str:
-    """Light suffix stripping, the same on labels and questions: operations/operating -> operat,
-    activities -> activity, provided/provide -> provid."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ing", "ion", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
-
-
-def terms(text: str) -> list[str]:
-    """Lower-case, '&' as 'and', crude plural stemming: the form both labels and questions are matched in."""
-    return [stem(w) for w in _WORD_RE.findall(text.lower().replace("&", " and "))]
 
 
 def normalise_label(label: str) -> str:
@@ -136,11 +112,11 @@ def split_row(line: str) -> tuple[str, int] | None:
 
 def _metric_label(label: str) -> str:
     """Normalised row label when it looks like a line item; '' otherwise (prose, dates, note titles)."""
-    if len(label) > 90 or ". " in label or _YEAR_RE.search(label) or "%" in label or _DATEISH_RE.search(label):
+    if len(label) > 90 or ". " in label or YEAR_TOKEN.search(label) or "%" in label or _DATEISH_RE.search(label):
         return ""
     if not label[0].isalpha() and not label.startswith(("(", "'", '"', "“")):
         return ""
-    if _STATEMENT_TITLE_RE.search(label):
+    if STATEMENT_TITLE.search(label):
         return ""  # a statement's title or a cross-reference to it, not a line item
     norm = normalise_label(label)
     words = norm.split()
@@ -217,7 +193,7 @@ def extract_page(chunk: Chunk) -> PageFacts:
         name = _segment_name(" ".join(m.group(1).split()))
         if name:
             _add_segment(facts, name, "text")
-    facts.statement = bool(_STATEMENT_TITLE_RE.search(f"{title}\n{text[:400]}")) and facts.rows >= 8
+    facts.statement = bool(STATEMENT_TITLE.search(f"{title}\n{text[:400]}")) and facts.rows >= 8
     return facts
 
 
@@ -231,7 +207,6 @@ def _add_segment(facts: PageFacts, name: str, via: str) -> None:
 
 
 # --- graph ---------------------------------------------------------------------------------------------
-_LEGAL = {"inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "the"}
 
 
 def company_key(record: DocumentRecord) -> str:
@@ -239,7 +214,7 @@ def company_key(record: DocumentRecord) -> str:
     f = record.filing
     if f.ticker:
         return f.ticker.upper()
-    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in _LEGAL]
+    words = [w for w in _WORD_RE.findall((f.company or record.name).lower()) if w not in GRAPH_LEGAL_SUFFIXES]
     return " ".join(words) or record.name.lower()
 
 

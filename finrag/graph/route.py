@@ -14,11 +14,13 @@ from typing import Any
 
 import networkx as nx
 
-from finrag.graph.build import GraphBuilder, graph_path, load_graph, metric_idf, registry_stamp, stem, terms
+from finrag.finance.facts import question_years
+from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.words import label_stem as stem
+from finrag.finance.words import label_terms as terms
+from finrag.graph.build import GraphBuilder, graph_path, load_graph, metric_idf, registry_stamp
 from finrag.protocols import Registry, VectorStore
 from finrag.records import DocStatus, Hit, Scope
-from finrag.retrieve.glossary import GlossaryRewriter
-from finrag.retrieve.scope import ScopeResolver
 
 # --- when the route applies --------------------------------------------------------------------------
 _CROSS_RE = re.compile(
@@ -237,7 +239,7 @@ class GraphRetriever:
         entities = self._match(tg, question, allowed, named=bool(scope.doc_ids)) if allowed else {}
         if not entities:
             return entities, []
-        years = set(ScopeResolver.years_in(question))
+        years = set(question_years(question))
         communities = {g.nodes[e].get("community") for e in entities}
         scores: dict[str, float] = defaultdict(float)
         for node, w in entities.items():

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from finrag.finance.scales import inherited_scales, with_scale_note
 from finrag.ingest.sections import label_pages
 from finrag.records import Chunk, ChunkKind, Filing, Page, Table
-from finrag.scales import inherited_scales, with_scale_note
 
 _NAMESPACE = uuid.UUID("6f1d7f6e-3a53-4f0e-9b8a-6a1f5d2c7e11")
 
@@ -120,7 +120,7 @@ class FilingChunker:
             "fiscal_quarter": filing.fiscal_quarter,
             "doc_type": str(filing.doc_type),
         }
-        # A page that states no scale carries the one it inherits (see finrag.scales): models and the
+        # A page that states no scale carries the one it inherits (see finrag.finance.scales): models and the
         # number checker then read "411" on a continued statement as $411 million, not any scale.
         inherited = inherited_scales([p.text for p in pages])
         # Item structure (Item 1, 1A, 7, notes ...) onto every page: retrieval's section priors read it.

@@ -15,6 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from finrag.finance.companies import (
+    LEGAL_FORM_WORD,
+    NOT_A_NAME,
+    PRIMARY_TICKER,
+    TICKER_PAREN,
+    TICKER_ROW,
+    base_name,
+    clean_name,
+    company_aliases,
+    smart_title,
+)
+from finrag.finance.dates import DATE, add_months, fiscal_year_of, parse_date
 from finrag.records import DocType, Filing, Page
 
 log = logging.getLogger(__name__)
@@ -23,187 +35,6 @@ CONTENT = "content"
 FILENAME = "filename"
 
 # ---------------------------------------------------------------------------------------------
-# Dates and fiscal years
-# ---------------------------------------------------------------------------------------------
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-# "December 31, 2018", "Dec. 31 , 2018", "MAY 29, 2022" and the British "31 December 2018".
-_DATE = (
-    rf"(?:(?:{_MONTH_RE})\.?\s+\d{{1,2}}\s*,?\s*(?:19|20)\d{{2}}|\d{{1,2}}\s+(?:{_MONTH_RE})\.?,?\s+(?:19|20)\d{{2}})"
-)
-_DATE_PARTS_US = re.compile(rf"({_MONTH_RE})\.?\s+(\d{{1,2}})\s*,?\s*((?:19|20)\d{{2}})", re.IGNORECASE)
-_DATE_PARTS_UK = re.compile(rf"(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+((?:19|20)\d{{2}})", re.IGNORECASE)
-
-
-def parse_date(text: str) -> date | None:
-    """The first date written out in words in `text`."""
-    m = _DATE_PARTS_US.search(text)
-    if m:
-        month, day, year = _MONTHS[m.group(1).lower()], int(m.group(2)), int(m.group(3))
-    else:
-        m = _DATE_PARTS_UK.search(text)
-        if not m:
-            return None
-        day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def fiscal_year_of(year_end: date) -> int:
-    """The fiscal year a fiscal year-end date belongs to.
-
-    Convention (checked against FinanceBench's `doc_period`, the labels this project is measured
-    on): the calendar year in which the fiscal year ENDS. Retailers' years ending in late January
-    or early February therefore take the later year (Best Buy, year ended 28 Jan 2023 -> 2023;
-    Walmart, 31 Jan 2018 -> 2018; Ulta Beauty's "fiscal 2022" quarter ended 28 Jan 2023 -> 2023),
-    while 52/53-week years that spill a few days past 31 December keep the year they cover
-    (Johnson & Johnson, year ended 1 Jan 2023 -> 2022)."""
-    if year_end.month == 1 and year_end.day <= 7:
-        return year_end.year - 1
-    return year_end.year
-
-
-def _add_months(day: date, months: int) -> date:
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
-# ---------------------------------------------------------------------------------------------
-# Company names
-# ---------------------------------------------------------------------------------------------
-
-# Legal forms, stripped from the end (repeatedly) to get the name people use.
-_LEGAL_SUFFIX = re.compile(
-    r"(?:,?\s+(?:&\s+Co\.?|Inc\.?|Incorporated|Corporation|Corp\.?|Company|Co\.?|Ltd\.?|Limited|plc|"
-    r"P\.?L\.?C\.?|LLC|L\.?L\.?C\.?|L\.?P\.?|N\.?V\.?|S\.?A\.?|AG|SE|Holdings?|Group))$",
-    re.IGNORECASE,
-)
-# Words that describe the business rather than name it, dropped for one more alias.
-_DESCRIPTORS = re.compile(
-    r"\s+(?:Systems|Communications|International|Worldwide|Global|Technologies|Technology|Industries|"
-    r"Enterprises|Stores|Brands|Entertainment|Financial|Bancorp|Holdings|Group)$",
-    re.IGNORECASE,
-)
-_LEGAL_WORD = (
-    r"(?:Inc\.?|Incorporated|Corporation|Corp\.|Company|Co\.|Ltd\.|Limited|plc|PLC|LLC|L\.P\.|N\.V\.|S\.A\.|AG)"
-)
-_SMALL_WORDS = {"and", "of", "the", "for", "de", "du", "la", "on", "in", "at"}
-_KEEP_CASE = {"inc.": "Inc.", "plc": "plc", "llc": "LLC", "l.p.": "L.P.", "n.v.": "N.V.", "s.a.": "S.A.", "ag": "AG"}
-# Lines on a cover page that are never the company name.
-_NOT_A_NAME = re.compile(
-    r"securities|exchange|commission|washington|form\s+\d|report|pursuant|transition|fiscal|ended|"
-    r"file\s+(?:no|number)|mark one|\(|\)|registrant|^or$|^n/?a$|table of contents|^index$|^\W*$",
-    re.IGNORECASE,
-)
-_EXCHANGES = (
-    r"New York Stock Exchange|NYSE(?: American| Arca)?|(?:The )?Nasdaq(?: Stock Market| Global Select Market"
-    r"| Global Market)?|NASDAQ|Chicago Stock Exchange|Boston Stock Exchange|NYSE MKT|Cboe|CBOE"
-)
-_TICKER_ROW = re.compile(rf"(?:^|\s)([A-Z][A-Z0-9./-]{{0,9}})\s+(?:The\s+)?(?:{_EXCHANGES})\b")
-_TICKER_PAREN = re.compile(
-    r"\(\s*(?:NYSE|NASDAQ|Nasdaq|NYSE American|NasdaqGS|Nasdaq GS|ASX|LSE|TSX|NYSE Arca)\s*:\s*"
-    r"([A-Z]{1,5}(?:\.[A-Z])?)\s*[);,]"
-)
-_PRIMARY_TICKER = re.compile(r"^[A-Z]{1,5}(?:\.[A-Z])?$")
-
-
-def smart_title(name: str) -> str:
-    """Title-case an upper-case name without breaking acronyms ("CVS HEALTH" -> "CVS Health")."""
-    words = []
-    for i, word in enumerate(name.split()):
-        low = word.lower()
-        if low in _KEEP_CASE:
-            words.append(_KEEP_CASE[low])
-        elif i and low in _SMALL_WORDS:
-            words.append(low)
-        elif any(ch.isdigit() for ch in word) or (
-            len(word) <= 4 and word.isalpha() and not any(v in low for v in "aeiouy")
-        ):
-            words.append(word)  # 3M, CVS, MGM
-        else:
-            words.append("-".join(part.capitalize() for part in word.split("-")))
-    return " ".join(words)
-
-
-def _clean_name(name: str) -> str:
-    name = re.sub(r"_{2,}|-{3,}|\s{2,}", " ", name)
-    name = re.sub(r"^.*?(?:file\s+(?:no\.?|number)[:\s]*[\d-]+)\s*", "", name, flags=re.IGNORECASE)
-    name = re.sub(r"\s+([.,])", r"\1", name)  # "NIKE, Inc ." -> "NIKE, Inc."
-    return name.strip(" ,;:-–—•*\t").lstrip(".")
-
-
-def base_name(name: str) -> str:
-    """The name without "The" and legal suffixes: "The Boeing Company" -> "Boeing"."""
-    base = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
-    while True:
-        stripped = _LEGAL_SUFFIX.sub("", base).strip(" ,")
-        if stripped == base or not stripped:
-            break
-        base = stripped
-    return base
-
-
-def company_aliases(name: str, text: str = "") -> list[str]:
-    """Other names for `name`, by generic rules; `text` confirms acronyms before they are added."""
-    aliases: list[str] = []
-
-    def add(alias: str) -> None:
-        alias = alias.strip(" ,")
-        if len(alias) >= 2 and alias.casefold() not in {a.casefold() for a in [name, *aliases]}:
-            aliases.append(alias)
-
-    base = base_name(name)
-    add(base)
-    shorter = _DESCRIPTORS.sub("", base)
-    if shorter != base:
-        add(shorter)  # "Verizon Communications" -> "Verizon"
-    for variant in [name, *aliases]:
-        if re.search(r"\.com$", variant, re.IGNORECASE):
-            add(variant[:-4])  # "Amazon.com" -> "Amazon"
-        if "&" in variant and not re.search(r"&\s*Co\b", variant):
-            add(variant.replace("&", "and"))
-        elif re.search(r"\band\b", variant):
-            add(re.sub(r"\band\b", "&", variant))
-        if "-" in variant:
-            add(variant.replace("-", " "))
-            add(variant.replace("-", ""))
-    words = base.split()
-    if len(words) >= 2:
-        first = words[0]
-        # A coined first word is the brand: "JPMorgan Chase" -> "JPMorgan", "MGM Resorts" -> "MGM".
-        if re.match(r"^(?:[A-Z]{2,}[a-z]+|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,5})$", first):
-            add(first)
-    significant = [w for w in re.split(r"[\s-]+", base) if w.lower() not in _SMALL_WORDS and w != "&"]
-    if len(significant) >= 3 and text:
-        acronym = "".join(w[0] for w in significant if w[0].isalpha()).upper()
-        if len(acronym) >= 3 and re.search(rf"\b{acronym}\b", text):
-            add(acronym)  # "Advanced Micro Devices" -> "AMD", when the filing itself says AMD
-    return aliases
-
-
 # ---------------------------------------------------------------------------------------------
 # Cover-page cues
 # ---------------------------------------------------------------------------------------------
@@ -228,16 +59,16 @@ _GLOSSY = re.compile(
     re.IGNORECASE,
 )
 _ANNUAL_REPORT_TITLE = re.compile(r"\bannual report\b", re.IGNORECASE)
-_FY_ENDED = re.compile(rf"fiscal\s+year\s+ended\W+(?:\w+\W+){{0,4}}?({_DATE})", re.IGNORECASE)
-_FY_ANY = re.compile(rf"fiscal\s+year\s+(?:ended|ending)\W+({_DATE})", re.IGNORECASE)
+_FY_ENDED = re.compile(rf"fiscal\s+year\s+ended\W+(?:\w+\W+){{0,4}}?({DATE})", re.IGNORECASE)
+_FY_ANY = re.compile(rf"fiscal\s+year\s+(?:ended|ending)\W+({DATE})", re.IGNORECASE)
 _QUARTER_ENDED = re.compile(
-    rf"(?:quarterly\s+period|quarter)\s+ended\W+(?:[A-Za-z]+\W+){{0,4}}?({_DATE})", re.IGNORECASE
+    rf"(?:quarterly\s+period|quarter)\s+ended\W+(?:[A-Za-z]+\W+){{0,4}}?({DATE})", re.IGNORECASE
 )
 _REPORT_DATE = re.compile(
-    rf"date\s+of\s+report\s*\(\s*date\s+of\s+earliest\s+event\s+reported\s*\)\W*({_DATE})", re.IGNORECASE
+    rf"date\s+of\s+report\s*\(\s*date\s+of\s+earliest\s+event\s+reported\s*\)\W*({DATE})", re.IGNORECASE
 )
 _PERIOD_ENDED = re.compile(
-    rf"\b(?:quarter|year|period|weeks|months)(?:\s*\(?[“\"]?[\w ]{{0,20}}[”\"]?\)?)?\s+ended\s+({_DATE})",
+    rf"\b(?:quarter|year|period|weeks|months)(?:\s*\(?[“\"]?[\w ]{{0,20}}[”\"]?\)?)?\s+ended\s+({DATE})",
     re.IGNORECASE,
 )
 _THREE_MONTHS = re.compile(r"\b(?:three months|thirteen weeks|13 weeks|twelve weeks|12 weeks)\b", re.I)
@@ -255,7 +86,7 @@ _FISCAL_YEAR_LABEL = re.compile(
 _ANNUAL_REPORT_YEAR = re.compile(r"\b((?:19|20)\d{2})\s+annual\s+report\b", re.IGNORECASE)
 _FORMER_NAME = re.compile(
     r"\b(?:formerly\s+(?:known\s+as\s+)?|f/k/a\s+)(?P<name>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:&\s+)?[A-Z][\w.&'-]*){0,5}"
-    rf"(?:,?\s+{_LEGAL_WORD})?)",
+    rf"(?:,?\s+{LEGAL_FORM_WORD})?)",
 )
 _DEFINED_AS = re.compile(
     r"\(\s*(?:the\s+)?[“\"]?(?P<short>[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,3})[”\"]?\s*,?\s+or\s+"
@@ -263,12 +94,12 @@ _DEFINED_AS = re.compile(
 )
 _SUBSIDIARIES = re.compile(r"^(?P<name>[A-Z][\w.,&' -]{1,60}?)\s+and\s+(?:its\s+)?subsidiaries\s*$", re.I | re.M)
 _HEADLINE = re.compile(
-    r"^\W*(?P<name>[A-Z][\w.&'-]*(?:\s+(?:&\s+)?[A-Z][\w.&'-]*){0,4}(?:,?\s+" + _LEGAL_WORD + r")?)\s+"
+    r"^\W*(?P<name>[A-Z][\w.&'-]*(?:\s+(?:&\s+)?[A-Z][\w.&'-]*){0,4}(?:,?\s+" + LEGAL_FORM_WORD + r")?)\s+"
     r"(?:reports?|announces?|reported|announced|posts?|delivers?)\b",
     re.MULTILINE,
 )
 _LEGAL_NAME = re.compile(
-    r"(?<![\w&])(?P<name>(?:The\s+)?[A-Z][\w.&'-]*(?:\s+(?:&\s+)?[A-Z][\w.&'-]*){0,4},?\s+" + _LEGAL_WORD + r")"
+    r"(?<![\w&])(?P<name>(?:The\s+)?[A-Z][\w.&'-]*(?:\s+(?:&\s+)?[A-Z][\w.&'-]*){0,4},?\s+" + LEGAL_FORM_WORD + r")"
     r"(?![\w])",
 )
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*)?(?P<name>[A-Z][^\n.]{2,60}?)(?:\.|\n|$)")
@@ -296,17 +127,17 @@ def _name_before_exact_name(lines: list[str]) -> str:
         m = _EXACT_NAME.search(line)
         if not m:
             continue
-        same_line = _clean_name(line[: m.start()])
-        if same_line and not _NOT_A_NAME.search(same_line):
+        same_line = clean_name(line[: m.start()])
+        if same_line and not NOT_A_NAME.search(same_line):
             return same_line
         parts: list[str] = []
         for j in range(i - 1, max(i - 3, -1), -1):
-            cand = _clean_name(lines[j])
-            if not cand or _NOT_A_NAME.search(cand) or re.search(r"\d{3,}", cand):
+            cand = clean_name(lines[j])
+            if not cand or NOT_A_NAME.search(cand) or re.search(r"\d{3,}", cand):
                 break
             parts.insert(0, cand)
             # A name continues on the line above only when that line is unfinished ("... &").
-            if not (j >= 1 and re.search(r"(?:&|,|\band|\bof)$", _clean_name(lines[j - 1]))):
+            if not (j >= 1 and re.search(r"(?:&|,|\band|\bof)$", clean_name(lines[j - 1]))):
                 break
         if parts:
             return " ".join(parts)
@@ -317,17 +148,17 @@ def _name_after_file_number(lines: list[str]) -> str:
     """Covers without the "Exact name" caption put the name right under the file number."""
     for i, line in enumerate(lines[:60]):
         if re.search(r"commission\s+file\s+(?:no\.?|number)", line, re.IGNORECASE) and i + 1 < len(lines):
-            after = _clean_name(re.sub(r"^.*?file\s+(?:no\.?|number)[:\s]*[\d-]+", "", line, flags=re.I))
-            cand = after or _clean_name(lines[i + 1])
-            looks_like_name = re.search(_LEGAL_WORD + r"$", cand) or cand.isupper()
-            if cand and not _NOT_A_NAME.search(cand) and re.search(r"[A-Za-z]{2}", cand) and looks_like_name:
+            after = clean_name(re.sub(r"^.*?file\s+(?:no\.?|number)[:\s]*[\d-]+", "", line, flags=re.I))
+            cand = after or clean_name(lines[i + 1])
+            looks_like_name = re.search(LEGAL_FORM_WORD + r"$", cand) or cand.isupper()
+            if cand and not NOT_A_NAME.search(cand) and re.search(r"[A-Za-z]{2}", cand) and looks_like_name:
                 return cand
     return ""
 
 
 def _name_before_paren_ticker(flat: str) -> tuple[str, str]:
     """Press releases: "... – Johnson & Johnson (NYSE: JNJ) today announced ..."."""
-    m = _TICKER_PAREN.search(flat)
+    m = TICKER_PAREN.search(flat)
     if not m:
         return "", ""
     words = flat[: m.start()].split()
@@ -343,7 +174,7 @@ def _name_before_paren_ticker(flat: str) -> tuple[str, str]:
             break
     while name and name[0] in {"&", "and", "of"}:
         name.pop(0)
-    return _clean_name(" ".join(name)), m.group(1)
+    return clean_name(" ".join(name)), m.group(1)
 
 
 def _tickers(text: str) -> list[str]:
@@ -357,11 +188,11 @@ def _tickers(text: str) -> list[str]:
         if in_table and re.search(r"section\s+12\(g\)|indicate by check mark", line, re.IGNORECASE):
             break
         if in_table:
-            for m in _TICKER_ROW.finditer(line):
+            for m in TICKER_ROW.finditer(line):
                 found.append(m.group(1))
-    for m in _TICKER_PAREN.finditer(_flat(text[:6000])):
+    for m in TICKER_PAREN.finditer(_flat(text[:6000])):
         found.append(m.group(1))
-    primary = [t for t in dict.fromkeys(found) if _PRIMARY_TICKER.match(t) and t not in {"NYSE", "LLC"}]
+    primary = [t for t in dict.fromkeys(found) if PRIMARY_TICKER.match(t) and t not in {"NYSE", "LLC"}]
     if not primary:
         return []
     # Other rows list notes and preferred series ("JPM PR C"): keep only other share classes
@@ -556,21 +387,21 @@ class CoverPageDescriber:
         ticker_name, paren_ticker = _name_before_paren_ticker(_flat(cover[:8000]))
         if not name:
             m = _HEADLINE.search(cover[:600])
-            if m and not _NOT_A_NAME.search(m.group("name")):
-                name, rule = _clean_name(m.group("name")), "press-release headline"
+            if m and not NOT_A_NAME.search(m.group("name")):
+                name, rule = clean_name(m.group("name")), "press-release headline"
         if not name and ticker_name:
             name, rule = ticker_name, "name before '(NYSE: X)'"
         if not name:
             m = _SUBSIDIARIES.search(cover)
             if m:
-                name, rule = _clean_name(m.group("name")), "'<name> and subsidiaries'"
+                name, rule = clean_name(m.group("name")), "'<name> and subsidiaries'"
         legal = _legal_names(allt)
         if not name and legal:
             name, rule = legal.most_common(1)[0][0], "most frequent legal name"
         if not name:
             m = _COPYRIGHT.search(allt)
             if m:
-                name, rule = _clean_name(m.group("name")), "copyright line"
+                name, rule = clean_name(m.group("name")), "copyright line"
         if not name:
             return
         # A short name ("Amcor") grows into the legal name the filing also uses ("Amcor plc").
@@ -594,7 +425,7 @@ class CoverPageDescriber:
                 aliases.append(short)
         own = {name.casefold(), base_name(name).casefold()}
         for m in _FORMER_NAME.finditer(all_flat):
-            former = _clean_name(m.group("name"))
+            former = clean_name(m.group("name"))
             # Only this company's former name: "Block, Inc. (formerly known as Square, Inc.)",
             # not a subsidiary's or a product's.
             before = all_flat[max(0, m.start() - 120) : m.start()].rstrip(" ,(").casefold()
@@ -603,7 +434,7 @@ class CoverPageDescriber:
                 aliases.extend(company_aliases(former))
         former_line = re.search(r"\n([^\n]{2,80})\n\(?former name(?: or former address)?", cover, flags=re.IGNORECASE)
         if former_line:
-            former = _clean_name(former_line.group(1))
+            former = clean_name(former_line.group(1))
             if former and not re.search(r"\d|^n/?a$|not applicable|none", former, re.IGNORECASE):
                 aliases.append(former)
         tickers = _tickers(cover)
@@ -641,7 +472,7 @@ class CoverPageDescriber:
                     found.set("fiscal_quarter", quarter, "three/six/nine months ended")
                 if year_end is None and quarter is not None:
                     # The fiscal year ends (4 - quarter) quarters after this quarter ends.
-                    year_end = _add_months(d, 3 * (4 - quarter))
+                    year_end = add_months(d, 3 * (4 - quarter))
                 if year_end is None:
                     year_end = d  # nothing says otherwise: assume the fiscal year is the calendar year
                 found.set("fiscal_year", fiscal_year_of(year_end), "fiscal year end after the quarter")
@@ -685,7 +516,7 @@ class CoverPageDescriber:
             d = parse_date(pm.group(1))
             if d:
                 found.set("period_end", d.isoformat(), "period ended")
-                year_end = _add_months(d, 3 * (4 - quarter)) if quarter else d
+                year_end = add_months(d, 3 * (4 - quarter)) if quarter else d
                 found.set("fiscal_year", fiscal_year_of(year_end), "period ended")
                 return
         if label_year is not None:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from finrag.finance.text import page_label
 from finrag.llm.base import ContextBlock, LLMRequest
 from finrag.records import Citation, Hit
 
@@ -65,7 +66,7 @@ def render_question(question: str) -> str:
 
 
 def source_label(doc_name: str, page_zero_based: int) -> str:
-    return f"{doc_name} p.{page_zero_based + 1}"
+    return page_label(doc_name, page_zero_based + 1)
 
 
 def hit_doc_name(hit: Hit, doc_names: Mapping[str, str] | None = None) -> str:
@@ -141,7 +142,7 @@ class CitationRef:
 
     @property
     def label(self) -> str:
-        return f"{self.doc_name} p.{self.page}"
+        return page_label(self.doc_name, self.page)
 
 
 def parse_citations(text: str) -> list[CitationRef]:

@@ -52,10 +52,6 @@ def shared_redis_url(settings: Settings) -> str:
     return settings.serve.redis_url
 
 
-# The old name, still called by finrag.answer.pipelines.engine; it reads the settings, not the environment.
-redis_url_from_env = shared_redis_url
-
-
 def build_queue(redis_url: str = "", *, journal: Any = None, **kwargs: Any) -> JobQueue:
     """Redis when a URL is given, else the in-process queue (with `journal`, a `SqlJobJournal`, durable)."""
     if redis_url:

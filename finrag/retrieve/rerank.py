@@ -4,34 +4,15 @@ cross-encoder as a service (`finrag rerank-server`, on a GPU box) reached over H
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 
+from finrag.finance.words import search_terms
 from finrag.records import Hit
 from finrag.retrieve.statements import is_statement_page, statements_asked
 
 log = logging.getLogger(__name__)
-
-_WORD_RE = re.compile(r"[a-z][a-z&']+")
-_STOP = set(
-    "a an and are as at be by did do does for from had has have how in is it its of on or than that the "
-    "their this to was were what when which who why will with based using answer following question "
-    "please provide give calculate compute round decimal places units usd million millions billion "
-    "billions percent percentage fy year years fiscal data company company's".split()
-)
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def content_terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD_RE.findall(text.lower()) if w not in _STOP and len(w) > 2}
 
 
 class LexicalReranker:
@@ -63,14 +44,14 @@ class LexicalReranker:
     ) -> list[Hit]:
         if not hits:
             return []
-        q_terms = content_terms(question)
-        x_terms = content_terms(" ".join(expansions)) - q_terms
+        q_terms = search_terms(question)
+        x_terms = search_terms(" ".join(expansions)) - q_terms
         wanted = statements_asked(question)
         n = len(hits)
         scored: list[tuple[float, Hit]] = []
         for rank, hit in enumerate(hits):
             text = (page_texts or {}).get(hit.chunk.parent_id or hit.chunk.id, hit.chunk.text)
-            terms = content_terms(text)
+            terms = search_terms(text)
             cov = len(q_terms & terms) / max(len(q_terms), 1)
             xcov = len(x_terms & terms) / max(len(x_terms), 1) if x_terms else 0.0
             statement = any(is_statement_page(text, st, hit.chunk.section) for st in wanted)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from finrag.finance.glossary import GlossaryRewriter
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
-from finrag.retrieve.glossary import GlossaryRewriter
 from finrag.retrieve.priors import apply_priors, load_intents
 from finrag.retrieve.scope import ScopeResolver
 from finrag.retrieve.statements import statements_asked

@@ -9,13 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from finrag.finance.companies import LEGAL_SUFFIXES
+from finrag.finance.facts import PATTERNS, QuestionFacts, question_forms, question_quarter, question_years
 from finrag.finance.periods import PeriodQuery, parse_periods
 from finrag.records import DocStatus, DocType, DocumentRecord, Scope
 
-_LEGAL_SUFFIXES = {
-    "inc", "incorporated", "corp", "corporation", "company", "co", "ltd", "limited", "plc", "llc", "lp",
-    "holdings", "holding", "group", "sa", "nv", "ag", "the", "and", "subsidiaries",
-}  # fmt: skip
 # Words too common to identify a company on their own.
 _GENERIC = {
     "american", "general", "first", "united", "national", "international", "global", "new", "north",
@@ -24,29 +22,6 @@ _GENERIC = {
 }  # fmt: skip
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
-_YEAR_RE = re.compile(r"(?<![\d$.,])(?:FY\s?'?|fiscal\s+(?:year\s+)?)?((?:19|20)\d{2})(?![\d,%])", re.I)
-_FY_SHORT_RE = re.compile(r"\bFY\s?'?(\d{2})\b", re.I)
-_QUARTER_RE = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.I)
-# "expected to accelerate in FY2023" is answered by the FY2022 filing's outlook.
-_FORWARD_RE = re.compile(
-    r"\b(?:expect\w*|outlook|guidance|forecast\w*|anticipat\w*|project(?:ed|ion)s?|plan(?:s|ned)? to)\b", re.I
-)
-_FULL_YEAR_RE = re.compile(r"\bFY\s?'?\d{2,4}\b|\bfiscal (?:year )?(?:19|20)\d{2}\b|\bannual\b|\bfull[- ]year\b", re.I)
-_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_DOC_TYPE_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b8[\s-]?k\b", re.I), DocType.EIGHT_K.value),
-    # Results of shareholder votes are reported on Form 8-K (Item 5.07).
-    (
-        re.compile(
-            r"\bvotes? (?:for|against)\b|\bvotes against\b|\bnominees?\b|\bshareholder vote|\bvoting results\b", re.I
-        ),
-        DocType.EIGHT_K.value,
-    ),
-    (re.compile(r"\b10[\s-]?q\b|\bquarterly report\b", re.I), DocType.TEN_Q.value),
-    (re.compile(r"\b10[\s-]?k\b", re.I), DocType.TEN_K.value),
-    (re.compile(r"\bearnings (?:release|call|report)\b|\bpress release\b", re.I), DocType.EARNINGS.value),
-    (re.compile(r"\bannual report\b", re.I), DocType.ANNUAL_REPORT.value),
-]
 
 
 def _tokens(text: str) -> list[str]:
@@ -57,7 +32,7 @@ def alias_keys(name: str) -> set[str]:
     """Spelling-insensitive keys of one company name ("Wal-Mart Stores, Inc." -> walmartstores,
     walmart, ...)."""
     toks = _tokens(name)
-    core = [t for t in toks if t not in _LEGAL_SUFFIXES] or toks
+    core = [t for t in toks if t not in LEGAL_SUFFIXES] or toks
     keys = {"".join(toks), "".join(core)}
     if len(core) >= 2:
         keys.add("".join(core[:2]))
@@ -101,7 +76,7 @@ class ScopeResolver:
                 owners.setdefault(k, set()).add(owner[i])
         for e in self.entries:
             names = [e.doc.filing.company, *e.doc.filing.aliases]
-            cores = {"".join(t for t in _tokens(n) if t not in _LEGAL_SUFFIXES) for n in names if n}
+            cores = {"".join(t for t in _tokens(n) if t not in LEGAL_SUFFIXES) for n in names if n}
             e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers, cores)}
 
     # ---------------------------------------------------------------------------------------------
@@ -121,27 +96,20 @@ class ScopeResolver:
                 hits.append((max(len(k) for k in matched), e.doc))
         return [d for _, d in sorted(hits, key=lambda h: -h[0])]
 
-    @staticmethod
-    def years_in(question: str) -> list[int]:
-        years = [int(m.group(1)) for m in _YEAR_RE.finditer(question)]
-        years += [2000 + int(m.group(1)) for m in _FY_SHORT_RE.finditer(question)]
-        return sorted(set(years))
+    # The question's years, quarter and form are read by finrag.finance.facts.
+    years_in = staticmethod(question_years)
+    quarter_in = staticmethod(question_quarter)
+    doc_types_in = staticmethod(question_forms)
 
-    @staticmethod
-    def quarter_in(question: str) -> int | None:
-        m = _QUARTER_RE.search(question)
-        if not m:
-            return None
-        return int(m.group(1)) if m.group(1) else _ORDINAL[m.group(2).lower()]
-
-    @staticmethod
-    def doc_types_in(question: str) -> list[str]:
-        return [t for pattern, t in _DOC_TYPE_HINTS if pattern.search(question)][:1]
-
-    def resolve(self, question: str) -> Scope:
+    def resolve(self, question: str, facts: QuestionFacts | None = None) -> Scope:
+        # The question's periods and form: from its facts when the caller read them, else read here
+        # (the same finance.facts readers, without planning the question).
         company_docs = self.companies_in(question)
-        years = self.years_in(question)
-        types = self.doc_types_in(question)
+        years = list(facts.years) if facts else question_years(question)
+        types = list(facts.forms) if facts else question_forms(question)
+        quarter = facts.quarter if facts else question_quarter(question)
+        full_year = facts.full_year if facts else bool(PATTERNS["full_year"].search(question))
+        forward = facts.forward if facts else bool(PATTERNS["forward"].search(question))
         notes: list[str] = []
         if not company_docs:
             note = "no known company named in the question: searching all filings"
@@ -166,13 +134,13 @@ class ScopeResolver:
             docs, period_note = by_period
             notes.append(period_note)
         else:
-            if not types and self.quarter_in(question) is None and _FULL_YEAR_RE.search(question):
+            if not types and quarter is None and full_year:
                 annual = [d for d in docs if str(d.filing.doc_type) != DocType.TEN_Q.value]
                 if annual and len(annual) < len(docs):
                     docs = annual
                     notes.append("quarterly reports left out (the question asks about a full fiscal year)")
             if years:
-                docs, year_note = self._pick_years(docs, years, forward=bool(_FORWARD_RE.search(question)))
+                docs, year_note = self._pick_years(docs, years, forward=forward)
                 notes.append(year_note)
         note = f"company: {', '.join(companies)}" + (f"; {'; '.join(notes)}" if notes else "")
         return Scope(
@@ -263,7 +231,7 @@ def _distinctive(key: str, tickers: set[str], cores: set[str]) -> bool:
 def _identity_keys(name: str) -> set[str]:
     """Keys that identify a company across its filings even when the legal name changed slightly
     ("Adobe Systems Incorporated" -> "Adobe Inc.", "Wal-Mart Stores, Inc." -> "Walmart Inc.")."""
-    core = [t for t in _tokens(name) if t not in _LEGAL_SUFFIXES]
+    core = [t for t in _tokens(name) if t not in LEGAL_SUFFIXES]
     keys = {"".join(core)} if core else set()
     if len(core) >= 2:
         keys.add("".join(core[:2]))

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from finrag.answer.pipelines.budget import RequestBudget, request_budget
+from finrag.answer.request import RequestBudget
 from finrag.records import Answer, DocStatus
 from finrag.serve.cache import answer_key
 from finrag.serve.errors import ApiError
@@ -145,8 +145,7 @@ class Answering:
         if answer is None:
             extra: dict[str, Any] = {"mode": mode} if self._ask_takes_mode else {}
             scope = filters.to_scope() if filters else None
-            with request_budget(budget):
-                answer = st.service.ask(question, tenant=who.tenant, top_k=top_k, filters=scope, **extra)
+            answer = st.service.ask(question, tenant=who.tenant, top_k=top_k, filters=scope, budget=budget, **extra)
             self._observe(answer)
             # An answer made offline because the budget ran out must not be served once it renews.
             if use_cache and not budget.no_llm:

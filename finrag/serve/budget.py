@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from finrag.answer.pipelines.budget import RequestBudget
+from finrag.answer.request import RequestBudget
 from finrag.serve.answers import AnswerStore
 from finrag.serve.errors import ApiError
 from finrag.settings import BudgetSettings

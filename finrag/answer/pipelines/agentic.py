@@ -19,35 +19,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from finrag.answer.calculator import CalcStep, CalculatorError, pct_change
-from finrag.answer.calculator import average as calc_average
-from finrag.answer.calculator import difference as calc_difference
+from finrag.answer.compose import faithfulness_of, finish
+from finrag.answer.computation import Computation, ItemFinder, compute, distinct_companies, prior_year
+from finrag.answer.context import TenantContext
+from finrag.answer.ledger import Ledger
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
-from finrag.answer.numbers import content_words
-from finrag.answer.pipelines.common import Ledger, TenantContext, faithfulness_of, finish
-from finrag.answer.pipelines.finance import (
-    ITEMS,
-    Found,
-    LineItem,
-    Plan,
-    find_in_page,
-    format_money,
-    format_result,
-    plan_question,
-)
+from finrag.answer.registry import register
+from finrag.answer.request import AnswerRequest
+from finrag.finance.calculator import CalcStep
+from finrag.finance.calculator import difference as calc_difference
+from finrag.finance.facts import needs_judgement
+from finrag.finance.metrics import ITEMS
+from finrag.finance.statements import Found, format_result
+from finrag.finance.words import content_words
 from finrag.llm.base import ContextBlock, LLMRequest
-from finrag.records import Answer, Chunk, ChunkKind, Citation, Hit, Scope
+from finrag.records import Answer, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
-
-_JUDGEMENT = re.compile(
-    r"(?i)^\s*(?:is|are|does|do|did|has|have|was|were|can|could|should|would|will)\b|"
-    r"\b(?:why|explain|drove|drive[sn]?|drivers?|reasons?|healthy|intensive|useful|relevant|compare[sd]?|"
-    r"outlook|expected?|consistent)\b"
-)
 
 PLANNER_PROMPT = """\
 You plan searches in financial filings. For the user's question, list the line items, disclosures or \
@@ -56,359 +46,9 @@ starting with "SEARCH: ". Name the company and fiscal year in each query. Output
 the instruction in the user message to cite sources."""
 
 
-def needs_judgement(question: str) -> bool:
-    """Yes/no, why, compare, assess: a figure alone does not answer it."""
-    return bool(_JUDGEMENT.search(question))
-
-
-@dataclass(slots=True)
-class _Page:
-    hit: Hit  # a page-level hit, its chunk text the full page when read_page gave it
-    rank: int
-    filing_year: int | None
-    company: str
-
-
-@dataclass(slots=True)
-class Computation:
-    """A plan evaluated for one company: found inputs, calculator steps and the answer text."""
-
-    plan: Plan
-    company: str
-    found: dict[tuple[str, int], Found] = field(default_factory=dict)
-    missing: list[tuple[str, int]] = field(default_factory=list)
-    steps: list[CalcStep] = field(default_factory=list)
-    results: dict[int, float] = field(default_factory=dict)  # year -> result
-    final: float | None = None
-    text: str = ""
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing and (self.final is not None)
-
-    def trace(self) -> dict[str, Any]:
-        return {
-            "company": self.company,
-            "plan": {"kind": self.plan.kind, "name": self.plan.name, "years": self.plan.years},
-            "inputs": [
-                {
-                    "item": f.item,
-                    "year": f.year,
-                    "value": f.value,
-                    "printed": f.text,
-                    "label": f.label[:120],
-                    "citation": f.citation,
-                    "by_column_header": f.column_by_header,
-                }
-                for f in self.found.values()
-            ],
-            "missing": [f"{ITEMS[k].name} FY{y}" for k, y in self.missing],
-            "result": self.final,
-        }
-
-
-class ItemFinder:
-    """Finds line items for fiscal years on statement pages: the hits at hand first, a search of
-    its own only when they do not show the row (each search is one retrieval round trip)."""
-
-    def __init__(
-        self, hits: Sequence[Hit], ctx: TenantContext, scope: Scope | None, search_k: int = 4, target_year: int = 0
-    ) -> None:
-        self.ctx = ctx
-        self.scope = scope
-        self.search_k = search_k
-        self.target_year = target_year
-        self.pages: dict[tuple[str, int], _Page] = {}
-        self.searches: list[dict[str, Any]] = []
-        self._searched: set[tuple[str, str]] = set()
-        self.add(hits)
-
-    def add(self, hits: Sequence[Hit]) -> None:
-        for h in hits:
-            key = (h.chunk.doc_id, h.chunk.page_start)
-            if key in self.pages:
-                continue
-            text = None
-            if self.ctx.read_page is not None:
-                try:
-                    text = self.ctx.read_page(h.chunk.doc_id, h.chunk.page_start)
-                except Exception as e:  # a missing page must not sink the answer
-                    log.warning("read_page %s p%s failed: %s", h.chunk.doc_id, h.chunk.page_start, e)
-            chunk = h.chunk
-            if text:
-                chunk = replace(h.chunk, text=text, kind=ChunkKind.PAGE, page_end=h.chunk.page_start)
-            fy = chunk.metadata.get("fiscal_year")
-            self.pages[key] = _Page(
-                Hit(chunk=chunk, score=h.score, source=h.source),
-                len(self.pages),
-                int(fy) if fy is not None else None,
-                str(chunk.metadata.get("company") or ""),
-            )
-
-    def page_hits(self) -> list[Hit]:
-        return [p.hit for p in sorted(self.pages.values(), key=lambda p: p.rank)]
-
-    def _doc_name(self, chunk: Chunk) -> str:
-        if self.ctx.doc_names and chunk.doc_id in self.ctx.doc_names:
-            return self.ctx.doc_names[chunk.doc_id]
-        return str(chunk.metadata.get("doc_name") or chunk.doc_id)
-
-    def best(self, item: LineItem, year: int, company: str = "") -> Found | None:
-        best: Found | None = None
-        for p in self.pages.values():
-            if company and p.company and not _same_company(company, p.company):
-                continue
-            if p.filing_year is not None and p.filing_year < year:
-                continue  # a filing cannot report a later year
-            other_entity = company and _other_entity(p.hit.chunk.text, company)
-            for score, value, printed, label, scale, by_header in find_in_page(
-                item, year, p.hit.chunk.text, filing_year=p.filing_year
-            ):
-                if other_entity:
-                    score -= 0.4  # an affiliate's or subsidiary's statements filed as an exhibit
-                # the filing of the year asked about (later filings may restate), then retrieval rank
-                if p.filing_year == self.target_year:
-                    score += 0.15
-                score -= 0.01 * p.rank
-                if best is None or score > best.score:
-                    best = Found(
-                        item=item.key,
-                        year=year,
-                        value=value,
-                        text=printed,
-                        label=label,
-                        doc_id=p.hit.chunk.doc_id,
-                        doc_name=self._doc_name(p.hit.chunk),
-                        page=p.hit.chunk.page_start,
-                        score=score,
-                        chunk_id=p.hit.chunk.id,
-                        scale=scale,
-                        column_by_header=by_header,
-                    )
-        return best
-
-    def find(self, item: LineItem, year: int, company: str = "") -> Found | None:
-        found = self.best(item, year, company)
-        if found is not None and found.score >= 1.25:  # exact label on the right statement: done
-            return found
-        if self.ctx.search is not None and (item.key, company) not in self._searched:
-            self._searched.add((item.key, company))
-            query = " ".join(p for p in (company, item.query, f"fiscal {self.target_year or year}") if p)
-            scope = Scope(companies=[company]) if company and self._multi_company() else self.scope
-            try:
-                hits = self.ctx.search(query, scope)[: self.search_k]
-            except Exception as e:  # the search tool failing leaves us with what we have
-                log.warning("agentic search failed: %s", e)
-                hits = []
-            self.searches.append({"query": query, "hits": len(hits)})
-            self.add(hits)
-            found = self.best(item, year, company)
-        return found if found is not None and found.score > 0.3 else None
-
-    def _multi_company(self) -> bool:
-        return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
-
-
-_CORP = re.compile(
-    r"(?i)\b(?:inc|incorporated|corp|corporation|co|company|companies|plc|ltd|limited|llc|n\.?v|s\.?a|ag|se|"
-    r"holdings?|group|the)\b\.?"
-)
-
-
-def _name_words(name: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9&]{2,}", _CORP.sub(" ", name.lower())))
-
-
-def _same_company(a: str, b: str) -> bool:
-    """ "Adobe" and "Adobe Systems Incorporated" are one company; "American Express" and
-    "American Water Works" are not: one name's words must contain the other's."""
-    wa, wb = _name_words(a), _name_words(b)
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
-_ENTITY_LINE = re.compile(
-    r"(?m)^[ \t]*([A-Z][A-Z0-9&.,' -]{2,80}\b(?:INC|LLC|L\.L\.C|CORPORATION|CORP|COMPANY|HOLDINGS|LTD|PLC|LP)\.?)"
-    r"[ \t]*$"
-)
-
-
-def _other_entity(text: str, company: str) -> bool:
-    """The page's heading names a company other than the one asked about."""
-    m = _ENTITY_LINE.search(text[:400])
-    return bool(m) and not _same_company(m.group(1), company) and not (_name_words(m.group(1)) & _name_words(company))
-
-
-def distinct_companies(names: Sequence[str]) -> list[str]:
-    """One name per company, the shortest ("Adobe" rather than "Adobe Systems Incorporated")."""
-    out: list[str] = []
-    for n in names:
-        same = next((i for i, o in enumerate(out) if _same_company(n, o)), None)
-        if same is None:
-            out.append(n)
-        elif len(n) < len(out[same]):
-            out[same] = n
-    return out
-
-
-def _possessive(company: str) -> str:
-    if not company:
-        return "The"
-    short = re.sub(r"(?i),?\s+(?:inc\.?|corporation|corp\.?|co\.?|company|plc|ltd\.?|llc|n\.v\.)$", "", company)
-    return f"{short}'" if short.endswith("s") else f"{short}'s"
-
-
-def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
-    """Find the plan's inputs and run its formula; `missing` lists what could not be found."""
-    comp = Computation(plan=plan, company=company)
-    alternatives = range(len(plan.metrics)) if plan.metrics else range(1)
-    for alt in alternatives:
-        comp.found, comp.missing = {}, []
-        for key, year in plan.needs(alt):
-            f = finder.find(ITEMS[key], year, company)
-            if f is None:
-                comp.missing.append((key, year))
-            else:
-                comp.found[(key, year)] = f
-        if not comp.missing:
-            try:
-                _run(plan, comp, alt)
-            except CalculatorError as e:
-                comp.missing.append(("revenue", plan.years[-1]))  # keeps `complete` false
-                log.warning("calculation failed: %s", e)
-                continue
-            break
-    return comp
-
-
-def _run(plan: Plan, comp: Computation, alt: int) -> None:
-    steps: list[CalcStep] = []
-    for year in plan.years:
-
-        def get(key: str, offset: int, _y: int = year) -> Any:
-            f = comp.found[(key, _y + offset)]
-            return f.as_input(f"{ITEMS[key].name} FY{_y + offset}")
-
-        if plan.metrics:
-            year_steps = plan.metrics[alt].build(get)
-            steps += year_steps
-            # ROA/ROE log a percent restatement last; the ratio is the figure asked for
-            main = year_steps[0] if plan.metrics[alt].key in ("roa", "roe") else year_steps[-1]
-            comp.results[year] = main.result
-        elif plan.kind == "growth":
-            s = pct_change(get(plan.item.key, 0), get(plan.item.key, -1))  # type: ignore[union-attr]
-            steps.append(s)
-            comp.results[year] = s.result
-        else:
-            comp.results[year] = get(plan.item.key, 0).value  # type: ignore[union-attr]
-    if plan.average and len(plan.years) > 1:
-        # per-year results are logged steps (or cited values), so the average chains back to the pages
-        unit = plan.metrics[alt].unit if plan.metrics else "USD"
-        avg = calc_average(*[comp.results[y] for y in plan.years], unit=unit)
-        steps.append(avg)
-        comp.final = avg.result
-    else:
-        comp.final = comp.results[plan.years[-1]]
-        if len(plan.years) > 1 and plan.kind != "growth":
-            # years compared: the change between the first and the last, in points for percentages
-            first, last = comp.results[plan.years[0]], comp.results[plan.years[-1]]
-            unit = plan.metrics[alt].unit if plan.metrics else "USD"
-            steps.append(calc_difference(last, first, unit="%") if unit == "%" else pct_change(last, first))
-    comp.steps = steps
-    comp.text = _compose(plan, comp, alt)
-
-
-def _change_line(step: CalcStep, years: Sequence[int]) -> str:
-    word = "up" if step.result >= 0 else "down"
-    size = f"{abs(step.result):.1f} percentage points" if step.op == "difference" else f"{abs(step.result):.1f}%"
-    return f"Change from FY{years[0]} to FY{years[-1]}: {word} {size}."
-
-
-def _years(years: Sequence[int]) -> str:
-    names = [f"FY{y}" for y in years]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _label_note(f: Found) -> str:
-    label = f.label.split(":")[-1].strip()
-    if not label or re.search(r"\d", label) or label.lower() == ITEMS[f.item].name.lower() or len(label) > 60:
-        return ""
-    return f' ("{label}")'
-
-
-def _compose(plan: Plan, comp: Computation, alt: int) -> str:
-    """Result, formula in words, and each input with its citation. Every figure in this text is on
-    a cited page or is a logged calculation, so the grounding check can verify all of it."""
-    who = _possessive(comp.company)
-    cites = "".join(f"[{c}]" for c in dict.fromkeys(f.citation for f in comp.found.values()))
-    lines: list[str] = []
-    y = plan.years[-1]
-    if plan.metrics:
-        m = plan.metrics[alt]
-        dec = plan.decimals if plan.decimals is not None else m.decimals
-        res = format_result(comp.final or 0.0, m.unit, dec, plan.answer_scale)
-        if plan.average and len(plan.years) > 1:
-            per = "; ".join(f"FY{yy}: {format_result(comp.results[yy], m.unit, dec)}" for yy in plan.years)
-            lines.append(f"{who} average {m.name} over {_years(plan.years)} was {res} {cites}.")
-            lines.append(f"Per year: {per}.")
-        elif len(plan.years) > 1:
-            per = " and ".join(
-                f"{format_result(comp.results[yy], m.unit, dec, plan.answer_scale)} in FY{yy}"
-                for yy in reversed(plan.years)
-            )
-            lines.append(f"{who} {m.name} was {per} {cites}.")
-            lines.append(_change_line(comp.steps[-1], plan.years))
-        else:
-            lines.append(f"{who} {m.name} for FY{y} was {res} {cites}.")
-            if m.key in ("roa", "roe"):
-                pct = comp.steps[-1].result
-                lines[-1] = lines[-1][:-1] + f", or {pct:.{max(1, dec - 1)}f}%."
-        lines.append(f"Formula: {m.name} = {m.formula}.")
-    elif plan.kind == "growth":
-        item = plan.item
-        assert item is not None
-        dec = plan.decimals if plan.decimals is not None else 1
-        cur, prev = comp.found[(item.key, y)], comp.found[(item.key, y - 1)]
-        verb = "grew" if (comp.final or 0) >= 0 else "declined"
-        lines.append(
-            f"{who} {item.name} {verb} {abs(comp.final or 0):.{dec}f}% in FY{y}: FY{y} {item.name} was "
-            f"{format_money(cur.value)} {cites}."
-        )
-        lines.append(f"Formula: growth = (FY{y} {item.name} - FY{y - 1} {item.name}) / FY{y - 1} {item.name}.")
-        lines.append(f"FY{y - 1} {item.name}: {format_money(prev.value)} [{prev.citation}].")
-        return "\n".join(lines)
-    else:
-        item = plan.item
-        assert item is not None
-        if plan.average and len(plan.years) > 1:
-            res = format_money(comp.final or 0.0, plan.answer_scale)
-            lines.append(f"{who} average {item.name} over {_years(plan.years)} was {res} {cites}.")
-        elif len(plan.years) > 1:
-            per = " and ".join(
-                f"{format_money(comp.results[yy], plan.answer_scale)} in FY{yy}" for yy in reversed(plan.years)
-            )
-            lines.append(f"{who} {item.name} was {per} {cites}.")
-            lines.append(_change_line(comp.steps[-1], plan.years))
-        else:
-            f = comp.found[(item.key, y)]
-            shown = f"${f.value:.2f} per share" if item.per_share else format_money(f.value, plan.answer_scale)
-            return f"{who} {item.name} in FY{y} was {shown}{_label_note(f)} [{f.citation}]."
-    lines.append("Inputs:")
-    for (key, year), f in sorted(comp.found.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
-        value = f"${f.value:.2f} per share" if ITEMS[key].per_share else format_money(f.value)
-        lines.append(f"- FY{year} {ITEMS[key].name}{_label_note(f)}: {value} [{f.citation}]")
-    return "\n".join(lines)
-
-
-def _trend(plan: Plan, finder: ItemFinder, company: str) -> tuple[Computation, Computation] | None:
-    """The metric for the year before too, for "has it improved / how did it change" questions."""
-    if not plan.metrics or plan.average:
-        return None
-    prior = Plan("metric", [plan.years[-1] - 1], plan.metrics, decimals=plan.decimals)
-    comp_prior = compute(prior, finder, company)
-    return (comp_prior, compute(plan, finder, company)) if comp_prior.complete else None
-
-
 class AgenticPipeline:
+    name = "agentic"
+
     def __init__(
         self,
         llm: LLMAnswerer,
@@ -426,10 +66,13 @@ class AgenticPipeline:
 
     # -------------------------------------------------------------------------------------------
     def answer(self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None) -> Answer:
-        ctx = ctx or TenantContext()
+        return self.run(AnswerRequest.of(question, hits, scope, ctx))
+
+    def run(self, request: AnswerRequest) -> Answer:
+        question, hits, scope, ctx, facts = request.question, request.hits, request.scope, request.ctx, request.facts
         ledger = Ledger()
-        default_year = (scope.fiscal_years or [None])[-1] or _top_year(hits)
-        plan = plan_question(question, default_year)
+        default_year = facts.default_year
+        plan = facts.plan
         target = plan.years[-1] if plan else (default_year or 0)
         finder = ItemFinder(hits, ctx, scope, self.search_k, target)
         names = distinct_companies(scope.companies)
@@ -443,10 +86,10 @@ class AgenticPipeline:
                 comps.append(comp)
                 if (
                     comp.complete
-                    and needs_judgement(question)
+                    and facts.needs_judgement
                     and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
                 ):
-                    t = _trend(plan, finder, company)
+                    t = prior_year(plan, finder, company)
                     if t:
                         trend.append(t)
         elif self.llm.has_llm:
@@ -470,23 +113,21 @@ class AgenticPipeline:
             "iterations": 0,
         }
 
-        judgement = needs_judgement(question)
+        judgement = facts.needs_judgement
         use_llm = self.llm.has_llm and (not complete or judgement or self.llm_for_metrics)
         if not use_llm:
             return self._deterministic(question, scope, comps, trend, finder, steps, calc_text, trace, ledger)
         return self._llm_loop(question, scope, comps, finder, steps, calc_text, trace, ledger, complete)
 
-    def lookup(
-        self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None
-    ) -> Answer | None:
+    def lookup(self, request: AnswerRequest) -> Answer | None:
         """A single line item for one fiscal year read from its statement row, or None. The easy
         pipeline uses it offline: a cited row beats the best-matching sentence."""
-        default_year = (scope.fiscal_years or [None])[-1] or _top_year(hits)
-        plan = plan_question(question, default_year)
+        question, hits, scope, ctx = request.question, request.hits, request.scope, request.ctx
+        plan = request.facts.plan
         names = distinct_companies(scope.companies)
         if plan is None or plan.kind != "lookup" or len(plan.years) != 1 or len(names) > 1:
             return None
-        finder = ItemFinder(hits, ctx or TenantContext(), scope, self.search_k, plan.years[-1])
+        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1])
         comp = compute(plan, finder, names[0] if names else "")
         if not comp.complete:
             return None
@@ -723,9 +364,13 @@ def _row_window(text: str, f: Found, before: int = 10, after: int = 4) -> str:
     return "\n".join(head + (["[...]"] if idx - before > 8 else []) + body)
 
 
-def _top_year(hits: Sequence[Hit]) -> int | None:
-    for h in hits:
-        fy = h.chunk.metadata.get("fiscal_year")
-        if fy is not None:
-            return int(fy)
-    return None
+register(
+    "agentic",
+    lambda llm, s, _built: AgenticPipeline(
+        llm,
+        max_iterations=s.agentic_max_iterations,
+        threshold=s.faithfulness_threshold,
+        search_k=s.agentic_search_k,
+        llm_for_metrics=s.agentic_llm_for_metrics,
+    ),
+)

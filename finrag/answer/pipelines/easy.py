@@ -3,13 +3,16 @@ resolved to pages -> numeric grounding + lexical support -> faithfulness."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from finrag.answer.compose import finish
+from finrag.answer.context import TenantContext
 from finrag.answer.llm_answerer import LLMAnswerer
-from finrag.answer.pipelines.common import TenantContext, finish
+from finrag.answer.registry import register
+from finrag.answer.request import AnswerRequest, Pipeline
 from finrag.records import Answer, Hit, Scope
 
-Lookup = Callable[[str, Sequence[Hit], Scope, "TenantContext | None"], "Answer | None"]
+Lookup = Callable[[AnswerRequest], "Answer | None"]
 
 
 class EasyPipeline:
@@ -17,18 +20,36 @@ class EasyPipeline:
     `AgenticPipeline.lookup`; without an LLM a cited row answers "what was X in FY2022" better than
     the best-matching sentence."""
 
+    name = "easy"
+
     def __init__(self, llm: LLMAnswerer, lookup: Lookup | None = None) -> None:
         self.llm = llm
         self.lookup = lookup
 
     def answer(self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None) -> Answer:
+        return self.run(AnswerRequest.of(question, hits, scope, ctx))
+
+    def run(self, request: AnswerRequest) -> Answer:
         if not self.llm.has_llm and self.lookup is not None:
-            found = self.lookup(question, hits, scope, ctx)
+            found = self.lookup(request)
             if found is not None:
                 found.pipeline = "easy"
                 found.notes.append("no LLM provider configured: the line item was read from its statement row")
                 return found
-        doc_names = ctx.doc_names if ctx is not None else None
+        question, scope = request.question, request.scope
         # A one-off question: caching its sources would cost a cache write that is never read.
-        gen = self.llm.generate(question, list(hits), scope=scope, doc_names=doc_names, cache_context=False)
-        return finish(question, scope, gen, pipeline="easy", hits=hits)
+        gen = self.llm.generate(
+            question, list(request.hits), scope=scope, doc_names=request.ctx.doc_names, cache_context=False
+        )
+        return finish(question, scope, gen, pipeline="easy", hits=request.hits)
+
+
+def _build(llm: LLMAnswerer, _settings: object, built: Mapping[str, Pipeline]) -> EasyPipeline:
+    def lookup(request: AnswerRequest) -> Answer | None:
+        agentic = built.get("agentic")
+        return agentic.lookup(request) if agentic is not None else None  # type: ignore[attr-defined]
+
+    return EasyPipeline(llm, lookup=lookup)
+
+
+register("easy", _build)

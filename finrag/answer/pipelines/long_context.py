@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from finrag.answer.compose import finish
+from finrag.answer.context import TenantContext
 from finrag.answer.llm_answerer import LLMAnswerer
-from finrag.answer.pipelines.common import TenantContext, finish
+from finrag.answer.registry import register
+from finrag.answer.request import AnswerRequest
 from finrag.llm.base import ContextBlock
 from finrag.llm.prompting import SYSTEM_PROMPT, hit_doc_name, source_label
 from finrag.records import Answer, Chunk, Hit, Scope
@@ -39,20 +41,11 @@ BLOCK_ID = "filing pages"
 PAGE_MARK = "=== {label} ==="
 # System prompt, preamble, question and answer besides the filing text.
 RESERVED_TOKENS = 2_000
-_READING = re.compile(
-    r"(?i)\b(?:why|explain\w*|describe|discuss\w*|summar\w*|overview|risks?|strateg\w*|outlook|"
-    r"management(?:'s)?\s+(?:view|discussion)|main|key|drivers?|drove|how\s+did|what\s+happened|throughout)\b"
-)
 
 
 def estimate_tokens(text: str) -> int:
     """~4 characters a token, the convention every estimate here uses."""
     return math.ceil(len(text) / 4)
-
-
-def needs_reading(question: str) -> bool:
-    """Questions answered by reading around (why, risks, summarise), not by one row of a table."""
-    return bool(_READING.search(question))
 
 
 @dataclass(slots=True)
@@ -122,6 +115,8 @@ def _windows(pages: Sequence[Chunk], budget_tokens: int) -> list[list[Chunk]]:
 
 
 class LongContextPipeline:
+    name = "long_context"
+
     def __init__(
         self,
         llm: LLMAnswerer,
@@ -214,8 +209,11 @@ class LongContextPipeline:
         ctx: TenantContext | None = None,
         selection: Selection | None = None,
     ) -> Answer:
-        ctx = ctx or TenantContext()
-        sel = selection
+        return self.run(AnswerRequest.of(question, hits, scope, ctx, selection=selection))
+
+    def run(self, request: AnswerRequest) -> Answer:
+        question, hits, scope, ctx = request.question, request.hits, request.scope, request.ctx
+        sel = request.selection
         if sel is None:
             sel, why = self.select(question, hits, scope, ctx)
             if sel is None:
@@ -239,3 +237,15 @@ class LongContextPipeline:
 
 def _names(ctx: TenantContext) -> dict[str, str] | None:
     return dict(ctx.doc_names) if ctx.doc_names else None
+
+
+register(
+    "long_context",
+    lambda llm, s, _built: LongContextPipeline(
+        llm,
+        max_tokens=s.long_context_max_tokens,
+        window_tokens=s.long_context_window_tokens,
+        max_docs=s.long_context_max_docs,
+        answer_tokens=s.max_answer_tokens,
+    ),
+)

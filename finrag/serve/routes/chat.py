@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from finrag.finance.text import page_label
 from finrag.records import Answer
 from finrag.serve.answering import Answering, Served, answer_lines, now_s, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
@@ -61,7 +62,8 @@ def sources_block(resp: QueryResponse) -> str:
     if not resp.citations:
         return ""
     lines = [
-        f'[{i}] {c.doc_name} p.{c.page}: "{c.quote}" ({c.page_image_url})' for i, c in enumerate(resp.citations, 1)
+        f'[{i}] {page_label(c.doc_name, c.page)}: "{c.quote}" ({c.page_image_url})'
+        for i, c in enumerate(resp.citations, 1)
     ]
     return "\n\nSources:\n" + "\n".join(lines)
 

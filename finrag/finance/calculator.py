@@ -1,7 +1,7 @@
 """Safe arithmetic for answers: an `ast` whitelist evaluator and logged financial helpers.
 
 Every figure an answer computes goes through here so that the trace records *what* was computed
-from *which* cited inputs (`CalcStep`), and `finrag.answer.numbers.check_answer` can re-check
+from *which* cited inputs (`CalcStep`), and `finrag.answer.grounding.check_answer` can re-check
 both the inputs (against cited pages) and the result (against the figure in the answer).
 No `eval`: the expression is parsed with `ast` and only numbers, + - * / **, unary signs,
 parentheses and a handful of functions are interpreted.

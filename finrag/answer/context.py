@@ -1,0 +1,65 @@
+"""The tools pipelines may use for one tenant's question (search, pages, page images, whole filings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from finrag.records import Chunk, Hit, Scope
+
+SearchFn = Callable[[str, Scope | None], list[Hit]]
+ReadPageFn = Callable[[str, int], "str | None"]  # (doc_id, zero-based page) -> page text
+PageImageFn = Callable[[str, int], bytes]  # (doc_id, zero-based page) -> PNG
+ReadDocumentFn = Callable[[str], "list[Chunk]"]  # doc_id -> its page chunks, in page order
+
+
+@dataclass(slots=True)
+class TenantContext:
+    """The tools pipelines may use for one tenant's question. All optional: without `search` the
+    agentic pipeline works from the retrieved hits only; without `page_image` vision answers from text."""
+
+    tenant: str = "default"
+    search: SearchFn | None = None
+    read_page: ReadPageFn | None = None
+    page_image: PageImageFn | None = None
+    doc_names: Mapping[str, str] | None = None  # doc_id -> name, when chunks lack it
+    read_document: ReadDocumentFn | None = None  # whole filings, for the long-context route
+
+
+class _ServiceLike(Protocol):
+    """What `service_context` needs from a QAService (duck-typed to keep this module import-light)."""
+
+    c: Any
+
+    def retrieve(self, question: str, tenant: str | None = ..., top_k: int | None = ..., filters: Any = ...) -> Any: ...
+
+
+def service_context(service: _ServiceLike, tenant: str, *, render_scale: float = 1.5) -> TenantContext:
+    """Tools backed by a QAService: search = its retriever, pages from the store's parent chunks,
+    page images rendered from the registry's source PDF."""
+    from finrag.ingest.render import render_page_png
+
+    def search(query: str, scope: Scope | None) -> list[Hit]:
+        return list(service.retrieve(query, tenant, filters=scope).hits)
+
+    def read_page(doc_id: str, page: int) -> str | None:
+        chunks = service.c.store.page_chunks(tenant, doc_id, [page])
+        return chunks[0].text if chunks else None
+
+    def page_image(doc_id: str, page: int) -> bytes:
+        rec = service.c.registry.get(tenant, doc_id)
+        if rec is None:
+            raise LookupError(f"document {doc_id} not found for tenant {tenant}")
+        return render_page_png(rec.source_path, page, scale=render_scale)
+
+    def read_document(doc_id: str) -> list[Chunk]:
+        rec = service.c.registry.get(tenant, doc_id)
+        if rec is None or rec.pages <= 0:
+            return []
+        pages = service.c.store.page_chunks(tenant, doc_id, range(rec.pages))
+        return sorted(pages, key=lambda c: c.page_start)
+
+    return TenantContext(
+        tenant=tenant, search=search, read_page=read_page, page_image=page_image, read_document=read_document
+    )

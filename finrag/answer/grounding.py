@@ -1,0 +1,324 @@
+"""Numeric grounding: every figure in an answer must be on a cited page or come from a logged calculation.
+
+- `find_support(figure, page_text)`: is the figure on the page, within the rounding the answer used?
+  Statements say "(In millions)" once and then print "1,577", so bare page numbers are read at the
+  page's scale (inferred, or every usual scale when the page does not say). When the figure is tied
+  to a fiscal year and the page row has year columns, only the cell in that year's column counts:
+  a figure from the neighbouring column is on the page too, and is the commonest extraction error.
+- `check_answer(answer, sources, calculations)`: per-figure verdicts and a score for the answer.
+
+Figures are read by `finrag.finance.figures`; words are compared with `finrag.finance.words`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from finrag.finance.calculator import CalcStep, CalculatorError
+from finrag.finance.figures import (
+    PAGE_SCALES,
+    Figure,
+    _sentence,
+    analyze_page,
+    extract_figures,
+    scale_from_text,
+    years_in,
+)
+from finrag.finance.words import SYNONYMS, content_words
+
+
+@dataclass(slots=True)
+class Match:
+    """Where a figure was found: the span on the source page and the reading that matched."""
+
+    source_key: str | None
+    start: int
+    end: int
+    text: str
+    value: float  # the page number read in base units
+    scale: float
+    year: int | None = None  # column (or prose) year of the page figure
+    row: int | None = None  # table row id on the page, when the figure is a table cell
+    col: int | None = None
+
+
+@dataclass(slots=True)
+class FigureCheck:
+    figure: Figure
+    supported: bool
+    match: Match | None = None
+    calc_index: int | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class GroundingReport:
+    checks: list[FigureCheck] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def supported(self) -> int:
+        return sum(c.supported for c in self.checks)
+
+    @property
+    def score(self) -> float:
+        return 1.0 if not self.checks else self.supported / self.total
+
+    @property
+    def passed(self) -> bool:
+        return self.supported == self.total
+
+    @property
+    def unsupported_figures(self) -> list[str]:
+        """Texts for `Answer.unsupported_figures`."""
+        return [c.figure.text for c in self.checks if not c.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "supported": self.supported,
+            "total": self.total,
+            "unsupported_figures": self.unsupported_figures,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+def _agrees(words: frozenset[str], page_context: str) -> bool:
+    """True when the page figure's label/sentence shares a content word with the answer's context,
+    or when either side has none (nothing to disagree about). Squashed PDF labels
+    ("Netcashprovidedbyoperatingactivities") are searched by substring."""
+    if not words:
+        return True
+    page_words = content_words(page_context)
+    if not page_words:
+        return True
+    squashed = [w for w in page_words if len(w) > 15]
+    for w in words:
+        for v in (w, *SYNONYMS.get(w, ())):
+            if v in page_words or (len(v) >= 4 and any(v in sq for sq in squashed)):
+                return True
+    return False
+
+
+def _readings(sf: Figure, in_row: bool, stated: Sequence[float], scale_hint: float | None) -> list[float]:
+    """Scales at which a page figure may be read. Prose writes its scale ("$1.6 billion"); a bare
+    prose number is what it says. Table cells are at the page's stated scale (or a hint, or any
+    usual scale when the page does not say), and also as written when they have decimals
+    (per-share amounts and ratios in a table "in millions, except per share amounts")."""
+    if sf.scale_word:
+        return [sf.scale]
+    if sf.unit in ("%", "bps", "x") or (sf.unit or "").endswith("/share"):
+        return [1.0]
+    if not in_row:
+        return [1.0, *stated] if (sf.unit and stated) else [1.0]
+    scales = [scale_hint] if scale_hint else (list(stated) or [1.0, *PAGE_SCALES])
+    if sf.decimals and 1.0 not in scales:
+        scales.append(1.0)
+    return scales
+
+
+def _find(
+    figure: Figure,
+    source_text: str,
+    scale_hint: float | None = None,
+    year: int | None = None,
+    *,
+    context: frozenset[str] | None = None,
+    exact: bool = False,
+    any_unit: bool = False,
+) -> tuple[Match | None, Match | None]:
+    """(match, a candidate rejected only for its year column). `exact`: compare at float precision."""
+    page = analyze_page(source_text)
+    target = abs(figure.value)
+    tol = 1e-9 * max(1.0, target) if exact else figure.tolerance() + 1e-9 * max(1.0, target)
+    best: Match | None = None
+    best_rank = -1
+    wrong_year: Match | None = None
+    for idx, sf in enumerate(page.figures):
+        if not any_unit:
+            if figure.unit == "%":
+                # a table prints "(0.9)" under a "% change" header: bare numbers may be percents
+                if not (sf.unit == "%" or (sf.unit is None and sf.scale_word is None)):
+                    continue
+            elif sf.unit in ("%", "bps"):
+                continue
+        in_row = idx in page.row_of
+        # percents are compared as printed; other figures at each plausible page scale
+        pct = figure.unit == "%" and not any_unit
+        readings = [1.0] if pct else _readings(sf, in_row, page.scales, scale_hint)
+        for scale in readings:
+            val = abs(sf.value) if sf.scale_word else sf.number * scale
+            if abs(val - target) > tol:
+                continue
+            if context is not None and not _agrees(context, page.contexts[idx]):
+                break  # same number, different line item
+            cell = page.cells.get(idx)
+            src_year = cell.year if cell else sf.year
+            m = Match(
+                source_key=None,
+                start=sf.start,
+                end=sf.end,
+                text=sf.text,
+                value=val,
+                scale=scale,
+                year=src_year,
+                row=page.row_of.get(idx),
+                col=cell.col if cell else None,
+            )
+            if year is not None and ((src_year is not None and src_year != year) or (cell and cell.year is None)):
+                # the neighbouring year's column, or a "% change" column of a row with year columns
+                wrong_year = wrong_year or m
+                break
+            # prefer a cell confirmed in the right column, then a stated (not guessed) scale
+            rank = (2 if (year is not None and src_year == year) else 0) + (1 if scale in page.scales else 0)
+            if rank > best_rank:
+                best, best_rank = m, rank
+            break
+    return best, wrong_year
+
+
+def find_support(
+    figure: Figure,
+    source_text: str,
+    scale_hint: float | None = None,
+    *,
+    year: int | None = None,
+    context: str | None = None,
+) -> Match | None:
+    """Where `figure` appears on the page within the answer's rounding, or None.
+
+    Table cells are read at `scale_hint`, else at the scale the page states ("(In millions)"), else
+    at any of units/thousands/millions/billions; prose numbers as written or with their scale word.
+    Signs are compared by magnitude (prose says "a decline of 0.6%" where a table prints "(0.6)").
+    When `year` (default: `figure.year`) is given and the cell sits in a row with year columns, it
+    must be that year's column. With `context` (text about the figure: "cash dividends paid"), the
+    page figure's row label or sentence must share a content word with it.
+    """
+    words = content_words(context) if context is not None else None
+    return _find(figure, source_text, scale_hint, figure.year if year is None else year, context=words)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole answers
+
+
+_CLAUSE_BREAK = re.compile(r"(?i),|\b(?:vs\.?|versus|whereas|while|but|compared)\b")
+
+
+def answer_contexts(text: str, figures: Sequence[Figure], question: str = "") -> list[frozenset[str]]:
+    """Per figure, the words of the answer that say what it is: its clause ("US sales increased 3.0%"
+    | "vs international sales decline of 0.6%"), else its sentence, else the question."""
+    out = []
+    for i, f in enumerate(figures):
+        s, e = _sentence(text, f.start, f.end, left=400, right=400)
+        lo = max(s, figures[i - 1].end if i else 0)
+        hi = min(e, figures[i + 1].start if i + 1 < len(figures) else len(text))
+        breaks_left = [m.end() for m in _CLAUSE_BREAK.finditer(text, lo, f.start)]
+        lo = breaks_left[-1] if breaks_left else lo
+        m = _CLAUSE_BREAK.search(text, f.end, hi)
+        hi = m.start() if m else hi
+        words = content_words(text[lo : f.start] + " " + text[f.end : hi])
+        if not words:
+            words = content_words(text[s : f.start] + " " + text[f.end : e])
+        if not words:
+            words = content_words(question)
+        out.append(words)
+    return out
+
+
+def _value_figure(value: float) -> Figure:
+    return Figure(text=repr(value), start=0, end=0, value=value, number=abs(value), decimals=12)
+
+
+def check_answer(
+    answer_text: str,
+    sources: Mapping[str, str],
+    calculations: Sequence[CalcStep] = (),
+    *,
+    question: str = "",
+    answer_scale: float | None = None,
+) -> GroundingReport:
+    """Check every figure of an answer against its cited pages (`sources`: citation key -> page text)
+    and its logged calculations.
+
+    A figure is supported when a cited page has it (see `find_support`) or when a calculation step
+    gives it within the answer's rounding and each of that step's inputs is on its cited page (in
+    the input's year column when `year` is set) or is the result of another supported step.
+    `question` lends its scale ("Answer in USD millions") to bare answer figures and, when it names
+    one fiscal year only, that year to figures the answer does not tie to a year.
+    """
+    scale = answer_scale or scale_from_text(question)
+    q_years = years_in(question) if question else []
+    q_year = q_years[0] if len(q_years) == 1 else None
+    step_ok: dict[int, bool] = {}
+
+    def input_supported(value: float, citation: str | None, year: int | None, depth: int) -> bool:
+        fig = _value_figure(value)
+        keys = [citation] if citation is not None else list(sources)
+        for k in keys:
+            if k in sources and _find(fig, sources[k], None, year, exact=True, any_unit=True)[0]:
+                return True
+        # chained: the input is the result of another supported step
+        return any(
+            math.isclose(abs(s.result), abs(value), rel_tol=1e-9) and supported_step(j, depth + 1)
+            for j, s in enumerate(calculations)
+        )
+
+    def supported_step(i: int, depth: int = 0) -> bool:
+        if depth > len(calculations):  # a cycle of steps supporting each other
+            return False
+        if i not in step_ok:
+            step = calculations[i]
+            try:
+                ok = step.verify()
+            except CalculatorError:
+                ok = False
+            step_ok[i] = ok and all(input_supported(x.value, x.citation, x.year, depth) for x in step.inputs)
+        return step_ok[i]
+
+    report = GroundingReport()
+    figures = extract_figures(answer_text)
+    contexts = answer_contexts(answer_text, figures, question)
+    for fig, ctx in zip(figures, contexts, strict=True):
+        f = fig
+        if f.year is None and q_year is not None:
+            f = replace(f, year=q_year)
+        if scale and not f.scale_word and f.unit in (None, "USD", "EUR", "GBP"):
+            f = f.rescaled(scale)
+        check = FigureCheck(figure=f, supported=False)
+        wrong: tuple[str, Match] | None = None
+        for key, text in sources.items():
+            m, w = _find(f, text, None, f.year, context=ctx)
+            if m:
+                m.source_key = key
+                check.supported, check.match, check.reason = True, m, f"on {key}"
+                break
+            if w and wrong is None:
+                w.source_key = key
+                wrong = (key, w)
+        if not check.supported:
+            for i, step in enumerate(calculations):
+                if (step.unit == "%") != (f.unit == "%"):
+                    continue
+                if abs(abs(step.result) - abs(f.value)) <= f.tolerance() + 1e-9 * max(1.0, abs(f.value)):
+                    if supported_step(i):
+                        check.supported, check.calc_index = True, i
+                        check.reason = f"calculation {i} ({step.op}) with supported inputs"
+                        break
+                    check.reason = f"calculation {i} gives it but its inputs are not on the cited pages"
+        if not check.supported and not check.reason:
+            if wrong:
+                check.match = wrong[1]
+                col = f"the {wrong[1].year} column" if wrong[1].year else "a non-year column"
+                check.reason = f"on {wrong[0]} only in {col}, not {f.year}"
+            else:
+                check.reason = "not on the cited pages and not a logged calculation"
+        report.checks.append(check)
+    return report

@@ -1,0 +1,73 @@
+"""Dates as filings write them ("December 31, 2022", "31 December 2022") and the fiscal year a period end
+belongs to (52/53-week years ending early January belong to the year before). Questions' periods (quarters,
+halves, "as of", ranges) are read by the period grammar in `periods.py`."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "December 31, 2018", "Dec. 31 , 2018", "MAY 29, 2022" and the British "31 December 2018".
+DATE = (
+    rf"(?:(?:{_MONTH_RE})\.?\s+\d{{1,2}}\s*,?\s*(?:19|20)\d{{2}}|\d{{1,2}}\s+(?:{_MONTH_RE})\.?,?\s+(?:19|20)\d{{2}})"
+)
+_DATE_PARTS_US = re.compile(rf"({_MONTH_RE})\.?\s+(\d{{1,2}})\s*,?\s*((?:19|20)\d{{2}})", re.IGNORECASE)
+_DATE_PARTS_UK = re.compile(rf"(\d{{1,2}})\s+({_MONTH_RE})\.?,?\s+((?:19|20)\d{{2}})", re.IGNORECASE)
+
+
+def parse_date(text: str) -> date | None:
+    """The first date written out in words in `text`."""
+    m = _DATE_PARTS_US.search(text)
+    if m:
+        month, day, year = _MONTHS[m.group(1).lower()], int(m.group(2)), int(m.group(3))
+    else:
+        m = _DATE_PARTS_UK.search(text)
+        if not m:
+            return None
+        day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def fiscal_year_of(year_end: date) -> int:
+    """The fiscal year a fiscal year-end date belongs to.
+
+    Convention (checked against FinanceBench's `doc_period`, the labels this project is measured
+    on): the calendar year in which the fiscal year ENDS. Retailers' years ending in late January
+    or early February therefore take the later year (Best Buy, year ended 28 Jan 2023 -> 2023;
+    Walmart, 31 Jan 2018 -> 2018; Ulta Beauty's "fiscal 2022" quarter ended 28 Jan 2023 -> 2023),
+    while 52/53-week years that spill a few days past 31 December keep the year they cover
+    (Johnson & Johnson, year ended 1 Jan 2023 -> 2022)."""
+    if year_end.month == 1 and year_end.day <= 7:
+        return year_end.year - 1
+    return year_end.year
+
+
+def add_months(day: date, months: int) -> date:
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))

@@ -1,0 +1,163 @@
+"""What a question asks for, in generic terms: a metric, a growth rate or a single line item, for which
+fiscal years, rounded how. `plan_question` is computed once per request, as part of `QuestionFacts`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from finrag.finance.figures import scale_from_text, years_in
+from finrag.finance.metrics import ITEM_MENTIONS, ITEMS, METRICS, LineItem, Metric, item_in, share_metric
+
+_GROWTH = re.compile(
+    r"(?i)\b(?:growth|grow|grew|growing|change[sd]?|increase[sd]?|decrease[sd]?|decline[sd]?|yoy|"
+    r"year[\s-]+over[\s-]+year|improv\w*|trend)\b"
+)
+_AVERAGE = re.compile(r"(?i)\b(?:(two|three|four|five|\d)[\s-]+years?\s+average|average\s+of\s+(?:the\s+)?"
+                      r"(?:last\s+)?(two|three|four|five|\d)\s+years)\b")  # fmt: skip
+_WORD_NUM = {"two": 2, "three": 3, "four": 4, "five": 5}
+_DECIMALS = re.compile(r"(?i)\bround(?:ed)?\b[^.?]{0,60}?\b(one|two|three|four|zero|no|\d)\s+decimal")
+_DEC_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a question asks for, in generic terms."""
+
+    kind: str  # "metric" | "growth" | "lookup"
+    years: list[int]  # fiscal years to evaluate (several for averages and trends)
+    metrics: list[Metric] = field(default_factory=list)  # alternatives of one metric, tried in order
+    item: LineItem | None = None
+    average: bool = False
+    decimals: int | None = None
+    answer_scale: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.metrics:
+            return self.metrics[0].name
+        assert self.item is not None
+        return f"{self.item.name} growth" if self.kind == "growth" else self.item.name
+
+    @property
+    def unit(self) -> str:
+        if self.metrics:
+            return self.metrics[0].unit
+        if self.kind == "growth":
+            return "%"
+        return "USD/share" if self.item is not None and self.item.per_share else "USD"
+
+    def needs(self, alternative: int = 0) -> list[tuple[str, int]]:
+        """(item, absolute fiscal year) pairs the plan must find."""
+        out: list[tuple[str, int]] = []
+        for y in self.years:
+            if self.metrics:
+                pairs = [(k, y + off) for k, off in self.metrics[alternative].needs]
+            elif self.kind == "growth":
+                assert self.item is not None
+                pairs = [(self.item.key, y), (self.item.key, y - 1)]
+            else:
+                assert self.item is not None
+                pairs = [(self.item.key, y)]
+            out += [p for p in pairs if p not in out]
+        return out
+
+
+# Figures a filing's GAAP statements do not print as such: a calculation from statement rows would be wrong.
+_NON_GAAP = re.compile(
+    r"(?i)(?<!un)\b(?:adjusted|adj\.|non[- ]?gaap|organic(?:ally)?|underlying|pro[- ]forma|normali[sz]ed|"
+    r"core\s+(?:earnings|eps)|guidance|expected|forecast|outlook)\b"
+)
+# A line item of part of the company (a segment, a region, a product): not the consolidated row.
+_PART = re.compile(
+    r"(?i)\b(?:segments?|regions?|regional|geograph\w*|international|domestic|foreign|u\.?s\.?|united\s+states|"
+    r"europe|asia|china|americas|emea|apac|latin|north\s+america|divisions?|business\s+units?|brands?|"
+    r"products?\s+lines?|subsidiar\w+)\b"
+)
+# "defined as FY2019 revenue / (average PP&E between FY2018 and FY2019)": years of the definition,
+# not years the question asks about.
+_DEFINITION = re.compile(r"(?i)\b(?:is\s+)?defined\s+as\b.*|\bdefine\b.*|\baverage\b[^.?]{0,60}?\bbetween\b[^.?]*")
+_SHARE_OF = re.compile(
+    r"(?i)(?:%|percent(?:age)?|share|proportion)\s+of\s+(?:total\s+|net\s+)?(revenues?|net\s+sales|sales|"
+    r"total\s+assets)|%\s*margin\b|\bmargin\s*%"
+)
+
+
+def _asked_years(question: str) -> list[int]:
+    return sorted(years_in(_DEFINITION.sub(" ", question)))
+
+
+def _share_plan(question: str, years: list[int], decimals: int | None, avg: bool) -> Plan | None:
+    """ "D&A % margin", "wages as a percent of net sales": numerator item / revenue (or total assets)."""
+    m = _SHARE_OF.search(question)
+    if m is None:
+        return None
+    head = question[: m.start()]
+    numerator: LineItem | None = None
+    for key, rx in ITEM_MENTIONS:
+        found = list(rx.finditer(head))
+        if found and key != "revenue":
+            numerator = ITEMS[key]
+            break
+    if numerator is None:
+        return None  # "wages expense as a percent of net sales": a line item we do not know
+    denom_key = "total_assets" if m.group(1) and "assets" in m.group(1).lower() else "revenue"
+    metric = share_metric(numerator, ITEMS[denom_key], m.group(0))
+    return Plan("metric", years, [metric], average=avg and len(years) > 1, decimals=decimals)
+
+
+def plan_question(question: str, default_year: int | None) -> Plan | None:
+    """A plan for a metric, a growth rate or a single line item; None when the question names none
+    or asks for something statement rows cannot give (adjusted / non-GAAP figures, segments, regions)."""
+    if _NON_GAAP.search(question):
+        return None
+    years = _asked_years(question)
+    avg = _AVERAGE.search(question)
+    span = 1
+    if avg:
+        raw = (avg.group(1) or avg.group(2) or "").lower()
+        span = _WORD_NUM.get(raw) or (int(raw) if raw.isdigit() else 1)
+    all_years = sorted(years_in(question))
+    if years:
+        target = years[-1]
+    elif all_years:
+        target = all_years[-1]
+    elif default_year is not None:
+        target = default_year
+    else:
+        return None
+    if avg:
+        span_years = years if len(years) >= 2 else all_years
+        eval_years = (
+            list(range(span_years[0], span_years[-1] + 1))
+            if len(span_years) >= 2
+            else list(range(target - span + 1, target + 1))
+        )
+    elif len(years) >= 2:
+        eval_years = years  # "FY2022 compared to FY2021": each year asked about
+    else:
+        eval_years = [target]
+    dm = _DECIMALS.search(question)
+    decimals = None
+    if dm:
+        raw = dm.group(1).lower()
+        decimals = _DEC_WORDS.get(raw, int(raw) if raw.isdigit() else None)
+    is_avg = bool(avg) and len(eval_years) > 1
+    metrics = [m for m in METRICS if m.pattern.search(question)]
+    if metrics and not (metrics[0].key in ("cogs_pct_revenue", "capex_to_revenue") and _PART.search(question)):
+        key = metrics[0].key
+        alternatives = [m for m in metrics if m.key == key]
+        return Plan("metric", eval_years, alternatives, average=is_avg, decimals=decimals,
+                    answer_scale=scale_from_text(question))  # fmt: skip
+    if _SHARE_OF.search(question):
+        return _share_plan(question, eval_years, decimals, bool(avg))
+    if _PART.search(question):
+        return None
+    item = item_in(question)
+    if item is None:
+        return None
+    if _GROWTH.search(question) and not avg:
+        return Plan("growth", [target], item=item, decimals=decimals)
+    return Plan("lookup", eval_years, item=item, average=is_avg, decimals=decimals,
+                answer_scale=scale_from_text(question))  # fmt: skip
