@@ -110,9 +110,23 @@ class Citation(BaseModel):
     score: float
 
 
+class AnswerKind(StrEnum):
+    """What an answer is, set by the pipeline that wrote it; the trust score reads it (excerpts are not a
+    computed answer; a refusal answers nothing)."""
+
+    FIGURE = "figure"  # one figure read from a filing (a line item, a stated amount)
+    COMPUTED = "computed"  # a calculation over cited inputs (ratios, growth, averages, days metrics)
+    YES_NO = "yes_no"  # "Yes" / "No" with the figures or sentence that decide it
+    COMPARISON = "comparison"  # a winner or a direction over rows, segments or years, with the figures
+    EXCERPTS = "excerpts"  # the best supporting sentences, labelled as excerpts (qualitative questions)
+    REFUSAL = "refusal"  # an explicit "cannot tell" naming the pages to read
+    TEXT = "text"  # free text written by an LLM
+
+
 class Answer(BaseModel):
     question: str
     text: str
+    kind: AnswerKind = AnswerKind.TEXT
     citations: list[Citation] = Field(default_factory=list)
     pipeline: str = "extractive"
     scope: Scope = Field(default_factory=Scope)
