@@ -69,7 +69,19 @@ def _settings(data_dir: Path | None, **overrides: object) -> Settings:
 def _service(settings: Settings):  # type: ignore[no-untyped-def]
     from finrag.service import QAService
 
+    _refuse_if_served(settings)
     return QAService(settings)
+
+
+def _refuse_if_served(settings: Settings) -> None:
+    """One process owns the embedded store: stop (touching nothing) when another one does."""
+    from finrag.index.owner import StoreLockedError
+    from finrag.serve.remote import embedded_owner
+
+    holder = embedded_owner(settings)
+    if holder is not None:
+        err.print(f"[red]{StoreLockedError(settings.data_dir, holder)}[/red]")
+        raise typer.Exit(3)
 
 
 @app.callback()
@@ -156,14 +168,16 @@ def ask(
     from finrag.service import QuestionError
 
     settings = _settings(data_dir, tenant=tenant)
-    service = _service(settings)
-    try:
-        answer = service.ask(question, top_k=top_k, mode=mode or None)
-    except (QuestionError, ValueError) as exc:  # ValueError: an unknown --mode
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        service.close()
+    answer = _ask_owner(settings, question, top_k, mode)
+    if answer is None:
+        service = _service(settings)
+        try:
+            answer = service.ask(question, top_k=top_k, mode=mode or None)
+        except (QuestionError, ValueError) as exc:  # ValueError: an unknown --mode
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        finally:
+            service.close()
     if as_json:
         data = answer.model_dump()
         if not trace:
@@ -171,6 +185,20 @@ def ask(
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     print_answer(answer, trace)
+
+
+def _ask_owner(settings: Settings, question: str, top_k: int, mode: str):  # type: ignore[no-untyped-def]
+    """When a server owns the data folder: its answer through its API, or a clear stop. None otherwise."""
+    from finrag.serve.remote import RemoteError, ask_server, embedded_owner
+
+    holder = embedded_owner(settings)
+    if holder is None:
+        return None
+    try:
+        return ask_server(settings, holder, question, top_k, mode or None)
+    except RemoteError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(3) from None
 
 
 def print_answer(answer, trace: bool = False) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ def _sections() -> list[tuple[str, type[BaseSettings]]]:
     from finrag.answer.pipelines.config import AnswerSettings
     from finrag.llm.config import LLMSettings
     from finrag.serve.config import ServeSettings
-    from finrag.settings import RetrievalSettings, Settings
+    from finrag.settings import RetrievalSettings, SecuritySettings, Settings
 
     return [
         ("core", Settings),
@@ -25,6 +25,7 @@ def _sections() -> list[tuple[str, type[BaseSettings]]]:
         ("answer pipelines", AnswerSettings),
         ("LLM providers", LLMSettings),
         ("HTTP service", ServeSettings),
+        ("security", SecuritySettings),
     ]
 
 

@@ -52,6 +52,30 @@ class RetrievalSettings(BaseSettings):
     graph: bool = False
 
 
+class SecuritySettings(BaseSettings):
+    """Hardening of the API and the data folder (FINRAG_SECURITY_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="FINRAG_SECURITY_", extra="ignore")
+
+    max_body_kb: int = Field(
+        1024, ge=1, description="largest request body of every route but uploads (413 beyond; uploads: MAX_UPLOAD_MB)"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="/metrics needs 'Authorization: Bearer <token>' (unset: open, unless metrics_port moves it)"
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="serve /metrics on this port only (same host), not on the API port; 0 = API port"
+    )
+    api_key: SecretStr | None = Field(
+        None, description="CLI: the API key `finrag ask` uses when a running server owns the data folder"
+    )
+    tenant_rate_limit_per_minute: int = Field(600, ge=1, description="requests per minute of all of a tenant's keys")
+    max_keys_per_tenant: int = Field(50, ge=1, description="live API keys one tenant may hold")
+    tenant_quota_mb: float | None = Field(
+        None, gt=0, description="stored uploads per tenant (MB); unset = unlimited; beyond it uploads get 413"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FINRAG_", extra="ignore", env_nested_delimiter="__")
 
@@ -98,6 +122,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -147,5 +172,15 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
 
 
-_NESTED = {"retrieval.": "FINRAG_RETRIEVAL_", "llm.": "FINRAG_LLM_", "answer.": "FINRAG_ANSWER_"}
-_PREFIXES = {"RetrievalSettings": "FINRAG_RETRIEVAL_", "LLMSettings": "FINRAG_LLM_", "AnswerSettings": "FINRAG_ANSWER_"}
+_NESTED = {
+    "retrieval.": "FINRAG_RETRIEVAL_",
+    "llm.": "FINRAG_LLM_",
+    "answer.": "FINRAG_ANSWER_",
+    "security.": "FINRAG_SECURITY_",
+}
+_PREFIXES = {
+    "RetrievalSettings": "FINRAG_RETRIEVAL_",
+    "LLMSettings": "FINRAG_LLM_",
+    "AnswerSettings": "FINRAG_ANSWER_",
+    "SecuritySettings": "FINRAG_SECURITY_",
+}

@@ -8,7 +8,7 @@ def test_env_example_is_current_and_complete() -> None:
     text = (Path(__file__).parent.parent / ".env.example").read_text()
     assert text == render_env_example(), "regenerate: python -m finrag.envdoc > .env.example"
     for name in Settings.model_fields:
-        if name not in ("retrieval", "llm", "answer"):
+        if name not in ("retrieval", "llm", "answer", "security"):
             assert f"FINRAG_{name.upper()}=" in text
     for name in RetrievalSettings.model_fields:
         assert f"FINRAG_RETRIEVAL_{name.upper()}=" in text

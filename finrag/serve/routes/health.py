@@ -36,6 +36,12 @@ def readiness(state: ServeState) -> Ready:
     svc = state.service
     probe("registry", lambda: f"{len(svc.c.registry.list(tenant='__readyz__'))} rows", type(svc.c.registry).__name__)
     probe("store", lambda: f"count query ok ({svc.c.store.count(tenant='__readyz__')})", type(svc.c.store).__name__)
+    writable = getattr(svc.c.store, "check_writable", None)
+    if writable is not None:  # the embedded store: owner lock held, last write ok (or reopened since)
+        problem = writable()
+        checks["store_writes"] = Check(ok=problem is None, backend=type(svc.c.store).__name__, detail=problem or "")
+        if problem:
+            fatal.append(f"store_writes: {problem}")
 
     cache_problem = state.cache.check()
     checks["cache"] = Check(ok=cache_problem is None, backend=state.cache.backend, detail=cache_problem or "")
