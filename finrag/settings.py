@@ -66,6 +66,10 @@ class SecuritySettings(BaseSettings):
     metrics_port: int = Field(
         0, ge=0, le=65535, description="serve /metrics on this port only (same host), not on the API port; 0 = API port"
     )
+    metrics_host: str = Field("127.0.0.1", description="interface of the metrics port (0.0.0.0 in containers)")
+    metrics_tenants: list[str] = Field(
+        default_factory=list, description="tenants exported by name in per-tenant metrics (others are left out)"
+    )
     api_key: SecretStr | None = Field(
         None, description="CLI: the API key `finrag ask` uses when a running server owns the data folder"
     )

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import Gauge
 
-from finrag.observability.metrics import Metrics, build_metrics
+from finrag.observability.exporter import MetricsExporter
+from finrag.observability.metrics import Metrics, TenantGauge, build_metrics
 from finrag.serve.answers import AnswerStore, satisfaction
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.cache import IndexVersions, build_cache
@@ -43,25 +43,18 @@ limited per tenant (FINRAG_BUDGET_*): over budget, 402 `budget_exceeded` or offl
 The OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/models`) accept the official clients."""
 
 
-def satisfaction_gauge(metrics: Metrics) -> Gauge:
+def satisfaction_gauge(metrics: Metrics) -> TenantGauge:
     """finrag_feedback_satisfaction_ratio{tenant}: share of rated answers rated up (from the stored
-    ratings, so it survives restarts; the finrag_feedback counter counts ratings per process)."""
-    existing = getattr(metrics, "satisfaction", None)
-    if existing is not None:
-        return existing
-    return Gauge(
-        "finrag_feedback_satisfaction_ratio",
-        "share of rated answers rated up",
-        ["tenant"],
-        registry=metrics.registry,
-    )
+    ratings, so it survives restarts; the finrag_feedback counter counts ratings per process); only
+    the tenants named in FINRAG_SECURITY_METRICS_TENANTS are exported."""
+    return metrics.satisfaction
 
 
 def build_state(settings: Settings, service: QAService | None, serve: ServeSettings) -> ServeState:
     owns = service is None
     service = service or QAService(settings)
     engine = make_engine(settings.sqlite_url)
-    metrics = build_metrics()
+    metrics = build_metrics(tenants=settings.security.metrics_tenants)
     service.engine.attach_metrics(metrics)
     versions = IndexVersions(engine)
     cache = build_cache(serve.cache_enabled, serve.redis_url, engine)
@@ -118,6 +111,17 @@ def create_app(
         svc.c.store.warm_up()
         svc.c.embedder.warm_up()
         state.worker.start()
+        sec = settings.security
+        exporter = (
+            MetricsExporter(
+                state.metrics.registry,
+                sec.metrics_host,
+                sec.metrics_port,
+                sec.metrics_token.get_secret_value() if sec.metrics_token else None,
+            ).start()
+            if sec.metrics_port
+            else None
+        )
         log.info(
             "finrag api ready",
             extra={"data_dir": str(settings.data_dir), "cache": state.cache.backend, "limits": state.limiter.backend},
@@ -125,6 +129,8 @@ def create_app(
         try:
             yield
         finally:
+            if exporter is not None:
+                exporter.stop()
             state.worker.stop()
             state.pages.close()
             if state.owns_service:
