@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,9 +122,11 @@ class QAService:
         tenant: str | None = None,
         overrides: FilingOverrides | None = None,
         on_event: Callable[[IngestEvent], None] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> IngestReport:
+        """`names`: document names by path, for files stored under another name (API uploads)."""
         self.check_index()
-        return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event)
+        return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event, names)
 
     # documents ----------------------------------------------------------------------------------
     def documents(self, tenant: str | None = None) -> list[DocumentRecord]:

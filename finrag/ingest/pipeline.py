@@ -10,7 +10,7 @@ import hashlib
 import logging
 import multiprocessing as mp
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,16 +107,15 @@ def file_hash(path: Path) -> str:
 
 
 def _parse_and_chunk(
-    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides
+    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides, name: str
 ) -> ParsedFiling:
-    """Runs in a worker process: everything CPU-bound that is not the embedding model."""
+    """Runs in a worker process: everything CPU-bound that is not the embedding model. `name`: the
+    document's name (its file's stem, or the original name of an upload stored under its hash)."""
     t0 = time.perf_counter()
     pages = list(PdfiumParser().parse(Path(path)))
-    filing = overrides.apply(CoverPageDescriber().describe(pages[:5], Path(path).name))
+    filing = overrides.apply(CoverPageDescriber().describe(pages[:5], f"{name}{Path(path).suffix}"))
     t1 = time.perf_counter()
-    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(
-        doc_id, tenant, Path(path).stem, filing, pages
-    )
+    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(doc_id, tenant, name, filing, pages)
     return ParsedFiling(path, filing, len(pages), chunks, t1 - t0, time.perf_counter() - t1)
 
 
@@ -139,6 +138,7 @@ class IngestPipeline:
         self.child_max_tokens = child_max_tokens
         self.metadata_prefix = metadata_prefix
         self.parse_workers = parse_workers
+        self._names: dict[str, str] = {}
 
     # ---------------------------------------------------------------------------------------------
     def recover(self, tenant: str | None = None) -> list[DocumentRecord]:
@@ -156,7 +156,10 @@ class IngestPipeline:
         tenant: str,
         overrides: FilingOverrides | None = None,
         on_event: Callable[[IngestEvent], None] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> IngestReport:
+        """`names`: document names by resolved path, for files stored under another name (uploads are
+        kept under their content hash); the others are named after their file."""
         report = IngestReport()
         start = time.perf_counter()
         overrides = overrides or FilingOverrides()
@@ -165,6 +168,9 @@ class IngestPipeline:
         self.store.warm_up()
 
         stale = self.recover(tenant)
+        self._names = {str(Path(p).resolve()): n for p, n in (names or {}).items()}
+        for rec in stale:  # a redone document keeps the name it was given
+            self._names.setdefault(rec.source_path, rec.name)
         files = discover(paths)
         # Finish what a crashed run left behind, even when it is not named this time.
         named = {str(p.resolve()) for p in files}
@@ -211,7 +217,12 @@ class IngestPipeline:
     ) -> Iterator[tuple[Path, str, str, ParsedFiling | str]]:
         """(path, doc id, hash, parsed filing or the reason it failed), in order."""
         jobs = [
-            (path, doc_id, digest, (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides))
+            (
+                path,
+                doc_id,
+                digest,
+                (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides, self._name(path)),
+            )
             for path, doc_id, digest in todo
         ]
         if self.parse_workers <= 0 or len(todo) <= 1:
@@ -239,7 +250,7 @@ class IngestPipeline:
             DocumentRecord(
                 doc_id=doc_id,
                 tenant=tenant,
-                name=path.stem,
+                name=self._name(path),
                 source_path=str(path.resolve()),
                 content_hash=digest,
                 status=DocStatus.FAILED,
@@ -258,7 +269,7 @@ class IngestPipeline:
         record = DocumentRecord(
             doc_id=doc_id,
             tenant=tenant,
-            name=path.stem,
+            name=self._name(path),
             source_path=source,
             content_hash=digest,
             status=DocStatus.INDEXING,
@@ -296,8 +307,11 @@ class IngestPipeline:
         report.chunks += len(parsed.chunks)
         report.embedded += len(children)
         status = "replaced" if replaced else "ingested"
-        log.info("ingested", extra={"doc": path.stem, "pages": parsed.pages, "chunks": len(parsed.chunks)})
+        log.info("ingested", extra={"doc": self._name(path), "pages": parsed.pages, "chunks": len(parsed.chunks)})
         return IngestEvent(str(path), status, doc_id, parsed.pages, len(parsed.chunks))
+
+    def _name(self, path: Path) -> str:
+        return self._names.get(str(path.resolve()), path.stem)
 
     def delete(self, tenant: str, doc_id: str) -> bool:
         rec = self.registry.get(tenant, doc_id)

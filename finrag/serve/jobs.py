@@ -197,13 +197,14 @@ class IngestWorker:
             row = s.get(JobRow, job_id)
             if row is None:
                 return
-            tenant, path = row.tenant, Path(row.path)
+            tenant, path, name = row.tenant, Path(row.path), Path(row.filename).stem
         self.jobs.update(job_id, status=JobStatus.RUNNING, started_at=now_iso())
         t0 = time.perf_counter()
         events: list[IngestEvent] = []
         try:
             with self.write_lock:
-                report = self.service.ingest([path], tenant=tenant, on_event=events.append)
+                # Uploads are stored under their hash; the document keeps the name it was sent with.
+                report = self.service.ingest([path], tenant=tenant, on_event=events.append, names={str(path): name})
         except Exception as exc:
             log.exception("ingest job crashed", extra={"job_id": job_id, "tenant": tenant})
             self.metrics.ingest_documents.labels(status="failed").inc()
