@@ -23,7 +23,7 @@ from finrag.serve.db import make_engine
 from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
-from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
+from finrag.serve.middleware import AuthGateMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from finrag.serve.pages import PageRenderer
 from finrag.serve.ratelimit import RateLimiter
 from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
@@ -79,12 +79,17 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         service=service,
         owns_service=owns,
         engine=engine,
-        keys=KeyStore(engine, serve.key_cache_s),
+        keys=KeyStore(engine, serve.key_cache_s, settings.security.max_keys_per_tenant),
         jobs=job_store,
         worker=worker,
         versions=versions,
         cache=cache,
-        limiter=RateLimiter(serve.rate_limit_per_minute, serve.max_concurrent_per_key, serve.redis_url),
+        limiter=RateLimiter(
+            serve.rate_limit_per_minute,
+            serve.max_concurrent_per_key,
+            serve.redis_url,
+            tenant_per_minute=settings.security.tenant_rate_limit_per_minute,
+        ),
         metrics=metrics,
         pages=PageRenderer(settings.data_dir / "cache" / "pages", serve.page_dpi),
         write_lock=write_lock,
@@ -171,8 +176,15 @@ def create_app(
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
-    # Added last = outermost: request ids and metrics cover everything, the 413s included.
-    app.add_middleware(UploadLimitMiddleware, max_bytes=int(serve.max_upload_mb * 2**20) + 2**20)  # + form overhead
+    # Added last = outermost: request ids and metrics cover everything, the 401s and 413s included.
+    # The key is checked (headers only) before the body limit, and both before any body is read.
+    upload_limit = int(serve.max_upload_mb * 2**20) + 2**20  # + multipart overhead
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.security.max_body_kb * 1024,
+        per_path={"/v1/documents": (upload_limit, "FINRAG_SERVE_MAX_UPLOAD_MB")},
+    )
+    app.add_middleware(AuthGateMiddleware, verify=state.keys.verify)
     if serve.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -34,7 +34,8 @@ def _keys(data_dir: Path | None):  # type: ignore[no-untyped-def]
     from finrag.serve.db import make_engine
     from finrag.serve.keys import KeyStore
 
-    return KeyStore(make_engine(_settings(data_dir).sqlite_url), cache_s=0)
+    settings = _settings(data_dir)
+    return KeyStore(make_engine(settings.sqlite_url), cache_s=0, max_per_tenant=settings.security.max_keys_per_tenant)
 
 
 @keys_app.command("create")

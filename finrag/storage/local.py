@@ -29,7 +29,9 @@ class LocalObjectStore:
             raise ValueError(f"key escapes the store: {key!r}")
         # "a//b", "a/./b" and "a/b/" would all be the file a/b: refuse them rather than let two
         # different keys silently share (and overwrite) one file.
-        if not key or rel.as_posix() != key or "\0" in key:
+        if not key:
+            return self.root  # the store's own folder (a listing root, never an object)
+        if rel.as_posix() != key or "\0" in key:
             raise ValueError(f"key is not in normal form (one file per key): {key!r}")
         return self.root.joinpath(*rel.parts)
 

@@ -9,8 +9,8 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from finrag.serve.deps import AdminKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, not_found
-from finrag.serve.keys import KeyInfo
+from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
+from finrag.serve.keys import KeyInfo, KeyRequestError
 from finrag.serve.schemas import Deleted, KeyCreate, KeyCreated, KeyList, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -33,10 +33,13 @@ def key_out(info: KeyInfo) -> KeyOut:
     status_code=201,
     response_model=KeyCreated,
     summary="Create a key (secret shown once)",
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, 409: {"model": ErrorResponse, "description": "the tenant has the most keys allowed"}},
 )
 async def create_key(body: KeyCreate, state: StateDep, who: AdminKey) -> KeyCreated:
-    secret, info = await run_in_threadpool(state.keys.create, who.tenant, body.name, list(body.scopes))
+    try:
+        secret, info = await run_in_threadpool(state.keys.create, who.tenant, body.name, list(body.scopes))
+    except KeyRequestError as exc:  # e.g. the tenant's cap on live keys
+        raise ApiError(409, "key_limit", str(exc)) from None
     return KeyCreated(**key_out(info).model_dump(), key=secret)
 
 
