@@ -172,14 +172,24 @@ class QAService:
         mode: str | None = None,
     ) -> Answer:
         """Retrieve, then answer through the router (`mode`: auto | easy | agentic | vision)."""
+        from finrag.answer.guard import GuardLog, guard_context, guard_retrieval
         from finrag.answer.pipelines import service_context
 
         t0 = time.perf_counter()
         tenant = tenant or self.settings.tenant
         result = self.retrieve(question, tenant, top_k, filters)
         t1 = time.perf_counter()
-        answer = self.engine.answer(self.validate_question(question), result, mode, service_context(self, tenant))
+        # The one boundary between sources and every pipeline: instruction-like sentences are withheld
+        # from the hits and from whatever the pipelines' tools read or picture later.
+        guarded = GuardLog()
+        ctx = guard_context(service_context(self, tenant), guarded)
+        answer = self.engine.answer(self.validate_question(question), guard_retrieval(result, guarded), mode, ctx)
         t2 = time.perf_counter()
+        if guarded:
+            answer.trace["guard"] = guarded.as_dict()
+            answer.notes.append(
+                f"injection guard: instruction-like text withheld from {len(guarded.passages)} source passage(s)"
+            )
         if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
             answer.citations = []

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from finrag.serve.app import create_app
 from finrag.serve.config import ServeSettings
 from finrag.service import QAService, build_components
+from finrag.settings import SecuritySettings
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def build_service(data_dir: Path, embedder) -> QAService:  # type: ignore[no-untyped-def]
-    settings = make_settings(data_dir)
+    # "acme" is named for the per-tenant gauges (others are left out of /metrics)
+    settings = make_settings(data_dir, security=SecuritySettings(metrics_tenants=["acme"]))
     components = build_components(settings)
     components.embedder = embedder  # the session's warmed-up model: no reload per app
     return QAService(settings, components)

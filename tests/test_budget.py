@@ -24,6 +24,7 @@ from finrag.serve.config import BudgetSettings, ServeSettings
 from finrag.serve.db import make_engine
 from finrag.serve.errors import ApiError
 from finrag.service import QAService, build_components
+from finrag.settings import SecuritySettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -67,6 +68,7 @@ def make_app(
     Cedar Ridge 8-K; each call is a new app (a restart) on the same database."""
     settings = make_settings(
         tmp_path / "data",
+        security=SecuritySettings(metrics_tenants=["acme", "trial"]),  # exported by name in tenant gauges
         llm=LLMSettings(
             providers=["anthropic", "extractive"],
             anthropic_api_key="test-key",  # type: ignore[arg-type]

@@ -182,9 +182,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.security.max_body_kb * 1024,
+        metrics=state.metrics,
         per_path={"/v1/documents": (upload_limit, "FINRAG_SERVE_MAX_UPLOAD_MB")},
     )
-    app.add_middleware(AuthGateMiddleware, verify=state.keys.verify)
+    app.add_middleware(AuthGateMiddleware, verify=state.keys.verify, metrics=state.metrics)
     if serve.cors_origins:
         app.add_middleware(
             CORSMiddleware,

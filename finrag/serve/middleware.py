@@ -134,9 +134,12 @@ class AuthGateMiddleware:
     (The route's own dependency checks scopes and rate limits; a verified key is cached, so the second
     look costs nothing.)"""
 
-    def __init__(self, app: ASGIApp, verify: Callable[[str], object | None], prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, verify: Callable[[str], object | None], metrics: Metrics, prefix: str = "/v1/"
+    ) -> None:
         self.app = app
         self.verify = verify
+        self.metrics = metrics
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -147,9 +150,11 @@ class AuthGateMiddleware:
         challenge = {"WWW-Authenticate": "Bearer"}
         if not secret:
             message = "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+            self.metrics.errors.labels(type="unauthorized").inc()
             await _refuse(send, 401, "unauthorized", message, challenge)
             return
         if await run_in_threadpool(self.verify, secret) is None:
+            self.metrics.errors.labels(type="unauthorized").inc()
             await _refuse(send, 401, "unauthorized", "invalid or revoked API key", challenge)
             return
         await self.app(scope, receive, send)
@@ -164,13 +169,19 @@ class BodyLimitMiddleware:
         self,
         app: ASGIApp,
         max_bytes: int,
+        metrics: Metrics,
         per_path: dict[str, tuple[int, str]] | None = None,
         setting: str = "FINRAG_SECURITY_MAX_BODY_KB",
     ) -> None:
         self.app = app
+        self.metrics = metrics
         self.max_bytes = max_bytes
         self.per_path = per_path or {}
         self.setting = setting
+
+    async def _too_large(self, send: Send, message: str) -> None:
+        self.metrics.errors.labels(type="payload_too_large").inc()
+        await _refuse(send, 413, "payload_too_large", message)
 
     def _limit(self, path: str) -> tuple[int, str]:
         return self.per_path.get(path.rstrip("/"), (self.max_bytes, self.setting))
@@ -184,7 +195,7 @@ class BodyLimitMiddleware:
         message = f"request body larger than the limit of {size} ({setting})"
         length = Headers(scope=scope).get("content-length")
         if length and length.isdigit() and int(length) > limit:
-            await _refuse(send, 413, "payload_too_large", message)
+            await self._too_large(send, message)
             return
         seen = 0
         exceeded = False
@@ -205,7 +216,7 @@ class BodyLimitMiddleware:
             if exceeded:  # whatever the app made of the aborted body, the answer is 413
                 if msg["type"] == "http.response.start" and not started:
                     started = True
-                    await _refuse(send, 413, "payload_too_large", message)
+                    await self._too_large(send, message)
                 return
             if msg["type"] == "http.response.start":
                 started = True
@@ -215,9 +226,9 @@ class BodyLimitMiddleware:
             await self.app(scope, counted_receive, guarded_send)
         except _TooLarge:
             if not started:
-                await _refuse(send, 413, "payload_too_large", message)
+                await self._too_large(send, message)
         except Exception:
             if not exceeded:
                 raise
             if not started:  # the app wrapped our signal in its own error: still a 413
-                await _refuse(send, 413, "payload_too_large", message)
+                await self._too_large(send, message)
