@@ -89,6 +89,7 @@ def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="info-level JSON logs")] = False,
 ) -> None:
     configure_logging("INFO" if verbose else "WARNING")
+    os.umask(0o077)  # the index, registry and uploads hold tenants' filings: owner-only (0600 / 0700)
 
 
 def ingest_with_progress(service, paths: list[Path], tenant: str | None, overrides: FilingOverrides) -> IngestReport:  # type: ignore[no-untyped-def]

@@ -161,7 +161,16 @@ class QAService:
     ) -> RetrievalResult:
         question = self.validate_question(question)
         self.check_index()
-        return self.retriever.run(question, tenant or self.settings.tenant, top_k, filters)
+        tenant = tenant or self.settings.tenant
+        result = self.retriever.run(question, tenant, top_k, filters)
+        # Only READY documents answer: chunks of one still indexing (or failed half-way) are left out,
+        # whatever the store holds for them at this moment.
+        ready = {d.doc_id for d in self.c.registry.list(tenant=tenant, status=DocStatus.READY)}
+        dropped = [h for h in result.hits if h.chunk.doc_id not in ready]
+        if dropped:
+            result.hits = [h for h in result.hits if h.chunk.doc_id in ready]
+            result.trace["not_ready_dropped"] = sorted({h.chunk.doc_id for h in dropped})
+        return result
 
     def ask(
         self,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing as mp
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -229,8 +231,7 @@ class IngestPipeline:
             for path, doc_id, digest, arg in jobs:
                 yield path, doc_id, digest, _safe(_parse_and_chunk, *arg)
             return
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.parse_workers, mp_context=ctx) as pool:
+        with parse_pool(self.parse_workers) as pool:
             # Bounded look-ahead: at most workers + 1 parsed filings wait in memory.
             window = self.parse_workers + 1
             pending: list[tuple[Path, str, str, Future[ParsedFiling | str]]] = []
@@ -321,6 +322,37 @@ class IngestPipeline:
         self.store.flush()
         self.registry.delete(tenant, doc_id)
         return True
+
+
+def parse_pool(workers: int) -> ProcessPoolExecutor:
+    """Parse workers that die with their parent: a killed ingest (kill -9 included) leaves no orphan
+    parsing on alone."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """In each worker: the kernel sends SIGKILL when the parent dies (Linux); elsewhere, and as a
+    backstop, a thread notices the parent has gone and exits."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before we got here
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="finrag-parent-watch", daemon=True).start()
 
 
 def _safe(fn: Callable[..., ParsedFiling], *args: object) -> ParsedFiling | str:

@@ -23,7 +23,12 @@ from finrag.serve.db import make_engine
 from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import IngestWorker, JobStore
 from finrag.serve.keys import KeyStore
-from finrag.serve.middleware import AuthGateMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from finrag.serve.middleware import (
+    AuthGateMiddleware,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from finrag.serve.pages import PageRenderer
 from finrag.serve.ratelimit import RateLimiter
 from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
@@ -194,5 +199,6 @@ def create_app(
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     return app

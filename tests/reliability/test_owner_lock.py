@@ -143,3 +143,14 @@ def test_readyz_reports_a_store_that_cannot_write_and_it_recovers_without_restar
         assert client.delete(f"/v1/documents/{docs[0]['doc_id']}", headers=auth).status_code == 200
         assert store.count(doc_id=docs[0]["doc_id"]) == 0
     service.close()
+
+
+def test_data_files_are_owner_only(served: Served) -> None:
+    """The CLI and the server create the index, the registry and the lock 0600 / 0700 (umask 077)."""
+    loose = []
+    for path in [served.data_dir, *served.data_dir.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            loose.append((str(path.relative_to(served.data_dir)), oct(mode)))
+    assert not loose, loose[:10]
+    assert (served.data_dir / "registry.sqlite3").stat().st_mode & 0o777 == 0o600

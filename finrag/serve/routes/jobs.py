@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -16,12 +17,28 @@ from finrag.serve.schemas import JobList, JobOut
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
+# An absolute path in a failure reason ("cannot open /srv/finrag/uploads/acme/3f…pdf") tells a client
+# about the server's layout; the file's own name is all it needs.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/[^\s/:'\"()]+)+/?")
+
+
+def public_reason(reason: str, filename: str = "") -> str:
+    """A job's failure reason as clients see it: absolute server paths reduced to the file's name."""
+
+    def name(m: re.Match[str]) -> str:
+        base = m.group(0).rstrip("/").rsplit("/", 1)[-1]
+        # an upload is stored under its content hash: the client knows it by the name it sent
+        return filename if filename and re.fullmatch(r"[0-9a-f]{64}\.pdf", base) else base
+
+    return _ABSOLUTE_PATH.sub(name, reason)
+
+
 def job_out(job: Job) -> JobOut:
     return JobOut(
         job_id=job.job_id,
         status=job.status.value,
         filename=job.filename,
-        reason=job.reason,
+        reason=public_reason(job.reason, job.filename),
         doc_id=job.doc_id,
         pages=job.pages,
         chunks=job.chunks,
