@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+LOG = Path(tempfile.gettempdir()) / "finrag-reliability-server.log"  # kept after the run
 sys.path.insert(0, str(ROOT))
 
 
@@ -91,7 +92,7 @@ class Server:
 
     def start(self) -> None:
         self.port = free_port()
-        log = (self.data_dir.parent / "server.log").open("ab")
+        log = LOG.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "finrag.cli", "serve", "--port", str(self.port)],
             env=env_for(self.data_dir, FINRAG_SERVE_RATE_LIMIT_PER_MINUTE="100000",
@@ -104,7 +105,7 @@ class Server:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited; see server.log")
+                raise RuntimeError(f"server exited; see {LOG}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
                     if r.status == 200:
@@ -191,16 +192,18 @@ class Server:
         raise TimeoutError(job_id)
 
 
-def claimed_huge_body(port: int, headers: dict[str, str]) -> tuple[int, float]:
-    """Headers claiming 200 MB, then 1 MB of it: the answer must come without the rest being read."""
+def claimed_huge_body(
+    port: int,
+    headers: dict[str, str],
+    path: str = "/v1/query",
+    length: int = 200 * 2**20,
+    ctype: str = "application/json",
+) -> tuple[int, float]:
+    """Headers claiming a huge body, then 1 MB of it: the answer must come without the rest being read
+    (a plain client still sending would see the connection reset instead of the early answer)."""
     t0 = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        head = [
-            "POST /v1/query HTTP/1.1",
-            "Host: x",
-            "Content-Type: application/json",
-            f"Content-Length: {200 * 2**20}",
-        ]
+        head = [f"POST {path} HTTP/1.1", "Host: x", f"Content-Type: {ctype}", f"Content-Length: {length}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
         s.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
         with contextlib.suppress(OSError):  # it may answer and close before taking it all
@@ -249,7 +252,6 @@ BAD_INPUTS: list[tuple[str, str, Any]] = [
 
 def fault_set(work: Path, samples: Path) -> tuple[Tally, dict[str, Any], Server, set[str]]:
     from finrag.sample.generate import generate_samples
-    from tests.reliability.injection_set import write_filing
 
     generate_samples(samples)
     pdfs = sorted(samples.glob("*.pdf"))
@@ -259,6 +261,18 @@ def fault_set(work: Path, samples: Path) -> tuple[Tally, dict[str, Any], Server,
     assert made.returncode == 0, made.stderr
     srv = Server(data_dir, made.stdout.strip())
     srv.start()
+    try:
+        return _faults(srv, tally, work, data_dir, pdfs)
+    except BaseException:
+        srv.stop()
+        raise
+
+
+def _faults(
+    srv: Server, tally: Tally, work: Path, data_dir: Path, pdfs: list[Path]
+) -> tuple[Tally, dict[str, Any], Server, set[str]]:
+    from tests.reliability.injection_set import write_filing
+
     kept: set[str] = set()  # doc ids that must survive
 
     print("faults:", file=sys.stderr)
@@ -285,11 +299,13 @@ def fault_set(work: Path, samples: Path) -> tuple[Tally, dict[str, Any], Server,
     tally.fault("200 MB body, no key -> 401 before reading", status == 401 and secs < 3, f"({secs:.2f}s)")
     status, secs = claimed_huge_body(srv.port, {"Authorization": f"Bearer {srv.key}"})
     tally.fault("200 MB body, with key -> 413", status == 413 and secs < 3, f"({secs:.2f}s)")
-    status, _ = srv.upload(tally, "huge.pdf", b"%PDF-1.7\n" + b"0" * (6 * 2**20))
+    status, _ = claimed_huge_body(
+        srv.port, {"Authorization": f"Bearer {srv.key}"}, "/v1/documents", 7 * 2**20, "multipart/form-data; boundary=x"
+    )
     tally.fault("oversized upload -> 413, no partial file", status == 413 and not list(data_dir.rglob("*.part")))
-    tally.requests += 2
+    tally.requests += 3
     tally.status[401] += 1
-    tally.status[413] += 1
+    tally.status[413] += 2
 
     # 3. Bad files.
     status, _ = srv.upload(tally, "zip.pdf", b"PK\x03\x04 not a pdf")

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from finrag.records import Answer
 from finrag.serve.answering import Answering, Served, answer_lines, now_s, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse
+from finrag.serve.errors import ERROR_RESPONSES, TOO_LARGE, ApiError, ErrorResponse
 from finrag.serve.routes.query import error_frame
 from finrag.serve.schemas import (
     ChatChoice,
@@ -98,8 +98,9 @@ async def models(who: QueryKey) -> ModelList:
     summary="OpenAI-compatible chat completion (stream or not)",
     responses={
         **ERROR_RESPONSES,
+        **TOO_LARGE,
         402: {"model": ErrorResponse, "description": "the tenant's monthly LLM budget is spent"},
-        404: {"description": "unknown model"},
+        404: {"model": ErrorResponse, "description": "unknown model"},
         200: {"content": {"text/event-stream": {}}},
     },
 )

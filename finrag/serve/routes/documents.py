@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from finrag.records import DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
+from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse, not_found
 from finrag.serve.pages import PageRenderError
 from finrag.serve.routes.jobs import job_out
 from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
@@ -131,7 +131,12 @@ def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
     return rec
 
 
-@router.get("/{doc_id}", response_model=DocumentOut, summary="One document (id or name)", responses=ERROR_RESPONSES)
+@router.get(
+    "/{doc_id}",
+    response_model=DocumentOut,
+    summary="One document (id or name)",
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
+)
 async def get_document(doc_id: DocId, state: StateDep, who: ReadKey) -> DocumentOut:
     return DocumentOut.of(await run_in_threadpool(_document, state, who.tenant, doc_id))
 
@@ -149,7 +154,9 @@ def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
     return rec.doc_id
 
 
-@router.delete("/{doc_id}", response_model=Deleted, summary="Delete a document", responses=ERROR_RESPONSES)
+@router.delete(
+    "/{doc_id}", response_model=Deleted, summary="Delete a document", responses={**ERROR_RESPONSES, **NOT_FOUND}
+)
 async def delete_document(doc_id: DocId, state: StateDep, who: IngestKey) -> Deleted:
     return Deleted(deleted=True, id=await run_in_threadpool(_delete, state, who.tenant, doc_id))
 
@@ -174,7 +181,7 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
     "/{doc_id}/pages/{n}.png",
     summary="Image of a page (1-based), for showing a citation",
     response_class=FileResponse,
-    responses={**ERROR_RESPONSES, 200: {"content": {"image/png": {}}}},
+    responses={**ERROR_RESPONSES, **NOT_FOUND, 200: {"content": {"image/png": {}}}},
 )
 async def page_image(
     doc_id: DocId, n: Annotated[int, PathParam(ge=1, le=100_000)], state: StateDep, who: ReadKey

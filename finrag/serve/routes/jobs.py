@@ -10,7 +10,7 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from finrag.serve.deps import ReadKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, not_found
+from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, not_found
 from finrag.serve.jobs import Job
 from finrag.serve.schemas import JobList, JobOut
 
@@ -59,7 +59,7 @@ async def list_jobs(state: StateDep, who: ReadKey, limit: Annotated[int, Query(g
     "/{job_id}",
     response_model=JobOut,
     summary="One job: queued, running, succeeded or failed (with reason)",
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
 async def get_job(job_id: Annotated[str, PathParam(max_length=64)], state: StateDep, who: ReadKey) -> JobOut:
     job = await run_in_threadpool(state.jobs.get, job_id, who.tenant)
