@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -163,6 +164,16 @@ def create_app(
         ],
     )
     app.state.finrag = state
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The schema states the configured question limit, the one the handler applies.
+        schema = base_openapi()
+        question = schema["components"]["schemas"]["QueryRequest"]["properties"]["question"]
+        question["maxLength"] = settings.max_question_chars
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in (
         query.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,15 +22,29 @@ class QueryFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    company: list[str] = Field(default_factory=list, max_length=20, examples=[["Northwind Robotics"]])
-    fiscal_year: list[int] = Field(default_factory=list, max_length=20, examples=[[2023]])
-    doc_type: list[str] = Field(default_factory=list, max_length=10, description=f"one of {sorted(DOC_TYPES.values())}")
-    doc_ids: list[str] = Field(default_factory=list, max_length=200)
+    # The item constraints are the validators' rules, so the schema accepts exactly what they accept.
+    company: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+        default_factory=list, max_length=20, examples=[["Northwind Robotics"]]
+    )
+    fiscal_year: list[Annotated[int, Field(ge=1900, le=2100)]] = Field(
+        default_factory=list, max_length=20, examples=[[2023]]
+    )
+    doc_type: list[DocType] = Field(default_factory=list, max_length=10, description="case does not matter")
+    doc_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(default_factory=list, max_length=200)
 
     @field_validator("company", "fiscal_year", "doc_type", "doc_ids", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @field_validator("doc_type", mode="before")
+    @classmethod
+    def _doc_type_case(cls, value: Any) -> Any:
+        # "10-k" is "10-K": the canonical spelling, then the enum decides
+        values = _as_list(value)
+        if not isinstance(values, list):
+            return values
+        return [DOC_TYPES.get(v.strip().lower(), v) if isinstance(v, str) else v for v in values]
 
     @field_validator("company")
     @classmethod
@@ -46,17 +60,6 @@ class QueryFilters(BaseModel):
         if any(not 1900 <= v <= 2100 for v in values):
             raise ValueError("fiscal years must be between 1900 and 2100")
         return values
-
-    @field_validator("doc_type")
-    @classmethod
-    def _doc_type(cls, values: list[str]) -> list[str]:
-        out = []
-        for v in values:
-            canonical = DOC_TYPES.get(v.strip().lower())
-            if canonical is None:
-                raise ValueError(f"unknown doc_type {v!r}; one of {sorted(DOC_TYPES.values())}")
-            out.append(canonical)
-        return out
 
     @field_validator("doc_ids")
     @classmethod
@@ -81,7 +84,10 @@ class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(
-        ..., max_length=100_000, description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies"
+        ...,
+        max_length=100_000,
+        pattern=r"\S",
+        description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies",
     )
     mode: Mode = Field(
         "auto",
@@ -290,7 +296,15 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens ... are accepted and ignored
 
     model: str = "finrag"
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=500)
+    messages: list[ChatMessage] = Field(
+        ...,
+        min_length=1,
+        max_length=500,
+        # the last user message is the question: there must be one
+        json_schema_extra={
+            "contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]}
+        },
+    )
     stream: bool = False
     filters: QueryFilters | None = Field(None, description="finrag extension (extra_body)")
     top_k: int | None = Field(None, ge=1, le=100, description="finrag extension (extra_body)")

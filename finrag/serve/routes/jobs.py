@@ -30,7 +30,8 @@ def public_reason(reason: str, filename: str = "") -> str:
         # an upload is stored under its content hash: the client knows it by the name it sent
         return filename if filename and re.fullmatch(r"[0-9a-f]{64}\.pdf", base) else base
 
-    return _ABSOLUTE_PATH.sub(name, reason)
+    reason = _ABSOLUTE_PATH.sub(name, reason)
+    return re.sub(r"\b[0-9a-f]{64}\.pdf\b", filename, reason) if filename else reason
 
 
 def job_out(job: Job) -> JobOut:
