@@ -489,12 +489,37 @@ def soak(srv: Server, tally: Tally, samples: Path, seconds: float, clients: int 
     }
 
 
+def guard_scan(folder: Path) -> None:
+    """The injection guard's false alarms on real filings: every sentence of every page it would withhold."""
+    from finrag.answer.guard import flagged_sentences
+    from finrag.ingest.parse import PdfiumParser
+
+    t0 = time.perf_counter()
+    pdfs = sorted(folder.glob("*.pdf"))
+    pages = 0
+    flagged: list[tuple[str, int, str, str]] = []
+    for pdf in pdfs:
+        for page in PdfiumParser().parse(pdf):
+            pages += 1
+            flagged += [(pdf.name, page.number, rule, s[:160]) for s, rule in flagged_sentences(page.text)]
+    print("| PDFs | pages | sentences flagged | seconds |\n|---|---|---|---|")
+    print(f"| {len(pdfs)} | {pages} | {len(flagged)} | {time.perf_counter() - t0:.0f} |")
+    for row in flagged:
+        print(row)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--soak", type=float, default=0, help="seconds of mixed load after the fault set (0: none)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--guard-scan", type=Path, metavar="PDF_DIR", help="only: count guard flags on every page of these PDFs"
+    )
     args = parser.parse_args()
+    if args.guard_scan:
+        guard_scan(args.guard_scan)
+        return
     with tempfile.TemporaryDirectory(prefix="finrag-reliability-") as tmp:
         work = Path(tmp)
         samples = work / "samples"

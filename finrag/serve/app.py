@@ -167,10 +167,14 @@ def create_app(
     base_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        # The schema states the configured question limit, the one the handler applies.
+        # The schema states the configured limits, the ones the handlers apply.
         schema = base_openapi()
-        question = schema["components"]["schemas"]["QueryRequest"]["properties"]["question"]
-        question["maxLength"] = settings.max_question_chars
+        models = schema["components"]["schemas"]
+        models["QueryRequest"]["properties"]["question"]["maxLength"] = settings.max_question_chars
+        for name in ("QueryRequest", "ChatRequest"):  # and the configured top_k ceiling
+            for option in models[name]["properties"]["top_k"].get("anyOf", []):
+                if option.get("type") == "integer":
+                    option["maximum"] = serve.max_top_k
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

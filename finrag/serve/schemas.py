@@ -280,8 +280,22 @@ class Ready(BaseModel):
 # OpenAI-compatible ------------------------------------------------------------------------------
 
 
+_TEXT = {"type": "string", "pattern": r"\S"}
+_TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": _TEXT}, "required": ["type", "text"]}
+
+
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # A user message is a question: it must hold some text (the handler answers the last one).
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "user"}}, "required": ["role"]},
+            "then": {
+                "required": ["content"],
+                "properties": {"content": {"anyOf": [_TEXT, {"type": "array", "contains": _TEXT_PART}]}},
+            },
+        },
+    )
 
     role: str
     content: str | list[dict[str, Any]] | None = None
