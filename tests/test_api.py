@@ -318,7 +318,7 @@ def test_explicit_filters_become_the_scope(world: World) -> None:
     "payload, type_",
     [
         ({"question": "x" * 5000}, "invalid_question"),
-        ({"question": "   "}, "invalid_question"),
+        ({"question": "   "}, "validation_error"),  # the schema asks for a non-blank question
         ({}, "validation_error"),
         ({"question": 12}, "validation_error"),
         ({"question": "revenue", "mode": "psychic"}, "validation_error"),

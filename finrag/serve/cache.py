@@ -13,6 +13,8 @@ import time
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from finrag.serve.db import CacheRow, IndexVersionRow, session
@@ -104,11 +106,24 @@ class SqlCache:
             return dict(row.value)
 
     def set(self, key: str, tenant: str, value: dict[str, Any], ttl_s: int) -> None:
-        with session(self.engine) as s, s.begin():
-            s.merge(CacheRow(key=key, tenant=tenant, expires_at=time.time() + ttl_s, value=value))
-            self._writes += 1
-            if self._writes % 200 == 0:  # occasional sweep keeps the table from growing without bound
-                s.execute(delete(CacheRow).where(CacheRow.expires_at < time.time()))
+        """One atomic upsert: two requests answering the same question at once (or a tenant's entries
+        being dropped meanwhile) must not collide. A failed write is a lost cache entry, never a
+        failed request: the answer is already made."""
+        row = {"key": key, "tenant": tenant, "expires_at": time.time() + ttl_s, "value": value}
+        try:
+            with session(self.engine) as s, s.begin():
+                dialect = self.engine.dialect.name
+                if dialect in ("sqlite", "postgresql"):
+                    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+                    stmt = insert(CacheRow).values(**row)
+                    s.execute(stmt.on_conflict_do_update(index_elements=[CacheRow.key], set_=row))
+                else:
+                    s.merge(CacheRow(**row))
+                self._writes += 1
+                if self._writes % 200 == 0:  # occasional sweep keeps the table from growing without bound
+                    s.execute(delete(CacheRow).where(CacheRow.expires_at < time.time()))
+        except Exception:
+            log.warning("response cache write failed; answer served uncached", exc_info=True)
 
     def forget_tenant(self, tenant: str) -> None:
         """Entries of older index versions can never be hit again; drop them to save disk."""
