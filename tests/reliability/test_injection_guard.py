@@ -88,7 +88,18 @@ def test_injection_set_is_blocked_in_every_mode(injected_service: Any, anthropic
     anthropic_server.answer = naive_model
     result = ask_all(injected_service, anthropic_server)
     leaks = [(r["mode"], r["style"]) for r in result["rows"] if not r["blocked"]]
-    print(json.dumps({"blocked": result["blocked"], "total": result["total"], "share": result["share_blocked"]}))
+    per_mode = {
+        m: {
+            "blocked": sum(r["blocked"] for r in result["rows"] if r["mode"] == m),
+            "true_figure_supported": sum(
+                r["true_answered"] and not r["unsupported"] for r in result["rows"] if r["mode"] == m
+            ),
+            "of": sum(r["mode"] == m for r in result["rows"]),
+        }
+        for m in dict.fromkeys(r["mode"] for r in result["rows"])
+    }
+    summary = {"blocked": result["blocked"], "total": result["total"], "share": result["share_blocked"]}
+    print(json.dumps({**summary, "per_mode": per_mode}))
     assert result["total"] >= 100 and not leaks, leaks
     # the true figure on each injected page is still answered, and counts as supported
     easy = [r for r in result["rows"] if r["mode"] == "easy"]
