@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from finrag.records import Chunk, Hit
+from finrag.records import Chunk, ChunkKind, Hit
 
 WITHHELD = "[withheld: instruction-like text]"
 
@@ -254,7 +254,7 @@ def guard_context(ctx: Any, log: GuardLog) -> Any:
                 return None
             clean, found = redact(text)
             if found:
-                log.record(Chunk("", doc_id, ctx.tenant, _page_kind(), text, page, page), found)
+                log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
             return clean
 
         changes["read_page"] = guarded_read_page
@@ -279,15 +279,9 @@ def guard_context(ctx: Any, log: GuardLog) -> Any:
             found = flagged_sentences(text)
             if found:
                 log.pages_not_imaged.append(f"{doc_id} p.{page + 1}")
-                log.record(Chunk("", doc_id, ctx.tenant, _page_kind(), text, page, page), found)
+                log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
                 raise LookupError("page image withheld: the page holds instruction-like text")
             return page_image(doc_id, page)
 
         changes["page_image"] = guarded_page_image
     return replace(ctx, **changes)
-
-
-def _page_kind() -> Any:
-    from finrag.records import ChunkKind
-
-    return ChunkKind.PAGE
