@@ -11,6 +11,9 @@ from finrag.records import DocType, DocumentRecord, Scope
 Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
 DOC_TYPES = {t.value.lower(): t.value for t in DocType}
+# Some character that is not blank. Python's str.split() also splits on \x1c-\x1f, which the schema's
+# (and pydantic's) \s does not count as space: listed, so the schema and the handlers agree.
+NON_BLANK = r"[^\s\x1c-\x1f]"
 
 
 def _as_list(value: Any) -> Any:
@@ -23,7 +26,7 @@ class QueryFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The item constraints are the validators' rules, so the schema accepts exactly what they accept.
-    company: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+    company: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]] = Field(
         default_factory=list, max_length=20, examples=[["Northwind Robotics"]]
     )
     fiscal_year: list[Annotated[int, Field(ge=1900, le=2100)]] = Field(
@@ -86,7 +89,7 @@ class QueryRequest(BaseModel):
     question: str = Field(
         ...,
         max_length=100_000,
-        pattern=r"\S",
+        pattern=NON_BLANK,
         description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies",
     )
     mode: Mode = Field(
@@ -280,7 +283,7 @@ class Ready(BaseModel):
 # OpenAI-compatible ------------------------------------------------------------------------------
 
 
-_TEXT = {"type": "string", "pattern": r"\S"}
+_TEXT = {"type": "string", "pattern": NON_BLANK}
 _TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": _TEXT}, "required": ["type", "text"]}
 
 
