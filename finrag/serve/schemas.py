@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from finrag.records import DocType, DocumentRecord, Scope
 
@@ -20,20 +21,33 @@ def _as_list(value: Any) -> Any:
     return [value] if value is not None and not isinstance(value, list) else value
 
 
+_COMPANY = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK}
+_YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+_DOC_TYPE = {"type": "string", "enum": [t.value for t in DocType]}
+_DOC_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
+
+
+def _one_or_many(item: dict[str, Any], most: int) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item, "maxItems": most}]})
+
+
 class QueryFilters(BaseModel):
     """Explicit scope. Each field takes one value or a list; given filters replace scope inference."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # The item constraints are the validators' rules, so the schema accepts exactly what they accept.
-    company: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]] = Field(
+    # The item constraints are the validators' rules, and each field is documented as "one value or a
+    # list of them", so the schema accepts exactly what the validators accept.
+    company: Annotated[list[str], _one_or_many(_COMPANY, 20)] = Field(
         default_factory=list, max_length=20, examples=[["Northwind Robotics"]]
     )
-    fiscal_year: list[Annotated[int, Field(ge=1900, le=2100)]] = Field(
+    fiscal_year: Annotated[list[int], _one_or_many(_YEAR, 20)] = Field(
         default_factory=list, max_length=20, examples=[[2023]]
     )
-    doc_type: list[DocType] = Field(default_factory=list, max_length=10, description="case does not matter")
-    doc_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(default_factory=list, max_length=200)
+    doc_type: Annotated[list[DocType], _one_or_many(_DOC_TYPE, 10)] = Field(
+        default_factory=list, max_length=10, description="case does not matter"
+    )
+    doc_ids: Annotated[list[str], _one_or_many(_DOC_ID, 200)] = Field(default_factory=list, max_length=200)
 
     @field_validator("company", "fiscal_year", "doc_type", "doc_ids", mode="before")
     @classmethod
@@ -52,10 +66,9 @@ class QueryFilters(BaseModel):
     @field_validator("company")
     @classmethod
     def _company(cls, values: list[str]) -> list[str]:
-        out = [" ".join(v.split()) for v in values]
-        if any(not v or len(v) > 200 for v in out):
-            raise ValueError("company names must be 1-200 characters")
-        return out
+        if any(len(v) > 200 or not re.search(NON_BLANK, v) for v in values):
+            raise ValueError("company names must be 1-200 characters, not all blank")
+        return [" ".join(v.split()) for v in values]
 
     @field_validator("fiscal_year")
     @classmethod
@@ -67,7 +80,7 @@ class QueryFilters(BaseModel):
     @field_validator("doc_ids")
     @classmethod
     def _doc_ids(cls, values: list[str]) -> list[str]:
-        if any(not v or len(v) > 64 or not v.replace("-", "").replace("_", "").isalnum() for v in values):
+        if any(not re.fullmatch(_DOC_ID["pattern"], v) for v in values):
             raise ValueError("doc_ids are 1-64 characters of letters, digits, '-' or '_'")
         return values
 
@@ -287,18 +300,15 @@ _TEXT = {"type": "string", "pattern": NON_BLANK}
 _TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": _TEXT}, "required": ["type", "text"]}
 
 
+_USER_TEXT = {
+    "type": "object",
+    "properties": {"role": {"const": "user"}, "content": {"anyOf": [_TEXT, {"type": "array", "contains": _TEXT_PART}]}},
+    "required": ["role", "content"],
+}
+
+
 class ChatMessage(BaseModel):
-    # A user message is a question: it must hold some text (the handler answers the last one).
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "if": {"properties": {"role": {"const": "user"}}, "required": ["role"]},
-            "then": {
-                "required": ["content"],
-                "properties": {"content": {"anyOf": [_TEXT, {"type": "array", "contains": _TEXT_PART}]}},
-            },
-        },
-    )
+    model_config = ConfigDict(extra="allow")
 
     role: str
     content: str | list[dict[str, Any]] | None = None
@@ -317,10 +327,8 @@ class ChatRequest(BaseModel):
         ...,
         min_length=1,
         max_length=500,
-        # the last user message is the question: there must be one
-        json_schema_extra={
-            "contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]}
-        },
+        # the question is the last user message with some text: there must be one
+        json_schema_extra={"contains": _USER_TEXT},
     )
     stream: bool = False
     filters: QueryFilters | None = Field(None, description="finrag extension (extra_body)")

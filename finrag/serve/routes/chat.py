@@ -5,6 +5,7 @@ the content and, structured, in the extra `citations` field (on the last chunk w
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from functools import partial
@@ -20,6 +21,7 @@ from finrag.serve.deps import QueryKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, TOO_LARGE, ApiError, ErrorResponse
 from finrag.serve.routes.query import error_frame
 from finrag.serve.schemas import (
+    NON_BLANK,
     ChatChoice,
     ChatChoiceMessage,
     ChatCompletion,
@@ -44,10 +46,10 @@ _CREATED = 1_700_000_000
 
 
 def question_of(body: ChatRequest) -> str:
-    for message in reversed(body.messages):
-        if message.role == "user":
+    for message in reversed(body.messages):  # the last user message that says something
+        if message.role == "user" and re.search(NON_BLANK, message.text()):
             return message.text()
-    raise ApiError(400, "invalid_request_error", "messages: no user message to answer")
+    raise ApiError(400, "invalid_request_error", "messages: no user message with text to answer")
 
 
 def mode_of(model: str) -> Mode:
