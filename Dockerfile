@@ -53,6 +53,8 @@ WORKDIR /app
 VOLUME ["/data"]
 USER finrag
 EXPOSE 8000
+# /metrics on an internal port, apart from the API (publish 8000 only; let Prometheus reach 9100).
+ENV FINRAG_SECURITY_METRICS_PORT=9100 FINRAG_SECURITY_METRICS_HOST=0.0.0.0
 # Liveness only (/healthz); readiness of the dependencies is /readyz, for the orchestrator.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]

@@ -20,6 +20,7 @@ def _sections() -> list[tuple[str, type[BaseSettings]]]:
         LLMSettings,
         RetrievalSettings,
         S3Settings,
+        SecuritySettings,
         ServeSettings,
         Settings,
         WorkerSettings,
@@ -34,6 +35,7 @@ def _sections() -> list[tuple[str, type[BaseSettings]]]:
         ("LLM budgets", BudgetSettings),
         ("job worker", WorkerSettings),
         ("S3 object stores", S3Settings),
+        ("security", SecuritySettings),
     ]
 
 

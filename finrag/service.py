@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,9 +120,11 @@ class QAService:
         tenant: str | None = None,
         overrides: FilingOverrides | None = None,
         on_event: Callable[[IngestEvent], None] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> IngestReport:
+        """`names`: document names by path, for files stored under another name (API uploads)."""
         self.check_index()
-        return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event)
+        return self.pipeline.run(paths, tenant or self.settings.tenant, overrides, on_event, names)
 
     # documents ----------------------------------------------------------------------------------
     def documents(self, tenant: str | None = None) -> list[DocumentRecord]:
@@ -157,7 +159,16 @@ class QAService:
     ) -> RetrievalResult:
         question = self.validate_question(question)
         self.check_index()
-        return self.retriever.run(question, tenant or self.settings.tenant, top_k, filters)
+        tenant = tenant or self.settings.tenant
+        result = self.retriever.run(question, tenant, top_k, filters)
+        # Only READY documents answer: chunks of one still indexing (or failed half-way) are left out,
+        # whatever the store holds for them at this moment.
+        ready = {d.doc_id for d in self.c.registry.list(tenant=tenant, status=DocStatus.READY)}
+        dropped = [h for h in result.hits if h.chunk.doc_id not in ready]
+        if dropped:
+            result.hits = [h for h in result.hits if h.chunk.doc_id in ready]
+            result.trace["not_ready_dropped"] = sorted({h.chunk.doc_id for h in dropped})
+        return result
 
     def ask(
         self,
@@ -171,15 +182,25 @@ class QAService:
         """Retrieve, then answer through the router (`mode`: "auto" or a registered pipeline name).
         `budget`: what this request may spend (the API gateway's per-tenant ceiling); None = no limit."""
         from finrag.answer.context import service_context
+        from finrag.answer.guard import GuardLog, guard_context, guard_retrieval
 
         t0 = time.perf_counter()
         tenant = tenant or self.settings.tenant
         result = self.retrieve(question, tenant, top_k, filters)
         t1 = time.perf_counter()
+        # The one boundary between sources and every pipeline: instruction-like sentences are withheld
+        # from the hits and from whatever the pipelines' tools read or picture later.
+        guarded = GuardLog()
+        ctx = guard_context(service_context(self, tenant), guarded)
         answer = self.engine.answer(
-            self.validate_question(question), result, mode, service_context(self, tenant), budget=budget
+            self.validate_question(question), guard_retrieval(result, guarded), mode, ctx, budget=budget
         )
         t2 = time.perf_counter()
+        if guarded:
+            answer.trace["guard"] = guarded.as_dict()
+            answer.notes.append(
+                f"injection guard: instruction-like text withheld from {len(guarded.passages)} source passage(s)"
+            )
         if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
             answer.citations = []

@@ -325,6 +325,34 @@ class S3Settings(BaseSettings):
     )
 
 
+class SecuritySettings(BaseSettings):
+    """Hardening of the API and the data folder (FINRAG_SECURITY_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="FINRAG_SECURITY_", extra="ignore")
+
+    max_body_kb: int = Field(
+        1024, ge=1, description="largest request body of every route but uploads (413 beyond; uploads: MAX_UPLOAD_MB)"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="/metrics needs 'Authorization: Bearer <token>' (unset: open, unless metrics_port moves it)"
+    )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="serve /metrics on this port only (same host), not on the API port; 0 = API port"
+    )
+    metrics_host: str = Field("127.0.0.1", description="interface of the metrics port (0.0.0.0 in containers)")
+    metrics_tenants: list[str] = Field(
+        default_factory=list, description="tenants exported by name in per-tenant metrics (others are left out)"
+    )
+    api_key: SecretStr | None = Field(
+        None, description="CLI: the API key `finrag ask` uses when a running server owns the data folder"
+    )
+    tenant_rate_limit_per_minute: int = Field(600, ge=1, description="requests per minute of all of a tenant's keys")
+    max_keys_per_tenant: int = Field(50, ge=1, description="live API keys one tenant may hold")
+    tenant_quota_mb: float | None = Field(
+        None, gt=0, description="stored uploads per tenant (MB); unset = unlimited; beyond it uploads get 413"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FINRAG_", extra="ignore", env_nested_delimiter="__")
 
@@ -378,6 +406,7 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -436,6 +465,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "serve": ServeSettings,
     "worker": WorkerSettings,
     "s3": S3Settings,
+    "security": SecuritySettings,
 }
 _NESTED = {f"{name}.": str(cls.model_config.get("env_prefix", "")) for name, cls in SECTIONS.items()}
 _NESTED["serve.budget."] = str(BudgetSettings.model_config.get("env_prefix", ""))

@@ -22,7 +22,7 @@ from finrag.serve.app import create_app
 from finrag.serve.budget import BudgetGuard
 from finrag.serve.errors import ApiError
 from finrag.service import QAService, build_components
-from finrag.settings import AnswerSettings, BudgetSettings, ServeSettings
+from finrag.settings import AnswerSettings, BudgetSettings, SecuritySettings, ServeSettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -66,6 +66,7 @@ def make_app(
     Cedar Ridge 8-K; each call is a new app (a restart) on the same database."""
     settings = make_settings(
         tmp_path / "data",
+        security=SecuritySettings(metrics_tenants=["acme", "trial"]),  # exported by name in tenant gauges
         llm=LLMSettings(
             providers=["anthropic", "extractive"],
             anthropic_api_key="test-key",  # type: ignore[arg-type]

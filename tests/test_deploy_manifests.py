@@ -137,10 +137,11 @@ def test_k8s_qdrant_is_a_statefulset_with_volume_claims() -> None:
 
 def test_k8s_config_matches_settings_fields() -> None:
     """Every FINRAG_* key in the ConfigMap / Secret is a setting the code reads (no silently ignored typos)."""
-    from finrag.settings import RetrievalSettings, Settings
+    from finrag.settings import RetrievalSettings, SecuritySettings, Settings
 
     known = {f"FINRAG_{n.upper()}" for n in Settings.model_fields}
     known |= {f"FINRAG_RETRIEVAL_{n.upper()}" for n in RetrievalSettings.model_fields}
+    known |= {f"FINRAG_SECURITY_{n.upper()}" for n in SecuritySettings.model_fields}
     try:
         from finrag.settings import ServeSettings
 

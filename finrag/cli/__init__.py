@@ -5,6 +5,7 @@ command, so `finrag --help` stays fast and a missing optional extra only breaks 
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -31,6 +32,7 @@ def _main(
     from finrag.logs import configure_logging
 
     configure_logging("INFO" if verbose else "WARNING")
+    os.umask(0o077)  # the index, registry and uploads hold tenants' filings: owner-only (0600 / 0700)
 
 
 app.command("ingest")(ingest)

@@ -41,7 +41,19 @@ def settings_or_exit(data_dir: Path | None = None, **overrides: object) -> Setti
 def service(settings: Settings) -> QAService:
     from finrag.service import QAService
 
+    refuse_if_served(settings)
     return QAService(settings)
+
+
+def refuse_if_served(settings: Settings) -> None:
+    """One process owns the embedded store: stop (touching nothing) when another one does."""
+    from finrag.index.owner import StoreLockedError
+    from finrag.serve.remote import embedded_owner
+
+    holder = embedded_owner(settings)
+    if holder is not None:
+        err.print(f"[red]{StoreLockedError(settings.data_dir, holder)}[/red]")
+        raise typer.Exit(3)
 
 
 def configure_service_logging(settings: Settings) -> None:

@@ -20,7 +20,8 @@ def _keys(data_dir: Path | None) -> KeyStore:
     from finrag.db import open_database
     from finrag.serve.keys import KeyStore
 
-    return KeyStore(open_database(settings_or_exit(data_dir).sqlite_url), cache_s=0)
+    settings = settings_or_exit(data_dir)
+    return KeyStore(open_database(settings.sqlite_url), cache_s=0, max_per_tenant=settings.security.max_keys_per_tenant)
 
 
 @keys_app.command("create")

@@ -25,6 +25,9 @@ def serve_command(
     configure_service_logging(settings)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RequestIdLogFilter())
+    from finrag.index.owner import announce_serving
+
+    announce_serving(port)  # the store's owner lock tells other processes where this API is
     app = create_app(settings)
     # log_config=None keeps our JSON logs; uvicorn's own access log is replaced by finrag.serve.access.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as q
 
+from finrag.index.owner import OwnerLock
 from finrag.index.payload import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
@@ -33,7 +34,9 @@ SPARSE = "bm25"
 class QdrantEdgeStore:
     """VectorStore role on an embedded Qdrant edge shard.
 
-    Every read is filtered by tenant inside the query, so tenants never see each other's chunks."""
+    Every read is filtered by tenant inside the query, so tenants never see each other's chunks.
+    One process owns the folder (an OS lock taken before anything is opened); a second one gets
+    `StoreLockedError` naming the owner and changes nothing."""
 
     def __init__(self, path: Path, dim: int = 384) -> None:
         self.path = Path(path)
@@ -41,6 +44,9 @@ class QdrantEdgeStore:
         self._shard: q.EdgeShard | None = None
         # The shard is not safe for concurrent writers; readers and writers share it in-process.
         self._lock = threading.RLock()
+        self.owner = OwnerLock(self.path)
+        # The last write that failed (cleared by a successful reopen): readiness reports it.
+        self.write_error = ""
 
     # lifecycle -----------------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -49,6 +55,7 @@ class QdrantEdgeStore:
         with self._lock:
             if self._shard is not None:
                 return
+            self.owner.acquire()  # before any file of the shard is opened
             config = q.EdgeConfig(
                 vectors={DENSE: q.EdgeVectorParams(size=self.dim, distance=q.Distance.Cosine)},
                 sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
@@ -73,15 +80,62 @@ class QdrantEdgeStore:
 
     def flush(self) -> None:
         with self._lock:
-            if self._shard is not None:
+            if self._shard is None:
+                return
+            try:
                 self._shard.flush()
+            except Exception as exc:
+                self.write_error = f"{type(exc).__name__}: {exc}"
+                log.error("qdrant edge flush failed; the shard will be reopened", extra={"error": self.write_error})
+                self._drop_shard()
+                raise
 
     def close(self) -> None:
         with self._lock:
-            if self._shard is not None:
-                self._shard.flush()
-                self._shard.close()
+            try:
+                if self._shard is not None:
+                    self._shard.flush()
+                    self._shard.close()
+            finally:
                 self._shard = None
+                self.owner.release()
+
+    def _write(self, op: q.UpdateOperation) -> None:
+        """One update; a failure drops the shard so the next use reopens it from disk."""
+        try:
+            self.shard.update(op)
+            self.write_error = ""
+        except Exception as exc:
+            self.write_error = f"{type(exc).__name__}: {exc}"
+            log.error("qdrant edge write failed; the shard will be reopened", extra={"error": self.write_error})
+            self._drop_shard()
+            raise
+
+    def _drop_shard(self) -> None:
+        shard, self._shard = self._shard, None
+        if shard is not None:
+            try:
+                shard.close()
+            except Exception:  # it is broken already; reopening from disk is the way back
+                log.debug("closing a failed shard", exc_info=True)
+
+    def check_writable(self) -> str | None:
+        """None when the store can take writes, else why not. After a failed write it reopens the
+        shard (the owner lock is still ours) and clears the error when that works."""
+        with self._lock:
+            if not self.owner.held and self._shard is not None:
+                return "the store's owner lock is not held"
+            if not self.write_error:
+                return None
+            try:
+                self._drop_shard()
+                self.warm_up()
+                self._shard.flush()  # type: ignore[union-attr]
+            except Exception as exc:
+                return f"last write failed ({self.write_error}); reopening failed: {type(exc).__name__}: {exc}"
+            log.warning("qdrant edge shard reopened after a failed write", extra={"error": self.write_error})
+            self.write_error = ""
+            return None
 
     # writes --------------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray | None, sparse: Sequence[SparseVec | None]) -> None:
@@ -96,11 +150,11 @@ class QdrantEdgeStore:
             points.append(q.Point(chunk.id, vector, chunk_payload(chunk)))
         with self._lock:
             for start in range(0, len(points), 512):
-                self.shard.update(q.UpdateOperation.upsert_points(points[start : start + 512]))
+                self._write(q.UpdateOperation.upsert_points(points[start : start + 512]))
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
         with self._lock:
-            self.shard.update(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
+            self._write(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
 
     def set_page_payload(self, tenant: str, doc_id: str, pages: dict[int, dict[str, Any]]) -> None:
         """Set payload fields on every point of each page (its parent and children), without re-embedding:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing as mp
+import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,16 +109,15 @@ def file_hash(path: Path) -> str:
 
 
 def _parse_and_chunk(
-    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides
+    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides, name: str
 ) -> ParsedFiling:
-    """Runs in a worker process: everything CPU-bound that is not the embedding model."""
+    """Runs in a worker process: everything CPU-bound that is not the embedding model. `name`: the
+    document's name (its file's stem, or the original name of an upload stored under its hash)."""
     t0 = time.perf_counter()
     pages = list(PdfiumParser().parse(Path(path)))
-    filing = overrides.apply(CoverPageDescriber().describe(pages[:5], Path(path).name))
+    filing = overrides.apply(CoverPageDescriber().describe(pages[:5], f"{name}{Path(path).suffix}"))
     t1 = time.perf_counter()
-    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(
-        doc_id, tenant, Path(path).stem, filing, pages
-    )
+    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(doc_id, tenant, name, filing, pages)
     return ParsedFiling(path, filing, len(pages), chunks, t1 - t0, time.perf_counter() - t1)
 
 
@@ -139,6 +140,7 @@ class IngestPipeline:
         self.child_max_tokens = child_max_tokens
         self.metadata_prefix = metadata_prefix
         self.parse_workers = parse_workers
+        self._names: dict[str, str] = {}
 
     # ---------------------------------------------------------------------------------------------
     def recover(self, tenant: str | None = None) -> list[DocumentRecord]:
@@ -156,7 +158,10 @@ class IngestPipeline:
         tenant: str,
         overrides: FilingOverrides | None = None,
         on_event: Callable[[IngestEvent], None] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> IngestReport:
+        """`names`: document names by resolved path, for files stored under another name (uploads are
+        kept under their content hash); the others are named after their file."""
         report = IngestReport()
         start = time.perf_counter()
         overrides = overrides or FilingOverrides()
@@ -165,6 +170,9 @@ class IngestPipeline:
         self.store.warm_up()
 
         stale = self.recover(tenant)
+        self._names = {str(Path(p).resolve()): n for p, n in (names or {}).items()}
+        for rec in stale:  # a redone document keeps the name it was given
+            self._names.setdefault(rec.source_path, rec.name)
         files = discover(paths)
         # Finish what a crashed run left behind, even when it is not named this time.
         named = {str(p.resolve()) for p in files}
@@ -211,15 +219,19 @@ class IngestPipeline:
     ) -> Iterator[tuple[Path, str, str, ParsedFiling | str]]:
         """(path, doc id, hash, parsed filing or the reason it failed), in order."""
         jobs = [
-            (path, doc_id, digest, (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides))
+            (
+                path,
+                doc_id,
+                digest,
+                (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides, self._name(path)),
+            )
             for path, doc_id, digest in todo
         ]
         if self.parse_workers <= 0 or len(todo) <= 1:
             for path, doc_id, digest, arg in jobs:
                 yield path, doc_id, digest, _safe(_parse_and_chunk, *arg)
             return
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.parse_workers, mp_context=ctx) as pool:
+        with parse_pool(self.parse_workers) as pool:
             # Bounded look-ahead: at most workers + 1 parsed filings wait in memory.
             window = self.parse_workers + 1
             pending: list[tuple[Path, str, str, Future[ParsedFiling | str]]] = []
@@ -239,7 +251,7 @@ class IngestPipeline:
             DocumentRecord(
                 doc_id=doc_id,
                 tenant=tenant,
-                name=path.stem,
+                name=self._name(path),
                 source_path=str(path.resolve()),
                 content_hash=digest,
                 status=DocStatus.FAILED,
@@ -258,7 +270,7 @@ class IngestPipeline:
         record = DocumentRecord(
             doc_id=doc_id,
             tenant=tenant,
-            name=path.stem,
+            name=self._name(path),
             source_path=source,
             content_hash=digest,
             status=DocStatus.INDEXING,
@@ -296,8 +308,11 @@ class IngestPipeline:
         report.chunks += len(parsed.chunks)
         report.embedded += len(children)
         status = "replaced" if replaced else "ingested"
-        log.info("ingested", extra={"doc": path.stem, "pages": parsed.pages, "chunks": len(parsed.chunks)})
+        log.info("ingested", extra={"doc": self._name(path), "pages": parsed.pages, "chunks": len(parsed.chunks)})
         return IngestEvent(str(path), status, doc_id, parsed.pages, len(parsed.chunks))
+
+    def _name(self, path: Path) -> str:
+        return self._names.get(str(path.resolve()), path.stem)
 
     def delete(self, tenant: str, doc_id: str) -> bool:
         rec = self.registry.get(tenant, doc_id)
@@ -307,6 +322,37 @@ class IngestPipeline:
         self.store.flush()
         self.registry.delete(tenant, doc_id)
         return True
+
+
+def parse_pool(workers: int) -> ProcessPoolExecutor:
+    """Parse workers that die with their parent: a killed ingest (kill -9 included) leaves no orphan
+    parsing on alone."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """In each worker: the kernel sends SIGKILL when the parent dies (Linux); elsewhere, and as a
+    backstop, a thread notices the parent has gone and exits."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before we got here
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="finrag-parent-watch", daemon=True).start()
 
 
 def _safe(fn: Callable[..., ParsedFiling], *args: object) -> ParsedFiling | str:

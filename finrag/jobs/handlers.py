@@ -63,14 +63,16 @@ def service_handlers(
             path = Path(p["path"])
         else:
             raise PermanentJobError("ingest job without 'path' or 'uri'")
-        if not path.exists():
-            raise PermanentJobError(f"file not found: {path}")
+        if not path.exists():  # the reason reaches API clients: the file's name, never a server path
+            raise PermanentJobError(f"file not found: {p.get('filename') or path.name}")
         overrides = FilingOverrides(**p.get("overrides", {}))
+        # Uploads are stored under their content hash; the document keeps the name it was sent with.
+        names = {str(path): Path(p["filename"]).stem} if p.get("filename") else None
         events: list[IngestEvent] = []
         t0 = time.perf_counter()
         try:
             with lock:
-                report = service.ingest([path], tenant=tenant, overrides=overrides, on_event=events.append)
+                report = service.ingest([path], tenant=tenant, overrides=overrides, on_event=events.append, names=names)
         finally:
             if metrics is not None:
                 metrics.ingest_duration.observe(time.perf_counter() - t0)

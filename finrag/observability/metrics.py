@@ -1,9 +1,15 @@
 """Prometheus metrics the service exports. Names here are the contract for the Grafana dashboard and
-the alert rules in deploy/monitoring (a test checks every query there references one of these)."""
+the alert rules in deploy/monitoring (a test checks every query there references one of these).
+
+Label values are bounded and never come from request text: routes are templates, failures are
+categories, and a tenant appears only when the operator names it (FINRAG_SECURITY_METRICS_TENANTS);
+the question of a failed answer stays in the tenant's own stored answers (GET /v1/answers/{id})."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -27,12 +33,13 @@ class Metrics:
     online_eval: Histogram
     feedback: Counter
     failed_queries: Counter
-    satisfaction: Gauge
-    budget_spent: Gauge
+    satisfaction: TenantGauge
+    budget_spent: TenantGauge
 
 
-def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
-    """A fresh set per app (no import-time globals), so tests can build several apps."""
+def build_metrics(registry: CollectorRegistry | None = None, tenants: Collection[str] = ()) -> Metrics:
+    """A fresh set per app (no import-time globals), so tests can build several apps. `tenants`: those
+    exported by name in the per-tenant gauges (the others are left out)."""
     reg = registry or CollectorRegistry()
     return Metrics(
         registry=reg,
@@ -73,12 +80,37 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         feedback=Counter("finrag_feedback", "answer feedback", ["rating"], registry=reg),
         failed_queries=Counter(
             "finrag_failed_queries",
-            "answers without citations or below the faithfulness threshold, by question (first 80 chars)",
-            ["question"],
+            "answers without citations or below the faithfulness threshold, by reason",
+            ["reason"],
             registry=reg,
         ),
-        satisfaction=Gauge(
-            "finrag_feedback_satisfaction_ratio", "share of rated answers rated up", ["tenant"], registry=reg
+        satisfaction=TenantGauge(
+            Gauge("finrag_feedback_satisfaction_ratio", "share of rated answers rated up", ["tenant"], registry=reg),
+            tenants,
         ),
-        budget_spent=Gauge("finrag_tenant_spend_usd", "LLM spend this month", ["tenant"], registry=reg),
+        budget_spent=TenantGauge(
+            Gauge("finrag_tenant_spend_usd", "LLM spend this month", ["tenant"], registry=reg), tenants
+        ),
     )
+
+
+class _Discarded:
+    """The series of a tenant the operator did not name: set and inc go nowhere."""
+
+    def set(self, value: float) -> None:
+        pass
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+
+class TenantGauge:
+    """A per-tenant gauge exporting only the tenants named in configuration, so tenant names (made
+    by whoever creates keys) never grow the label set or reach a scraper unasked."""
+
+    def __init__(self, gauge: Gauge, tenants: Collection[str]) -> None:
+        self.gauge = gauge
+        self.tenants = frozenset(tenants)
+
+    def labels(self, *, tenant: str) -> Any:
+        return self.gauge.labels(tenant=tenant) if tenant in self.tenants else _Discarded()

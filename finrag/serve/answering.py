@@ -169,9 +169,8 @@ class Answering:
             m.faithfulness.observe(answer.faithfulness)
         threshold = self.state.settings.answer.faithfulness_threshold
         if not answer.citations or (answer.faithfulness is not None and answer.faithfulness < threshold):
-            # "Top failed queries" on the dashboard; the label is the normalised question, cut short
-            # to bound cardinality (only failures get a series).
-            m.failed_queries.labels(question=" ".join(answer.question.lower().split())[:80]).inc()
+            # A category, never the question: labels reach whoever scrapes, and text is unbounded.
+            m.failed_queries.labels(reason="no_citations" if not answer.citations else "low_faithfulness").inc()
         if answer.usage:
             llm = answer.trace.get("llm")
             model = str((llm.get("model") if isinstance(llm, dict) else None) or answer.pipeline)

@@ -7,18 +7,19 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import Gauge
 
 from finrag.cache import build_cache
 from finrag.db import open_database
 from finrag.ingest.render import PageRenderer
 from finrag.jobs import service_handlers
-from finrag.observability.metrics import Metrics, build_metrics
+from finrag.observability.exporter import MetricsExporter
+from finrag.observability.metrics import Metrics, TenantGauge, build_metrics
 from finrag.queue import build_queue
 from finrag.queue.journal import SqlJobJournal
 from finrag.serve.answers import AnswerStore, satisfaction
@@ -27,7 +28,12 @@ from finrag.serve.cache import IndexVersions
 from finrag.serve.errors import install_error_handlers
 from finrag.serve.jobs import ApiJobs
 from finrag.serve.keys import KeyStore
-from finrag.serve.middleware import RequestContextMiddleware, UploadLimitMiddleware
+from finrag.serve.middleware import (
+    AuthGateMiddleware,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from finrag.serve.ratelimit import RateLimiter
 from finrag.serve.routes import answers, chat, documents, health, jobs, keys, query
 from finrag.serve.state import ServeState
@@ -46,25 +52,18 @@ limited per tenant (FINRAG_BUDGET_*): over budget, 402 `budget_exceeded` or offl
 The OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/models`) accept the official clients."""
 
 
-def satisfaction_gauge(metrics: Metrics) -> Gauge:
+def satisfaction_gauge(metrics: Metrics) -> TenantGauge:
     """finrag_feedback_satisfaction_ratio{tenant}: share of rated answers rated up (from the stored
-    ratings, so it survives restarts; the finrag_feedback counter counts ratings per process)."""
-    existing = getattr(metrics, "satisfaction", None)
-    if existing is not None:
-        return existing
-    return Gauge(
-        "finrag_feedback_satisfaction_ratio",
-        "share of rated answers rated up",
-        ["tenant"],
-        registry=metrics.registry,
-    )
+    ratings, so it survives restarts; the finrag_feedback counter counts ratings per process); only
+    the tenants named in FINRAG_SECURITY_METRICS_TENANTS are exported."""
+    return metrics.satisfaction
 
 
 def build_state(settings: Settings, service: QAService | None, serve: ServeSettings) -> ServeState:
     owns = service is None
     service = service or QAService(settings)
     engine = open_database(settings.sqlite_url)
-    metrics = build_metrics()
+    metrics = build_metrics(tenants=settings.security.metrics_tenants)
     service.engine.attach_metrics(metrics)
     versions = IndexVersions(engine)
     cache = build_cache(
@@ -97,11 +96,16 @@ def build_state(settings: Settings, service: QAService | None, serve: ServeSetti
         service=service,
         owns_service=owns,
         engine=engine,
-        keys=KeyStore(engine, serve.key_cache_s),
+        keys=KeyStore(engine, serve.key_cache_s, settings.security.max_keys_per_tenant),
         jobs=jobs,
         versions=versions,
         cache=cache,
-        limiter=RateLimiter(serve.rate_limit_per_minute, serve.max_concurrent_per_key, serve.redis_url),
+        limiter=RateLimiter(
+            serve.rate_limit_per_minute,
+            serve.max_concurrent_per_key,
+            serve.redis_url,
+            tenant_per_minute=settings.security.tenant_rate_limit_per_minute,
+        ),
         metrics=metrics,
         pages=PageRenderer(settings.data_dir / "cache" / "pages", serve.page_dpi),
         write_lock=write_lock,
@@ -132,6 +136,17 @@ def create_app(
         svc.c.store.warm_up()
         svc.c.embedder.warm_up()
         state.jobs.start()
+        sec = settings.security
+        exporter = (
+            MetricsExporter(
+                state.metrics.registry,
+                sec.metrics_host,
+                sec.metrics_port,
+                sec.metrics_token.get_secret_value() if sec.metrics_token else None,
+            ).start()
+            if sec.metrics_port
+            else None
+        )
         log.info(
             "finrag api ready",
             extra={"data_dir": str(settings.data_dir), "cache": state.cache.name, "limits": state.limiter.backend},
@@ -139,6 +154,8 @@ def create_app(
         try:
             yield
         finally:
+            if exporter is not None:
+                exporter.stop()
             state.jobs.stop()
             state.jobs.queue.close()
             state.pages.close()
@@ -163,6 +180,20 @@ def create_app(
         ],
     )
     app.state.finrag = state
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # The schema states the configured limits, the ones the handlers apply.
+        schema = base_openapi()
+        models = schema["components"]["schemas"]
+        models["QueryRequest"]["properties"]["question"]["maxLength"] = settings.max_question_chars
+        for name in ("QueryRequest", "ChatRequest"):  # and the configured top_k ceiling
+            for option in models[name]["properties"]["top_k"].get("anyOf", []):
+                if option.get("type") == "integer":
+                    option["maximum"] = serve.max_top_k
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in (
         query.router,
@@ -181,8 +212,16 @@ def create_app(
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
-    # Added last = outermost: request ids and metrics cover everything, the 413s included.
-    app.add_middleware(UploadLimitMiddleware, max_bytes=int(serve.max_upload_mb * 2**20) + 2**20)  # + form overhead
+    # Added last = outermost: request ids and metrics cover everything, the 401s and 413s included.
+    # The key is checked (headers only) before the body limit, and both before any body is read.
+    upload_limit = int(serve.max_upload_mb * 2**20) + 2**20  # + multipart overhead
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.security.max_body_kb * 1024,
+        metrics=state.metrics,
+        per_path={"/v1/documents": (upload_limit, "FINRAG_SERVE_MAX_UPLOAD_MB")},
+    )
+    app.add_middleware(AuthGateMiddleware, verify=state.keys.verify, metrics=state.metrics)
     if serve.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -191,5 +230,6 @@ def create_app(
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics)
     return app

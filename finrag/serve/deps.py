@@ -56,17 +56,19 @@ def require(*scopes: str) -> Callable[..., AsyncIterator[Principal]]:
         if not principal.allows(*scopes):
             raise ApiError(403, "forbidden", f"this key lacks the scope this route needs ({' or '.join(scopes)})")
         limiter = state.limiter
-        retry_after = (
-            limiter.hit(principal.key_id)
+        refused = (
+            limiter.hit(principal.key_id, principal.tenant)
             if not limiter.redis_url
-            else await run_in_threadpool(limiter.hit, principal.key_id)  # Redis (or a retry of it): network I/O
+            else await run_in_threadpool(limiter.hit, principal.key_id, principal.tenant)  # Redis: network I/O
         )
-        if retry_after is not None:
+        if refused is not None:
+            wait = int(refused.retry_after)
             raise ApiError(
                 429,
                 "rate_limited",
-                f"rate limit of {limiter.item.amount} requests per minute exceeded; retry in {int(retry_after)} s",
-                {"Retry-After": str(int(retry_after))},
+                f"rate limit of {refused.per_minute} requests per minute per {refused.window} exceeded; "
+                f"retry in {wait} s",
+                {"Retry-After": str(wait)},
             )
         if not limiter.acquire(principal.key_id):
             raise ApiError(

@@ -53,6 +53,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "invalid input"},
     429: {"model": ErrorResponse, "description": "rate limited; see Retry-After"},
 }
+# Routes that name a resource: another tenant's looks exactly like a missing one.
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "no such resource in the key's tenant"}
+}
+# Routes that take a body (FINRAG_SECURITY_MAX_BODY_KB; uploads FINRAG_SERVE_MAX_UPLOAD_MB).
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "request body larger than the limit"}
+}
 
 
 def _count(request: Request, type_: str) -> None:

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from finrag.db import now_iso, session
@@ -59,9 +59,10 @@ def _info(row: ApiKeyRow) -> KeyInfo:
 
 
 class KeyStore:
-    def __init__(self, engine: Engine, cache_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine, cache_s: float = 5.0, max_per_tenant: int | None = None) -> None:
         self.engine = engine
         self.cache_s = cache_s
+        self.max_per_tenant = max_per_tenant
         # hash -> (principal or None, expiry): spares a database read per request under load.
         self._cache: dict[str, tuple[Principal | None, float]] = {}
         self._lock = threading.Lock()
@@ -76,6 +77,15 @@ class KeyStore:
         if unknown or not scopes:
             raise KeyRequestError(f"unknown scopes {sorted(unknown)}; choose from {list(SCOPES)}")
         name = (name or "unnamed").strip()[:128]
+        if self.max_per_tenant is not None:
+            live = select(func.count()).select_from(ApiKeyRow)
+            live = live.where(ApiKeyRow.tenant == tenant, ApiKeyRow.revoked_at.is_(None))
+            with session(self.engine) as s:
+                if s.scalar(live) >= self.max_per_tenant:
+                    raise KeyRequestError(
+                        f"tenant {tenant!r} already has {self.max_per_tenant} live keys, the most allowed "
+                        "(FINRAG_SECURITY_MAX_KEYS_PER_TENANT); revoke one first"
+                    )
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         row = ApiKeyRow(
             key_id="key_" + secrets.token_hex(6),

@@ -1,5 +1,5 @@
 """Pure ASGI middleware (streams pass through untouched): request ids, access logs, request metrics,
-last-resort error handling, and the upload size limit."""
+last-resort error handling, authentication before any body is read, and body size limits."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -106,25 +108,94 @@ class _TooLarge(Exception):
     pass
 
 
-class UploadLimitMiddleware:
-    """Refuses oversized uploads while they arrive (Content-Length first, then counted bytes), so a
-    huge body is never spooled to disk before being rejected."""
+def presented_secret(headers: Headers) -> str | None:
+    """The API key of a request: 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."""
+    auth = headers.get("authorization")
+    if auth:
+        scheme, _, credential = auth.partition(" ")
+        if scheme.lower() == "bearer" and credential.strip():
+            return credential.strip()
+    return headers.get("x-api-key") or None
 
-    def __init__(self, app: ASGIApp, max_bytes: int, paths: frozenset[str] = frozenset({"/v1/documents"})) -> None:
+
+async def _refuse(send: Send, status: int, type_: str, message: str, extra: dict[str, str] | None = None) -> None:
+    start, body = _json_error(status, type_, message)
+    for name, value in (extra or {}).items():
+        start["headers"].append((name.lower().encode(), value.encode()))
+    # The body was not read: tell the client this connection ends here.
+    start["headers"].append((b"connection", b"close"))
+    await send(start)
+    await send(body)
+
+
+class AuthGateMiddleware:
+    """Checks the API key of every /v1/ request from its headers alone, before any of its body is read
+    or parsed: an unauthenticated client cannot make the server read, buffer or parse anything.
+    (The route's own dependency checks scopes and rate limits; a verified key is cached, so the second
+    look costs nothing.)"""
+
+    def __init__(
+        self, app: ASGIApp, verify: Callable[[str], object | None], metrics: Metrics, prefix: str = "/v1/"
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-        self.paths = paths
+        self.verify = verify
+        self.metrics = metrics
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") not in self.paths:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        message = f"upload larger than the limit of {self.max_bytes / 2**20:.1f} MB (FINRAG_SERVE_MAX_UPLOAD_MB)"
+        secret = presented_secret(Headers(scope=scope))
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if not secret:
+            message = "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+            self.metrics.errors.labels(type="unauthorized").inc()
+            await _refuse(send, 401, "unauthorized", message, challenge)
+            return
+        if await run_in_threadpool(self.verify, secret) is None:
+            self.metrics.errors.labels(type="unauthorized").inc()
+            await _refuse(send, 401, "unauthorized", "invalid or revoked API key", challenge)
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """A size limit on every request body, enforced while it arrives (Content-Length first, then counted
+    bytes), so a huge body is never buffered, spooled or parsed: `max_bytes` for every route, and
+    `per_path` limits for the routes that take more (uploads)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        metrics: Metrics,
+        per_path: dict[str, tuple[int, str]] | None = None,
+        setting: str = "FINRAG_SECURITY_MAX_BODY_KB",
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_bytes = max_bytes
+        self.per_path = per_path or {}
+        self.setting = setting
+
+    async def _too_large(self, send: Send, message: str) -> None:
+        self.metrics.errors.labels(type="payload_too_large").inc()
+        await _refuse(send, 413, "payload_too_large", message)
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        return self.per_path.get(path.rstrip("/"), (self.max_bytes, self.setting))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit, setting = self._limit(scope["path"])
+        size = f"{limit / 2**20:.1f} MB" if limit >= 2**20 else f"{limit / 1024:.0f} KB"
+        message = f"request body larger than the limit of {size} ({setting})"
         length = Headers(scope=scope).get("content-length")
-        if length and length.isdigit() and int(length) > self.max_bytes:
-            start, body = _json_error(413, "payload_too_large", message)
-            await send(start)
-            await send(body)
+        if length and length.isdigit() and int(length) > limit:
+            await self._too_large(send, message)
             return
         seen = 0
         exceeded = False
@@ -135,7 +206,7 @@ class UploadLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     exceeded = True
                     raise _TooLarge
             return msg
@@ -145,9 +216,7 @@ class UploadLimitMiddleware:
             if exceeded:  # whatever the app made of the aborted body, the answer is 413
                 if msg["type"] == "http.response.start" and not started:
                     started = True
-                    start, body = _json_error(413, "payload_too_large", message)
-                    await send(start)
-                    await send(body)
+                    await self._too_large(send, message)
                 return
             if msg["type"] == "http.response.start":
                 started = True
@@ -157,6 +226,44 @@ class UploadLimitMiddleware:
             await self.app(scope, counted_receive, guarded_send)
         except _TooLarge:
             if not started:
-                start, body = _json_error(413, "payload_too_large", message)
-                await send(start)
-                await send(body)
+                await self._too_large(send, message)
+        except Exception:
+            if not exceeded:
+                raise
+            if not started:  # the app wrapped our signal in its own error: still a 413
+                await self._too_large(send, message)
+
+
+# The web page loads only its own script, style and images (page PNGs are shown from blob: URLs).
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """nosniff, no framing and no referrer on every response; the content security policy on the web
+    page and its static files (not on /docs, whose Swagger UI loads from a CDN)."""
+
+    def __init__(self, app: ASGIApp, page_paths: tuple[str, ...] = ("/", "/static/")) -> None:
+        self.app = app
+        self.page_paths = page_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        page = path == "/" or any(path.startswith(p) for p in self.page_paths if p != "/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if page:
+                    headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

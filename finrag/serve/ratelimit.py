@@ -1,5 +1,7 @@
-"""Per-key rate limits: a moving window of requests per minute (the `limits` library, in memory or in
-Redis) plus a cap on requests in flight. Redis trouble falls back to memory and says so in /readyz."""
+"""Rate limits per key and per tenant: moving windows of requests per minute (the `limits` library, in
+memory or in Redis) plus a cap on one key's requests in flight. A tenant's window counts all its keys,
+so minting more keys does not buy more throughput. Redis trouble falls back to memory and says so in
+/readyz."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 import math
 import threading
 import time
+from typing import NamedTuple
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -15,9 +18,18 @@ from limits.strategies import MovingWindowRateLimiter
 log = logging.getLogger(__name__)
 
 
+class Refusal(NamedTuple):
+    retry_after: float
+    window: str  # "key" | "tenant"
+    per_minute: int
+
+
 class RateLimiter:
-    def __init__(self, per_minute: int, max_concurrent: int, redis_url: str = "") -> None:
+    def __init__(
+        self, per_minute: int, max_concurrent: int, redis_url: str = "", tenant_per_minute: int | None = None
+    ) -> None:
         self.item: RateLimitItem = parse(f"{per_minute}/minute")
+        self.tenant_item: RateLimitItem | None = parse(f"{tenant_per_minute}/minute") if tenant_per_minute else None
         self.max_concurrent = max_concurrent
         self.redis_url = redis_url
         self.degraded_reason = ""
@@ -55,21 +67,30 @@ class RateLimiter:
         self.degraded_reason = f"rate limits: {why}; counting in memory (per process)"
         log.warning(self.degraded_reason)
 
-    def hit(self, key_id: str) -> float | None:
-        """Count one request. None when allowed, else seconds until the window lets one through."""
+    def hit(self, key_id: str, tenant: str | None = None) -> Refusal | None:
+        """Count one request of the key (and of its tenant). None when allowed, else which window
+        refused it and the seconds until it lets one through."""
         if self.redis_url and self._storage is self._memory and time.monotonic() >= self._retry_redis_at:
             self._try_redis()
+        windows = [("key", self.item, f"key:{key_id}")]
+        if tenant is not None and self.tenant_item is not None:
+            windows.append(("tenant", self.tenant_item, f"tenant:{tenant}"))
+        for which, item, ident in windows:
+            retry = self._hit(item, ident)
+            if retry is not None:
+                return Refusal(retry, which, item.amount)
+        return None
+
+    def _hit(self, item: RateLimitItem, ident: str) -> float | None:
         try:
-            allowed = self._limiter.hit(self.item, key_id)
-            if allowed:
+            if self._limiter.hit(item, ident):
                 return None
-            stats = self._limiter.get_window_stats(self.item, key_id)
+            stats = self._limiter.get_window_stats(item, ident)
         except Exception as exc:  # Redis went away mid-flight: fall back rather than fail the request
             self._use_memory(f"redis error ({type(exc).__name__})")
-            allowed = self._limiter.hit(self.item, key_id)
-            if allowed:
+            if self._limiter.hit(item, ident):
                 return None
-            stats = self._limiter.get_window_stats(self.item, key_id)
+            stats = self._limiter.get_window_stats(item, ident)
         return max(1.0, math.ceil(stats.reset_time - time.time()))
 
     def acquire(self, key_id: str) -> bool:

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from finrag.records import DocType, DocumentRecord, Scope
 
 Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
 DOC_TYPES = {t.value.lower(): t.value for t in DocType}
+# Some character that is not blank. Python's str.split() also splits on \x1c-\x1f, which the schema's
+# (and pydantic's) \s does not count as space: listed, so the schema and the handlers agree.
+NON_BLANK = r"[^\s\x1c-\x1f]"
 
 
 def _as_list(value: Any) -> Any:
     return [value] if value is not None and not isinstance(value, list) else value
+
+
+_COMPANY = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK}
+_YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+_DOC_TYPE = {"type": "string", "enum": [t.value for t in DocType]}
+_DOC_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
+
+
+def _one_or_many(item: dict[str, Any], most: int) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item, "maxItems": most}]})
 
 
 class QueryFilters(BaseModel):
@@ -22,23 +36,39 @@ class QueryFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    company: list[str] = Field(default_factory=list, max_length=20, examples=[["Northwind Robotics"]])
-    fiscal_year: list[int] = Field(default_factory=list, max_length=20, examples=[[2023]])
-    doc_type: list[str] = Field(default_factory=list, max_length=10, description=f"one of {sorted(DOC_TYPES.values())}")
-    doc_ids: list[str] = Field(default_factory=list, max_length=200)
+    # The item constraints are the validators' rules, and each field is documented as "one value or a
+    # list of them", so the schema accepts exactly what the validators accept.
+    company: Annotated[list[str], _one_or_many(_COMPANY, 20)] = Field(
+        default_factory=list, max_length=20, examples=[["Northwind Robotics"]]
+    )
+    fiscal_year: Annotated[list[int], _one_or_many(_YEAR, 20)] = Field(
+        default_factory=list, max_length=20, examples=[[2023]]
+    )
+    doc_type: Annotated[list[DocType], _one_or_many(_DOC_TYPE, 10)] = Field(
+        default_factory=list, max_length=10, description="case does not matter"
+    )
+    doc_ids: Annotated[list[str], _one_or_many(_DOC_ID, 200)] = Field(default_factory=list, max_length=200)
 
     @field_validator("company", "fiscal_year", "doc_type", "doc_ids", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)
 
+    @field_validator("doc_type", mode="before")
+    @classmethod
+    def _doc_type_case(cls, value: Any) -> Any:
+        # "10-k" is "10-K": the canonical spelling, then the enum decides
+        values = _as_list(value)
+        if not isinstance(values, list):
+            return values
+        return [DOC_TYPES.get(v.strip().lower(), v) if isinstance(v, str) else v for v in values]
+
     @field_validator("company")
     @classmethod
     def _company(cls, values: list[str]) -> list[str]:
-        out = [" ".join(v.split()) for v in values]
-        if any(not v or len(v) > 200 for v in out):
-            raise ValueError("company names must be 1-200 characters")
-        return out
+        if any(len(v) > 200 or not re.search(NON_BLANK, v) for v in values):
+            raise ValueError("company names must be 1-200 characters, not all blank")
+        return [" ".join(v.split()) for v in values]
 
     @field_validator("fiscal_year")
     @classmethod
@@ -47,21 +77,10 @@ class QueryFilters(BaseModel):
             raise ValueError("fiscal years must be between 1900 and 2100")
         return values
 
-    @field_validator("doc_type")
-    @classmethod
-    def _doc_type(cls, values: list[str]) -> list[str]:
-        out = []
-        for v in values:
-            canonical = DOC_TYPES.get(v.strip().lower())
-            if canonical is None:
-                raise ValueError(f"unknown doc_type {v!r}; one of {sorted(DOC_TYPES.values())}")
-            out.append(canonical)
-        return out
-
     @field_validator("doc_ids")
     @classmethod
     def _doc_ids(cls, values: list[str]) -> list[str]:
-        if any(not v or len(v) > 64 or not v.replace("-", "").replace("_", "").isalnum() for v in values):
+        if any(not re.fullmatch(_DOC_ID["pattern"], v) for v in values):
             raise ValueError("doc_ids are 1-64 characters of letters, digits, '-' or '_'")
         return values
 
@@ -81,7 +100,10 @@ class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(
-        ..., max_length=100_000, description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies"
+        ...,
+        max_length=100_000,
+        pattern=NON_BLANK,
+        description="the question; the configured limit (FINRAG_MAX_QUESTION_CHARS) applies",
     )
     mode: Mode = Field(
         "auto",
@@ -274,6 +296,17 @@ class Ready(BaseModel):
 # OpenAI-compatible ------------------------------------------------------------------------------
 
 
+_TEXT = {"type": "string", "pattern": NON_BLANK}
+_TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": _TEXT}, "required": ["type", "text"]}
+
+
+_USER_TEXT = {
+    "type": "object",
+    "properties": {"role": {"const": "user"}, "content": {"anyOf": [_TEXT, {"type": "array", "contains": _TEXT_PART}]}},
+    "required": ["role", "content"],
+}
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -290,7 +323,13 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens ... are accepted and ignored
 
     model: str = "finrag"
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=500)
+    messages: list[ChatMessage] = Field(
+        ...,
+        min_length=1,
+        max_length=500,
+        # the question is the last user message with some text: there must be one
+        json_schema_extra={"contains": _USER_TEXT},
+    )
     stream: bool = False
     filters: QueryFilters | None = Field(None, description="finrag extension (extra_body)")
     top_k: int | None = Field(None, ge=1, le=100, description="finrag extension (extra_body)")

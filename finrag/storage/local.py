@@ -27,6 +27,12 @@ class LocalObjectStore:
         rel = PurePosixPath(key)
         if rel.is_absolute() or ".." in rel.parts:
             raise ValueError(f"key escapes the store: {key!r}")
+        # "a//b", "a/./b" and "a/b/" would all be the file a/b: refuse them rather than let two
+        # different keys silently share (and overwrite) one file.
+        if not key:
+            return self.root  # the store's own folder (a listing root, never an object)
+        if rel.as_posix() != key or "\0" in key:
+            raise ValueError(f"key is not in normal form (one file per key): {key!r}")
         return self.root.joinpath(*rel.parts)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -70,8 +76,8 @@ class LocalObjectStore:
 
 
 def _atomic_write(dest: Path, data: bytes) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")  # created 0600
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from finrag.serve.answering import to_response
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, not_found
+from finrag.serve.errors import ERROR_RESPONSES, TOO_LARGE, ErrorResponse, not_found
 from finrag.serve.schemas import FeedbackOut, FeedbackRequest, Mode, StoredAnswerOut
 
 router = APIRouter(prefix="/v1", tags=["answers"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["answers"])
     "/answers/{answer_id}",
     response_model=StoredAnswerOut,
     summary="A stored answer (this tenant's only), with its trace",
-    responses={**ERROR_RESPONSES, 404: {"description": "no such answer in this tenant"}},
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse, "description": "no such answer in this tenant"}},
 )
 async def get_answer(
     answer_id: str,
@@ -51,7 +51,11 @@ async def get_answer(
     response_model=FeedbackOut,
     status_code=201,
     summary="Rate an answer up or down (a later rating replaces the earlier one)",
-    responses={**ERROR_RESPONSES, 404: {"description": "no such answer in this tenant"}},
+    responses={
+        **ERROR_RESPONSES,
+        **TOO_LARGE,
+        404: {"model": ErrorResponse, "description": "no such answer in this tenant"},
+    },
 )
 async def feedback(body: FeedbackRequest, state: StateDep, who: QueryKey) -> FeedbackOut:
     comment = (body.comment or "").strip()

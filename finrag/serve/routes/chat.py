@@ -5,6 +5,7 @@ the content and, structured, in the extra `citations` field (on the last chunk w
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from functools import partial
@@ -18,9 +19,10 @@ from finrag.finance.text import page_label
 from finrag.records import Answer
 from finrag.serve.answering import Answering, Served, answer_lines, now_s, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse
+from finrag.serve.errors import ERROR_RESPONSES, TOO_LARGE, ApiError, ErrorResponse
 from finrag.serve.routes.query import error_frame
 from finrag.serve.schemas import (
+    NON_BLANK,
     ChatChoice,
     ChatChoiceMessage,
     ChatCompletion,
@@ -45,10 +47,10 @@ _CREATED = 1_700_000_000
 
 
 def question_of(body: ChatRequest) -> str:
-    for message in reversed(body.messages):
-        if message.role == "user":
+    for message in reversed(body.messages):  # the last user message that says something
+        if message.role == "user" and re.search(NON_BLANK, message.text()):
             return message.text()
-    raise ApiError(400, "invalid_request_error", "messages: no user message to answer")
+    raise ApiError(400, "invalid_request_error", "messages: no user message with text to answer")
 
 
 def mode_of(model: str) -> Mode:
@@ -100,8 +102,9 @@ async def models(who: QueryKey) -> ModelList:
     summary="OpenAI-compatible chat completion (stream or not)",
     responses={
         **ERROR_RESPONSES,
+        **TOO_LARGE,
         402: {"model": ErrorResponse, "description": "the tenant's monthly LLM budget is spent"},
-        404: {"description": "unknown model"},
+        404: {"model": ErrorResponse, "description": "unknown model"},
         200: {"content": {"text/event-stream": {}}},
     },
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import secrets
 from pathlib import Path
@@ -15,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from finrag.ingest.render import PageRenderError
 from finrag.records import DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse, not_found
+from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse, not_found
 from finrag.serve.jobs import QueueFullError
 from finrag.serve.routes.jobs import job_out
 from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
@@ -25,19 +27,27 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 PDF_MAGIC = b"%PDF-"
 _MAGIC_WINDOW = 1024  # the PDF spec tolerates a little junk before the header
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script
 DocId = Annotated[str, PathParam(min_length=1, max_length=255)]
 
 
 def safe_filename(name: str | None) -> str:
-    """The client's file name reduced to a harmless base name ending in .pdf (it becomes the doc name)."""
+    """The client's file name reduced to a harmless base name ending in .pdf (letters of any script are
+    kept; separators, control and other characters become '_'). It is the document's name only: the
+    file itself is stored under its content hash, so names never collide."""
     base = Path((name or "").replace("\\", "/")).name
-    stem = _SAFE.sub("_", Path(base).stem).strip("._")[:120] or "upload"
+    stem = _UNSAFE.sub("_", Path(base).stem).strip("._ ")[:120] or "upload"
     return f"{stem}.pdf"
 
 
+def upload_key(tenant: str, digest: str) -> str:
+    """Where an upload lives: by tenant and content hash (the same bytes twice are one file)."""
+    return f"{tenant}/{digest}.pdf"
+
+
 def _save_upload(state: ServeState, tenant: str, upload: UploadFile) -> tuple[str, Path]:
-    """Copy the upload to data_dir/uploads/<tenant>/ after checking magic bytes and size."""
+    """Copy the upload to data_dir/uploads/<tenant>/<sha256>.pdf after checking magic bytes, size and
+    the tenant's quota. Returns (document name, stored path); a failed copy leaves no file behind."""
     limit = int(state.serve.max_upload_mb * 2**20)
     head = upload.file.read(_MAGIC_WINDOW)
     if PDF_MAGIC not in head:
@@ -46,11 +56,15 @@ def _save_upload(state: ServeState, tenant: str, upload: UploadFile) -> tuple[st
         )
     name = safe_filename(upload.filename)
     folder = state.uploads_dir / tenant
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    quota = state.settings.security.tenant_quota_mb
+    used = sum(p.stat().st_size for p in folder.glob("*.pdf")) if quota is not None else 0
     tmp = folder / f".{secrets.token_hex(8)}.part"
     size = 0
+    digest = hashlib.sha256()
     try:
-        with tmp.open("wb") as out:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
             chunk = head
             while chunk:
                 size += len(chunk)
@@ -60,13 +74,22 @@ def _save_upload(state: ServeState, tenant: str, upload: UploadFile) -> tuple[st
                         "payload_too_large",
                         f"upload larger than {state.serve.max_upload_mb:g} MB (FINRAG_SERVE_MAX_UPLOAD_MB)",
                     )
+                if quota is not None and used + size > quota * 2**20:
+                    raise ApiError(
+                        413,
+                        "quota_exceeded",
+                        f"the tenant's storage quota of {quota:g} MB is used up (FINRAG_SECURITY_TENANT_QUOTA_MB)",
+                    )
+                digest.update(chunk)
                 out.write(chunk)
                 chunk = upload.file.read(1 << 20)
-        # Same name = new version of the same filing: ingest replaces the old one (as the CLI does).
-        final = folder / name
-        tmp.replace(final)
+        final = state.uploads_dir / upload_key(tenant, digest.hexdigest())
+        if final.exists():  # the same bytes again: one file, and ingest will say "unchanged"
+            tmp.unlink()
+        else:
+            tmp.replace(final)
     finally:
-        tmp.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)  # whatever went wrong (size, quota, a dropped connection), no partial file
     return name, final
 
 
@@ -109,7 +132,12 @@ def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
     return rec
 
 
-@router.get("/{doc_id}", response_model=DocumentOut, summary="One document (id or name)", responses=ERROR_RESPONSES)
+@router.get(
+    "/{doc_id}",
+    response_model=DocumentOut,
+    summary="One document (id or name)",
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
+)
 async def get_document(doc_id: DocId, state: StateDep, who: ReadKey) -> DocumentOut:
     return DocumentOut.of(await run_in_threadpool(_document, state, who.tenant, doc_id))
 
@@ -127,7 +155,9 @@ def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
     return rec.doc_id
 
 
-@router.delete("/{doc_id}", response_model=Deleted, summary="Delete a document", responses=ERROR_RESPONSES)
+@router.delete(
+    "/{doc_id}", response_model=Deleted, summary="Delete a document", responses={**ERROR_RESPONSES, **NOT_FOUND}
+)
 async def delete_document(doc_id: DocId, state: StateDep, who: IngestKey) -> Deleted:
     return Deleted(deleted=True, id=await run_in_threadpool(_delete, state, who.tenant, doc_id))
 
@@ -152,7 +182,7 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
     "/{doc_id}/pages/{n}.png",
     summary="Image of a page (1-based), for showing a citation",
     response_class=FileResponse,
-    responses={**ERROR_RESPONSES, 200: {"content": {"image/png": {}}}},
+    responses={**ERROR_RESPONSES, **NOT_FOUND, 200: {"content": {"image/png": {}}}},
 )
 async def page_image(
     doc_id: DocId, n: Annotated[int, PathParam(ge=1, le=100_000)], state: StateDep, who: ReadKey

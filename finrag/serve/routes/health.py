@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from finrag.observability.exporter import token_ok
 from finrag.serve.deps import StateDep
+from finrag.serve.errors import ApiError, ErrorResponse, not_found
 from finrag.serve.schemas import Check, Health, Ready
 from finrag.serve.state import ServeState
 
@@ -36,6 +38,12 @@ def readiness(state: ServeState) -> Ready:
     svc = state.service
     probe("registry", lambda: f"{len(svc.c.registry.list(tenant='__readyz__'))} rows", type(svc.c.registry).__name__)
     probe("store", lambda: f"count query ok ({svc.c.store.count(tenant='__readyz__')})", type(svc.c.store).__name__)
+    writable = getattr(svc.c.store, "check_writable", None)
+    if writable is not None:  # the embedded store: owner lock held, last write ok (or reopened since)
+        problem = writable()
+        checks["store_writes"] = Check(ok=problem is None, backend=type(svc.c.store).__name__, detail=problem or "")
+        if problem:
+            fatal.append(f"store_writes: {problem}")
 
     cache = state.cache.status()
     cache_problem = "" if cache["healthy"] else (cache["error"] or "unavailable")
@@ -67,6 +75,22 @@ async def readyz(state: StateDep) -> JSONResponse:
     return JSONResponse(ready.model_dump(), status_code=503 if ready.status == "unavailable" else 200)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(state: StateDep) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (bearer FINRAG_SECURITY_METRICS_TOKEN when set; 404 when on their own port)",
+    response_class=Response,
+    responses={
+        401: {"model": ErrorResponse, "description": "metrics token missing or wrong"},
+        404: {"model": ErrorResponse, "description": "metrics are served on FINRAG_SECURITY_METRICS_PORT"},
+    },
+)
+async def metrics(request: Request, state: StateDep) -> Response:
+    sec = state.settings.security
+    if sec.metrics_port:
+        raise not_found("/metrics on the API port (metrics are served on their own port)")
+    token = sec.metrics_token.get_secret_value() if sec.metrics_token else None
+    if not token_ok(request.headers.get("authorization"), token):
+        raise ApiError(
+            401, "unauthorized", "metrics need 'Authorization: Bearer <token>'", {"WWW-Authenticate": "Bearer"}
+        )
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

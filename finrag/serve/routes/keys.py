@@ -9,8 +9,8 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from finrag.serve.deps import AdminKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, not_found
-from finrag.serve.keys import KeyInfo
+from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, TOO_LARGE, ApiError, ErrorResponse, not_found
+from finrag.serve.keys import KeyInfo, KeyRequestError
 from finrag.serve.schemas import Deleted, KeyCreate, KeyCreated, KeyList, KeyOut
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -33,10 +33,17 @@ def key_out(info: KeyInfo) -> KeyOut:
     status_code=201,
     response_model=KeyCreated,
     summary="Create a key (secret shown once)",
-    responses=ERROR_RESPONSES,
+    responses={
+        **ERROR_RESPONSES,
+        **TOO_LARGE,
+        409: {"model": ErrorResponse, "description": "the tenant has the most keys allowed"},
+    },
 )
 async def create_key(body: KeyCreate, state: StateDep, who: AdminKey) -> KeyCreated:
-    secret, info = await run_in_threadpool(state.keys.create, who.tenant, body.name, list(body.scopes))
+    try:
+        secret, info = await run_in_threadpool(state.keys.create, who.tenant, body.name, list(body.scopes))
+    except KeyRequestError as exc:  # e.g. the tenant's cap on live keys
+        raise ApiError(409, "key_limit", str(exc)) from None
     return KeyCreated(**key_out(info).model_dump(), key=secret)
 
 
@@ -45,7 +52,7 @@ async def list_keys(state: StateDep, who: AdminKey) -> KeyList:
     return KeyList(keys=[key_out(k) for k in await run_in_threadpool(state.keys.list, who.tenant)])
 
 
-@router.delete("/{key_id}", response_model=Deleted, summary="Revoke a key", responses=ERROR_RESPONSES)
+@router.delete("/{key_id}", response_model=Deleted, summary="Revoke a key", responses={**ERROR_RESPONSES, **NOT_FOUND})
 async def revoke_key(key_id: Annotated[str, PathParam(max_length=64)], state: StateDep, who: AdminKey) -> Deleted:
     if not await run_in_threadpool(state.keys.revoke, key_id, who.tenant):
         raise not_found(f"key {key_id!r}")

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from finrag.observability.metrics import Metrics
 from finrag.serve.answering import Answering, Served, answer_lines, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
-from finrag.serve.errors import ERROR_RESPONSES, ApiError, ErrorResponse
+from finrag.serve.errors import ERROR_RESPONSES, TOO_LARGE, ApiError, ErrorResponse
 from finrag.serve.schemas import QueryRequest, QueryResponse
 from finrag.service import QuestionError
 
@@ -53,6 +53,7 @@ def error_frame(exc: Exception, metrics: Metrics) -> str:
     description=SSE_DOC + " " + DEBUG_DOC,
     responses={
         **ERROR_RESPONSES,
+        **TOO_LARGE,
         402: {"model": ErrorResponse, "description": "the tenant's monthly LLM budget is spent"},
         200: {"content": {"text/event-stream": {}}},
     },
