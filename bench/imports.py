@@ -32,7 +32,7 @@ PACKAGE = "finrag"
 # listed is reported as unmapped, so a new package has to be placed on purpose.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("__init__", "records", "settings", "protocols", "logs")),
-    ("finance", ("finance", "scales")),
+    ("finance", ("finance",)),
     (
         "roles",
         (
