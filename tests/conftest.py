@@ -72,3 +72,19 @@ def sample_service(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, s
     assert not report.failed, report.failed
     yield svc
     svc.close()
+
+
+@pytest.fixture(scope="session")
+def schema_api(tmp_path_factory: pytest.TempPathFactory, shared_embedder, sample_dir: Path) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    """The API over one ingested sample filing and an all-scopes key: what the schemathesis runs fuzz."""
+    from finrag.serve.app import create_app
+    from finrag.settings import ServeSettings
+    from tests.test_api import CEDAR_8K, build_service
+
+    svc = build_service(tmp_path_factory.mktemp("api-schema"), shared_embedder)
+    assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
+    app = create_app(svc.settings, svc, ServeSettings(rate_limit_per_minute=1_000_000, max_concurrent_per_key=1000))
+    key, _ = app.state.finrag.keys.create("acme", "fuzz", ["query", "ingest", "admin"])
+    yield app, key
+    app.state.finrag.pages.close()
+    svc.close()

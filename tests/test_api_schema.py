@@ -5,14 +5,8 @@ Bounded (a few examples per operation) to stay quick; raise FINRAG_SCHEMA_EXAMPL
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-from finrag.serve.app import create_app
-from finrag.settings import ServeSettings
-from tests.test_api import CEDAR_8K, build_service
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (pip install schemathesis)")
 from hypothesis import HealthCheck, settings  # noqa: E402  (hypothesis comes with schemathesis)
@@ -20,17 +14,6 @@ from hypothesis.errors import Unsatisfiable  # noqa: E402
 
 pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("FINRAG_SCHEMA_EXAMPLES", "12"))
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, shared_embedder, sample_dir: Path) -> Iterator[tuple]:  # type: ignore[type-arg]
-    svc = build_service(tmp_path_factory.mktemp("api-schema"), shared_embedder)
-    assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
-    app = create_app(svc.settings, svc, ServeSettings(rate_limit_per_minute=1_000_000, max_concurrent_per_key=1000))
-    key, _ = app.state.finrag.keys.create("acme", "fuzz", ["query", "ingest", "admin"])
-    yield app, key
-    app.state.finrag.pages.close()
-    svc.close()
 
 
 def fuzz(op, mode, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -54,11 +37,11 @@ def fuzz(op, mode, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-
             raise
 
 
-def test_no_server_errors_on_any_operation(api) -> None:  # type: ignore[no-untyped-def]
+def test_no_server_errors_on_any_operation(schema_api) -> None:  # type: ignore[no-untyped-def]
     # Plain hypothesis over schemathesis strategies (its pytest plugin does not support this pytest).
     from schemathesis import GenerationMode
 
-    app, key = api
+    app, key = schema_api
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from finrag.answer.guard import WITHHELD, flag, flagged_sentences, redact
-from finrag.settings import AnswerSettings
 from finrag.ingest.parse import PdfiumParser
 from finrag.llm import LLMSettings
 from finrag.sample.generate import INJECTION_TEXT
+from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.reliability.injection_set import FILE, STYLES, ask_all, cases, naive_model, write_filing

@@ -8,14 +8,8 @@ bytes that are schema-valid get 415 (documented) rather than a 2xx."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from finrag.settings import ServeSettings
-
-from finrag.serve.app import create_app
-from tests.test_api import CEDAR_8K, build_service
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -26,21 +20,10 @@ pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("FINRAG_SCHEMA_EXAMPLES", "8"))
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, shared_embedder, sample_dir: Path) -> Iterator[tuple]:  # type: ignore[type-arg]
-    svc = build_service(tmp_path_factory.mktemp("schema-checks"), shared_embedder)
-    assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
-    app = create_app(svc.settings, svc, ServeSettings(rate_limit_per_minute=1_000_000, max_concurrent_per_key=1000))
-    key, _ = app.state.finrag.keys.create("acme", "fuzz", ["query", "ingest", "admin"])
-    yield app, key
-    app.state.finrag.pages.close()
-    svc.close()
-
-
-def test_all_schemathesis_checks_pass(api) -> None:  # type: ignore[no-untyped-def]
+def test_all_schemathesis_checks_pass(schema_api) -> None:  # type: ignore[no-untyped-def]
     from schemathesis import GenerationMode
 
-    app, key = api
+    app, key = schema_api
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     operations = [r.ok() for r in schema.get_all_operations()]

@@ -5,10 +5,9 @@ Before: each new key brought a fresh per-key window, so a tenant could mint keys
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from finrag.settings import ServeSettings
 
 from finrag.serve.app import create_app
-from finrag.settings import SecuritySettings
+from finrag.settings import SecuritySettings, ServeSettings
 
 
 def test_a_tenants_keys_share_one_window_and_other_tenants_are_untouched(service_factory) -> None:  # type: ignore[no-untyped-def]
