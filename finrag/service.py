@@ -6,14 +6,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from finrag.answer.extractive import ExtractiveAnswerer
-from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
 from finrag.protocols import Answerer, Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Answer, DocStatus, DocumentRecord, Scope
-from finrag.retrieve.retriever import RetrievalResult, Retriever
 from finrag.settings import Settings
+
+if TYPE_CHECKING:
+    from finrag.answer.pipelines import AnswerEngine
+    from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
+    from finrag.retrieve.retriever import RetrievalResult, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,10 @@ class Components:
 
 
 def build_components(settings: Settings) -> Components:
-    """Pick each role's implementation once, from settings (embedded defaults unless URLs are set)."""
-    from finrag.embed import build_embedder
+    """Pick each role's implementation once, from settings (embedded defaults unless URLs are set).
+    Nothing heavy happens here: the model, the store and the database open on first use."""
+    from finrag.answer.extractive import ExtractiveAnswerer
+    from finrag.embed.factory import build_embedder
     from finrag.index.sparse import Bm25Encoder
     from finrag.registry.sql import SqlRegistry
     from finrag.retrieve.rerank import build_reranker
@@ -72,10 +78,20 @@ def build_components(settings: Settings) -> Components:
 
 
 class QAService:
+    """The pipeline, the answer engine and the retriever are built on first use: a command that only
+    ingests never imports the answer code, one that only asks never imports the PDF parser."""
+
     def __init__(self, settings: Settings, components: Components | None = None) -> None:
         self.settings = settings
         self.c = components or build_components(settings)
-        self.pipeline = IngestPipeline(
+        self._index_checked = False
+
+    @cached_property
+    def pipeline(self) -> IngestPipeline:
+        from finrag.ingest.pipeline import IngestPipeline
+
+        settings = self.settings
+        return IngestPipeline(
             self.c.registry,
             self.c.store,
             self.c.embedder,
@@ -84,12 +100,20 @@ class QAService:
             metadata_prefix=settings.metadata_prefix,
             parse_workers=settings.parse_workers,
         )
-        self._index_checked = False
+
+    @cached_property
+    def engine(self) -> AnswerEngine:
         from finrag.answer.pipelines import AnswerEngine
 
         # Router + easy / agentic / vision pipelines; the offline extractive answerer is the last resort.
-        self.engine = AnswerEngine.from_settings(settings)
-        self.retriever = Retriever(
+        return AnswerEngine.from_settings(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from finrag.retrieve.retriever import Retriever
+
+        settings = self.settings
+        return Retriever(
             self.c.store,
             self.c.embedder,
             self.c.sparse,
@@ -100,7 +124,8 @@ class QAService:
         )
 
     def close(self) -> None:
-        self.engine.close()
+        if "engine" in self.__dict__:  # built only if a question was asked
+            self.engine.close()
         self.c.store.close()
 
     def check_index(self) -> None:
@@ -110,8 +135,12 @@ class QAService:
         from finrag.index.manifest import IndexManifest, check_or_record
 
         emb = self.c.embedder
+        # The emptiness test opens the store: only asked when the manifest differs (an unchanged re-ingest
+        # then never opens it).
         check_or_record(
-            self.settings.data_dir, IndexManifest.for_embedder(emb.name, emb.dim), index_empty=self.c.store.count() == 0
+            self.settings.data_dir,
+            IndexManifest.for_embedder(emb.name, emb.dim),
+            index_empty=lambda: self.c.store.count() == 0,
         )
         self._index_checked = True
 

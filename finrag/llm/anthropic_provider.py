@@ -103,8 +103,10 @@ class AnthropicProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> AnthropicProvider:
-        if s.anthropic_api_key is None:
-            raise ValueError("FINRAG_LLM_ANTHROPIC_API_KEY is not set")
+        from finrag.llm.fallback import missing_credentials
+
+        if problem := missing_credentials("anthropic", s):
+            raise ValueError(problem)
         return cls(
             s.anthropic_api_key.get_secret_value(),
             s.anthropic_model,

@@ -160,6 +160,16 @@ class FallbackChain:
         yield StreamEnd(resp)
 
 
+def missing_credentials(name: str, s: LLMSettings) -> str:
+    """Why provider `name` cannot be built from `s` ("" when it can): checked before its SDK is imported,
+    since the SDKs take seconds to import and most runs without a key never need them."""
+    if name == "anthropic" and s.anthropic_api_key is None:
+        return "FINRAG_LLM_ANTHROPIC_API_KEY is not set"
+    if name == "openai" and s.openai_api_key is None and not s.openai_base_url:
+        return "set FINRAG_LLM_OPENAI_API_KEY or FINRAG_LLM_OPENAI_BASE_URL"
+    return ""
+
+
 def build_chain(
     settings: LLMSettings,
     offline: OfflineAnswerer | None = None,
@@ -172,6 +182,9 @@ def build_chain(
     providers: list[LLMProvider] = []
     notes: list[str] = []
     for name in settings.providers:
+        if problem := missing_credentials(name, settings):
+            notes.append(f"LLM provider {name} skipped: {problem}")
+            continue
         try:
             if name == "anthropic":
                 from finrag.llm.anthropic_provider import AnthropicProvider

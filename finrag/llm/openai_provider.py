@@ -99,8 +99,10 @@ class OpenAICompatibleProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> OpenAICompatibleProvider:
-        if s.openai_api_key is None and not s.openai_base_url:
-            raise ValueError("set FINRAG_LLM_OPENAI_API_KEY or FINRAG_LLM_OPENAI_BASE_URL")
+        from finrag.llm.fallback import missing_credentials
+
+        if problem := missing_credentials("openai", s):
+            raise ValueError(problem)
         return cls(
             s.openai_model,
             api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
