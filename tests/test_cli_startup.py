@@ -54,6 +54,13 @@ def test_help_imports_no_heavy_module_nor_the_settings(tmp_path: Path) -> None:
     assert not unwanted, sorted(unwanted)
 
 
+def test_keys_list_imports_no_heavy_module(tmp_path: Path) -> None:
+    modules, out = _modules_after(["keys", "list", "--data-dir", str(tmp_path / "data")], tmp_path)
+    assert "API keys" in out
+    unwanted = HEAVY & _top(modules)
+    assert not unwanted, sorted(unwanted)
+
+
 def _docs() -> list[DocumentRecord]:
     def doc(doc_id: str, tenant: str, name: str, status: DocStatus, company: str, fy: int) -> DocumentRecord:
         filing = Filing(company=company, doc_type=DocType.TEN_K, fiscal_year=fy, aliases=[company.split()[0]])
