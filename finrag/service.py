@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from finrag.protocols import Answerer, Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Answer, DocStatus, DocumentRecord, Scope
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from finrag.retrieve.retriever import RetrievalResult, Retriever
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class QuestionError(ValueError):
@@ -85,20 +88,32 @@ class QAService:
         self.settings = settings
         self.c = components or build_components(settings)
         self._index_checked = False
+        self._build_lock = threading.RLock()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        # The API server's threads may race to a lazy part: build it once (cached_property has no lock
+        # from Python 3.12 on).
+        with self._build_lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = build()
+            return self.__dict__[name]  # type: ignore[no-any-return]
 
     @cached_property
     def pipeline(self) -> IngestPipeline:
         from finrag.ingest.pipeline import IngestPipeline
 
-        settings = self.settings
-        return IngestPipeline(
-            self.c.registry,
-            self.c.store,
-            self.c.embedder,
-            self.c.sparse,
-            child_max_tokens=settings.child_max_tokens,
-            metadata_prefix=settings.metadata_prefix,
-            parse_workers=settings.parse_workers,
+        s = self.settings
+        return self._once(
+            "pipeline",
+            lambda: IngestPipeline(
+                self.c.registry,
+                self.c.store,
+                self.c.embedder,
+                self.c.sparse,
+                child_max_tokens=s.child_max_tokens,
+                metadata_prefix=s.metadata_prefix,
+                parse_workers=s.parse_workers,
+            ),
         )
 
     @cached_property
@@ -106,21 +121,24 @@ class QAService:
         from finrag.answer.pipelines import AnswerEngine
 
         # Router + easy / agentic / vision pipelines; the offline extractive answerer is the last resort.
-        return AnswerEngine.from_settings(self.settings)
+        return self._once("engine", lambda: AnswerEngine.from_settings(self.settings))
 
     @cached_property
     def retriever(self) -> Retriever:
         from finrag.retrieve.retriever import Retriever
 
-        settings = self.settings
-        return Retriever(
-            self.c.store,
-            self.c.embedder,
-            self.c.sparse,
-            self.c.registry,
-            settings.retrieval,
-            self.c.reranker,
-            graph_dir=settings.data_dir / "graph",
+        s = self.settings
+        return self._once(
+            "retriever",
+            lambda: Retriever(
+                self.c.store,
+                self.c.embedder,
+                self.c.sparse,
+                self.c.registry,
+                s.retrieval,
+                self.c.reranker,
+                graph_dir=s.data_dir / "graph",
+            ),
         )
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from finrag.llm.base import (
     TextDelta,
     Usage,
     error_for_status,
+    missing_credentials,
     parse_retry_after,
 )
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
@@ -103,8 +104,6 @@ class AnthropicProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> AnthropicProvider:
-        from finrag.llm.fallback import missing_credentials
-
         if problem := missing_credentials("anthropic", s):
             raise ValueError(problem)
         return cls(

@@ -20,6 +20,7 @@ from finrag.llm.base import (
     LLMResponse,
     StreamEnd,
     TextDelta,
+    missing_credentials,
 )
 from finrag.settings import LLMSettings
 
@@ -158,16 +159,6 @@ class FallbackChain:
         if resp.text:
             yield TextDelta(resp.text)
         yield StreamEnd(resp)
-
-
-def missing_credentials(name: str, s: LLMSettings) -> str:
-    """Why provider `name` cannot be built from `s` ("" when it can): checked before its SDK is imported,
-    since the SDKs take seconds to import and most runs without a key never need them."""
-    if name == "anthropic" and s.anthropic_api_key is None:
-        return "FINRAG_LLM_ANTHROPIC_API_KEY is not set"
-    if name == "openai" and s.openai_api_key is None and not s.openai_base_url:
-        return "set FINRAG_LLM_OPENAI_API_KEY or FINRAG_LLM_OPENAI_BASE_URL"
-    return ""
 
 
 def build_chain(

@@ -21,6 +21,7 @@ from finrag.llm.base import (
     TextDelta,
     Usage,
     error_for_status,
+    missing_credentials,
     parse_retry_after,
 )
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
@@ -99,8 +100,6 @@ class OpenAICompatibleProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> OpenAICompatibleProvider:
-        from finrag.llm.fallback import missing_credentials
-
         if problem := missing_credentials("openai", s):
             raise ValueError(problem)
         return cls(
