@@ -99,6 +99,41 @@ def answer_text(root: Path, data_dir: Path, question: str) -> str:
     return str(json.loads(out)["text"])
 
 
+# Where a cold `finrag ask` spends its time, phase by phase, in a fresh process of the current revision.
+_PHASES = """
+import json, sys, time
+t = [time.perf_counter()]
+def mark():
+    t.append(time.perf_counter())
+from pathlib import Path
+import finrag.cli; mark()
+from finrag.cli.common import settings_or_exit
+settings = settings_or_exit(Path(sys.argv[1])); mark()
+from finrag.service import QAService
+svc = QAService(settings); mark()
+svc.c.store.warm_up(); mark()
+svc.c.embedder.warm_up(); mark()
+answer = svc.ask(sys.argv[2]); mark()
+svc.ask(sys.argv[2]); mark()
+svc.close(); mark()
+names = ["import the CLI", "settings", "service (imports, components)", "open the store", "load the model",
+         "first question", "same question again (warm)", "close"]
+print(json.dumps({n: round(b - a, 3) for n, a, b in zip(names, t, t[1:])}))
+"""
+
+
+def ask_phases(root: Path, data_dir: Path, question: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PHASES, str(data_dir), question],
+        env=env_for(root),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index-dir", type=Path, default=Path.home() / ".cache" / "finrag" / "fb-cli")
@@ -111,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         help="repeatable; the first is timed, every one's answer is compared (default: three built in)",
     )
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--phases", action="store_true", help="also break a cold ask of the current revision down")
     a = ap.parse_args(argv)
     questions: list[str] = a.question or list(DEFAULT_QUESTIONS)
 
@@ -167,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
                 + f"  [load {load:.2f}]",
                 flush=True,
             )
+        phases = ask_phases(ROOT, index, questions[0]) if a.phases else {}
+        if phases:
+            steps = ", ".join(f"{k} {v:.2f} s" for k, v in phases.items())
+            print(f"cold ask of the current revision, in process: {steps}")
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
         same = all(len({answers[name][i] for name in roots}) == 1 for i in range(len(questions)))
         for i, q in enumerate(questions):
@@ -181,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cores": os.cpu_count(),
                 "rows": [asdict(r) for r in rows],
                 "answers": answers,
+                "ask_phases": phases,
                 "load_end": os.getloadavg(),
             }
             a.json.write_text(json.dumps(report, indent=2))
