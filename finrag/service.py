@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from finrag.answer.request import RequestBudget
-from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Answer, DocStatus, DocumentRecord, Scope
-from finrag.retrieve.retriever import RetrievalResult, Retriever
 from finrag.settings import Settings
 
+if TYPE_CHECKING:
+    from finrag.answer.engine import AnswerEngine
+    from finrag.answer.request import RequestBudget
+    from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
+    from finrag.retrieve.retriever import RetrievalResult, Retriever
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class QuestionError(ValueError):
@@ -32,8 +40,9 @@ class Components:
 
 
 def build_components(settings: Settings) -> Components:
-    """Pick each role's implementation once, from settings (embedded defaults unless URLs are set)."""
-    from finrag.embed import build_embedder
+    """Pick each role's implementation once, from settings (embedded defaults unless URLs are set).
+    Nothing heavy happens here: the model, the store and the database open on first use."""
+    from finrag.embed.factory import build_embedder
     from finrag.index.sparse import Bm25Encoder
     from finrag.registry.sql import SqlRegistry
     from finrag.retrieve.rerank import build_reranker
@@ -70,35 +79,69 @@ def build_components(settings: Settings) -> Components:
 
 
 class QAService:
+    """The pipeline, the answer engine and the retriever are built on first use: a command that only
+    ingests never imports the answer code, one that only asks never imports the PDF parser."""
+
     def __init__(self, settings: Settings, components: Components | None = None) -> None:
         self.settings = settings
         self.c = components or build_components(settings)
-        self.pipeline = IngestPipeline(
-            self.c.registry,
-            self.c.store,
-            self.c.embedder,
-            self.c.sparse,
-            child_max_tokens=settings.child_max_tokens,
-            metadata_prefix=settings.metadata_prefix,
-            parse_workers=settings.parse_workers,
-        )
         self._index_checked = False
+        self._build_lock = threading.RLock()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        # The API server's threads may race to a lazy part: build it once (cached_property has no lock
+        # from Python 3.12 on).
+        with self._build_lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = build()
+            return self.__dict__[name]  # type: ignore[no-any-return]
+
+    @cached_property
+    def pipeline(self) -> IngestPipeline:
+        from finrag.ingest.pipeline import IngestPipeline
+
+        s = self.settings
+        return self._once(
+            "pipeline",
+            lambda: IngestPipeline(
+                self.c.registry,
+                self.c.store,
+                self.c.embedder,
+                self.c.sparse,
+                child_max_tokens=s.child_max_tokens,
+                metadata_prefix=s.metadata_prefix,
+                parse_workers=s.parse_workers,
+            ),
+        )
+
+    @cached_property
+    def engine(self) -> AnswerEngine:
         from finrag.answer.wiring import build_engine
 
-        # Router + easy / agentic / vision pipelines; the offline extractive answerer is the last resort.
-        self.engine = build_engine(settings)
-        self.retriever = Retriever(
-            self.c.store,
-            self.c.embedder,
-            self.c.sparse,
-            self.c.registry,
-            settings.retrieval,
-            self.c.reranker,
-            graph_dir=settings.data_dir / "graph",
+        # Router + the registered pipelines; the offline extractive answerer is the last resort.
+        return self._once("engine", lambda: build_engine(self.settings))
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from finrag.retrieve.retriever import Retriever
+
+        s = self.settings
+        return self._once(
+            "retriever",
+            lambda: Retriever(
+                self.c.store,
+                self.c.embedder,
+                self.c.sparse,
+                self.c.registry,
+                s.retrieval,
+                self.c.reranker,
+                graph_dir=s.data_dir / "graph",
+            ),
         )
 
     def close(self) -> None:
-        self.engine.close()
+        if "engine" in self.__dict__:  # built only if a question was asked
+            self.engine.close()
         self.c.store.close()
 
     def check_index(self) -> None:
@@ -108,8 +151,12 @@ class QAService:
         from finrag.index.manifest import IndexManifest, check_or_record
 
         emb = self.c.embedder
+        # The emptiness test opens the store: only asked when the manifest differs (an unchanged re-ingest
+        # then never opens it).
         check_or_record(
-            self.settings.data_dir, IndexManifest.for_embedder(emb.name, emb.dim), index_empty=self.c.store.count() == 0
+            self.settings.data_dir,
+            IndexManifest.for_embedder(emb.name, emb.dim),
+            index_empty=lambda: self.c.store.count() == 0,
         )
         self._index_checked = True
 

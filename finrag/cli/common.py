@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from finrag.settings import Settings, SettingsError, load_settings
-
 if TYPE_CHECKING:
     from finrag.ingest.pipeline import FilingOverrides, IngestReport
     from finrag.service import QAService
+    from finrag.settings import Settings
 
 console = Console()
 err = Console(stderr=True)
@@ -26,6 +25,9 @@ Tenant = Annotated[str | None, typer.Option("--tenant", help="tenant (FINRAG_TEN
 
 def settings_or_exit(data_dir: Path | None = None, **overrides: object) -> Settings:
     """The settings for a command, or exit 2 with the message naming each bad variable."""
+    # Imported here: pydantic-settings costs ~0.15 s, which `finrag --help` does not need.
+    from finrag.settings import SettingsError, load_settings
+
     # The only environment write: models are packaged or exported locally, never fetched at run time.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     values = {k: v for k, v in overrides.items() if v is not None}

@@ -29,9 +29,17 @@ def documents_list(
 ) -> None:
     """List documents with their status and inferred filing metadata."""
     settings = settings_or_exit(data_dir, tenant=tenant)
-    from finrag.registry.sql import SqlRegistry
+    from finrag.registry.sqlite_read import list_documents, sqlite_path
 
-    docs = SqlRegistry(settings.sqlite_url).list(tenant=settings.tenant)
+    # SQLite (the embedded default) is read with the standard library: SQLAlchemy's import is most of
+    # this command's time. Another database goes through the registry.
+    path = sqlite_path(settings.sqlite_url)
+    if path is not None:
+        docs = list_documents(path, tenant=settings.tenant)
+    else:
+        from finrag.registry.sql import SqlRegistry
+
+        docs = SqlRegistry(settings.sqlite_url).list(tenant=settings.tenant)
     if as_json:
         sys.stdout.write(json.dumps([_doc_dict(d) for d in docs], indent=2) + "\n")
         return

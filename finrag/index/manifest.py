@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,14 +26,20 @@ class IndexManifest:
         return cls(model=model, backend=backend, dim=dim)
 
 
-def check_or_record(data_dir: Path, manifest: IndexManifest, index_empty: bool) -> None:
+def check_or_record(data_dir: Path, manifest: IndexManifest, index_empty: bool | Callable[[], bool]) -> None:
     """Record the manifest on first use; afterwards refuse another model or dimension. A different
-    backend of the same model (torch vs ONNX int8) is the same vector space and is allowed."""
+    backend of the same model (torch vs ONNX int8) is the same vector space and is allowed.
+
+    `index_empty` may be a callable: it is then only called when the manifests differ, so the common
+    case (same model) never has to open the vector store to count it."""
     path = data_dir / "index.json"
     if path.exists():
         saved = IndexManifest(**json.loads(path.read_text()))
-        if (saved.model, saved.dim) == (manifest.model, manifest.dim) or index_empty:
-            if saved != manifest and index_empty:
+        if saved == manifest:
+            return
+        empty = index_empty() if callable(index_empty) else index_empty
+        if (saved.model, saved.dim) == (manifest.model, manifest.dim) or empty:
+            if empty:
                 _write(path, manifest)
             return
         raise IndexMismatchError(

@@ -26,6 +26,7 @@ from finrag.llm.base import (
     TextDelta,
     Usage,
     error_for_status,
+    missing_credentials,
     parse_retry_after,
 )
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
@@ -103,8 +104,8 @@ class AnthropicProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> AnthropicProvider:
-        if s.anthropic_api_key is None:
-            raise ValueError("FINRAG_LLM_ANTHROPIC_API_KEY is not set")
+        if problem := missing_credentials("anthropic", s):
+            raise ValueError(problem)
         return cls(
             s.anthropic_api_key.get_secret_value(),
             s.anthropic_model,

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from finrag.settings import LLMSettings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -243,3 +246,13 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def missing_credentials(name: str, s: LLMSettings) -> str:
+    """Why provider `name` cannot be built from `s` ("" when it can): checked before its SDK is imported,
+    since the SDKs take seconds to import and most runs without a key never need them."""
+    if name == "anthropic" and s.anthropic_api_key is None:
+        return "FINRAG_LLM_ANTHROPIC_API_KEY is not set"
+    if name == "openai" and s.openai_api_key is None and not s.openai_base_url:
+        return "set FINRAG_LLM_OPENAI_API_KEY or FINRAG_LLM_OPENAI_BASE_URL"
+    return ""

@@ -20,6 +20,7 @@ from finrag.llm.base import (
     LLMResponse,
     StreamEnd,
     TextDelta,
+    missing_credentials,
 )
 from finrag.settings import LLMSettings
 
@@ -172,6 +173,9 @@ def build_chain(
     providers: list[LLMProvider] = []
     notes: list[str] = []
     for name in settings.providers:
+        if problem := missing_credentials(name, settings):
+            notes.append(f"LLM provider {name} skipped: {problem}")
+            continue
         try:
             if name == "anthropic":
                 from finrag.llm.anthropic_provider import AnthropicProvider

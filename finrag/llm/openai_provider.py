@@ -21,6 +21,7 @@ from finrag.llm.base import (
     TextDelta,
     Usage,
     error_for_status,
+    missing_credentials,
     parse_retry_after,
 )
 from finrag.llm.prompting import SOURCES_PREAMBLE, render_question, render_source
@@ -99,8 +100,8 @@ class OpenAICompatibleProvider:
 
     @classmethod
     def from_settings(cls, s: LLMSettings) -> OpenAICompatibleProvider:
-        if s.openai_api_key is None and not s.openai_base_url:
-            raise ValueError("set FINRAG_LLM_OPENAI_API_KEY or FINRAG_LLM_OPENAI_BASE_URL")
+        if problem := missing_credentials("openai", s):
+            raise ValueError(problem)
         return cls(
             s.openai_model,
             api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,

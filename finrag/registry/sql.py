@@ -13,22 +13,12 @@ from sqlalchemy.orm import Session
 
 from finrag.db import create_tables, make_engine
 from finrag.db.models import DocumentRow
-from finrag.records import DocStatus, DocType, DocumentRecord, Filing
+from finrag.records import DocStatus, DocumentRecord
+from finrag.registry.sqlite_read import filing_from_json
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _filing_from_json(data: dict) -> Filing:
-    data = dict(data or {})
-    if "doc_type" in data:
-        try:
-            data["doc_type"] = DocType(data["doc_type"])
-        except ValueError:
-            data["doc_type"] = DocType.OTHER
-    known = set(Filing.__slots__)  # type: ignore[attr-defined]
-    return Filing(**{k: v for k, v in data.items() if k in known})
 
 
 def _to_record(row: DocumentRow) -> DocumentRecord:
@@ -42,7 +32,7 @@ def _to_record(row: DocumentRow) -> DocumentRecord:
         pages=row.pages,
         chunks=row.chunks,
         error=row.error or "",
-        filing=_filing_from_json(row.filing),
+        filing=filing_from_json(row.filing),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
