@@ -449,7 +449,9 @@ def test_stream_connection_drop_is_retryable_error(anthropic_server: FakeAnthrop
 
 
 def test_stream_falls_back_to_offline(anthropic_server: FakeAnthropic) -> None:
-    anthropic_server.fail_with(401)
+    # The server stops accepting our key (a revoked key): every request of this test gets the 401, whatever
+    # a request left over from an earlier test on the shared fake server may take from its failure queue.
+    anthropic_server.api_key = "rotated-key"
     events = list(chain(anthropic(anthropic_server), offline=offline_answer).stream(request()))
     assert isinstance(events[0], TextDelta) and isinstance(events[-1], StreamEnd)
     assert events[-1].response.provider == "extractive" and events[-1].response.attempts[0].status == 401
