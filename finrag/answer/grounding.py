@@ -244,6 +244,8 @@ def check_answer(
     *,
     question: str = "",
     answer_scale: float | None = None,
+    extra_context: frozenset[str] = frozenset(),
+    drop_words: frozenset[str] = frozenset(),
 ) -> GroundingReport:
     """Check every figure of an answer against its cited pages (`sources`: citation key -> page text)
     and its logged calculations.
@@ -253,6 +255,10 @@ def check_answer(
     the input's year column when `year` is set) or is the result of another supported step.
     `question` lends its scale ("Answer in USD millions") to bare answer figures and, when it names
     one fiscal year only, that year to figures the answer does not tie to a year.
+
+    `extra_context` joins each figure's own words (the question's metric in the filing's words, so
+    "capital expenditure" agrees with "Purchases of property, plant and equipment"); `drop_words` are
+    taken out of them (the company's name, which no row label repeats).
     """
     scale = answer_scale or scale_from_text(question)
     q_years = years_in(question) if question else []
@@ -286,6 +292,8 @@ def check_answer(
     report = GroundingReport()
     figures = extract_figures(answer_text)
     contexts = answer_contexts(answer_text, figures, question)
+    if extra_context or drop_words:
+        contexts = [(c - drop_words) | extra_context for c in contexts]
     for fig, ctx in zip(figures, contexts, strict=True):
         f = fig
         if f.year is None and q_year is not None:
@@ -303,6 +311,15 @@ def check_answer(
             if w and wrong is None:
                 w.source_key = key
                 wrong = (key, w)
+        if not check.supported and f.unit is None and not f.scale_word and 0 < f.number < 10 and f.decimals >= 2:
+            # a percentage written as a ratio ("0.218" for 21.8%): read it as the percent it states
+            pct = replace(f, unit="%", value=f.value * 100, number=f.number * 100, decimals=f.decimals - 2)
+            for key, text in sources.items():
+                m, _ = _find(pct, text, None, pct.year, context=ctx)
+                if m:
+                    m.source_key = key
+                    check.supported, check.match, check.reason = True, m, f"on {key} (as {pct.number:g}%)"
+                    break
         if not check.supported:
             for i, step in enumerate(calculations):
                 if (step.unit == "%") != (f.unit == "%"):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finrag.answer.support import score_answer
+from finrag.answer.trust import trust_score
 from finrag.eval.grading import gold_figure
 from finrag.eval.metrics import Question
 from finrag.finance.figures import Figure, analyze_page
@@ -59,14 +59,10 @@ class CalibrationItem:
 def score(question: str, answer_text: str, cited_pages: Mapping[str, str]) -> tuple[float, list[str]]:
     """The product's trust score of an answer given its cited pages, and its reasons.
 
-    Today: `finrag.answer.support.score_answer`, the numeric grounding (answer/numbers.py) plus lexical
-    support, as the engine scores an LLM or calculator answer (`pipelines.common.faithfulness_of`)."""
-    f = score_answer(answer_text, cited_pages, question=question, cited=bool(cited_pages))
-    reasons = [f"{c.figure.text}: {c.reason}" for c in f.numeric.checks if not c.supported]
-    reasons += [f"unsupported sentence: {s.sentence[:80]}" for s in f.lexical.sentences if not s.supported]
-    if f.refusal:
-        reasons.append("refusal")
-    return f.score, reasons
+    `finrag.answer.trust.trust_score`, the scorer the engine, online evaluation and the API use. The
+    item carries no answer kind, so it is scored as free text (what an LLM writes)."""
+    t = trust_score(question, None, answer_text, cited_pages, cited=bool(cited_pages))
+    return t.score, t.reasons
 
 
 Scorer = Callable[[str, str, Mapping[str, str]], tuple[float, list[str]]]
@@ -186,7 +182,9 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
         if syn is not None:
             add("correct", "paraphrase:synonym", f"{company}'s {syn[1]} was {fig.text} {cite}.", tags)
         for rule, factor in (("+7%", 1.07), ("-7%", 0.93), ("x10", 10.0)):
-            add("altered", f"altered:{rule}", wrap(format_like(fig, value * factor)))
+            altered = format_like(fig, value * factor)
+            if altered != format_like(fig, value):  # "0.01" +7% still reads 0.01: not an altered answer
+                add("altered", f"altered:{rule}", wrap(altered))
         digits = re.sub(r"\D", "", fig.text)
         if len(set(digits)) > 1:
             swapped = _swap_digits(fig.text)
