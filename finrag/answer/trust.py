@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finrag.answer.grounding import GroundingReport, answer_contexts, check_answer
+from finrag.answer.grounding import GroundingReport, answer_contexts, check_answer, derive_figure
 from finrag.answer.support import CALC_WORDS, clean_sources, is_refusal, lexical_support
 from finrag.finance.calculator import CalcStep
 from finrag.finance.facts import QuestionFacts, read_question
@@ -318,6 +318,13 @@ def trust_score(
         extra_context=q_words,
         drop_words=name_words,
     )
+    # (c) a computed figure without a logged calculation: one step over two rows the question names
+    specific = (content_words(question) - STATEMENT_WORDS - name_words) | (q_words - content_words(question))
+    for c in numeric.checks:
+        if not c.supported and c.match is None and c.calc_index is None:
+            how = derive_figure(c.figure, pages, specific, facts.years)
+            if how:
+                c.supported, c.reason = True, how
     checks["numeric"] = {
         "supported": numeric.supported,
         "total": numeric.total,
