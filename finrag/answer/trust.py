@@ -35,6 +35,7 @@ from finrag.finance.calculator import CalcStep
 from finrag.finance.facts import QuestionFacts, read_question
 from finrag.finance.figures import PageIndex, analyze_page, extract_figures
 from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.periods import parse_periods
 from finrag.finance.text import CITATION
 from finrag.finance.words import STATEMENT_WORDS, content_words
 from finrag.records import Answer, AnswerKind
@@ -188,7 +189,7 @@ def _question_company_named(question: str, keys: Sequence[str]) -> bool:
 def _period_check(facts: QuestionFacts, text: str) -> str:
     """Why the answer speaks of another period than the question's, or ""."""
     if not facts.years and not facts.period:
-        return ""
+        return ""  # (a question with a dated period names its year)
     clean = CITATION.sub(" ", text)
     # years the answer ties its figures to ("$1,577 million in 2021"), not every year it mentions
     answer_years = {f.year for f in extract_figures(clean) if f.year is not None}
@@ -198,7 +199,7 @@ def _period_check(facts: QuestionFacts, text: str) -> str:
             f"the answer speaks of {', '.join(map(str, sorted(answer_years)))}, "
             f"the question asks about {', '.join(map(str, sorted(asked)))}"
         )
-    interim = facts.period in ("quarter", "half", "nine_months")
+    interim = facts.period in ("quarter", "half", "nine_months") or parse_periods(facts.question).interim
     if interim and _ANNUAL_WORDS.search(clean) and not _INTERIM_WORDS.search(clean):
         return "the question asks about an interim period, the answer gives an annual one"
     if facts.period == "year" and _INTERIM_WORDS.search(clean) and not _ANNUAL_WORDS.search(clean):
