@@ -158,22 +158,39 @@ _COMMON = frozenset(
 )
 
 
-def _questions_company(question: str, keys: Sequence[str], facts_companies: Sequence[str]) -> tuple[bool, str]:
-    """(right company, reason): every cited filing belongs to a company the question names."""
-    if not keys:
+def _same_name(a: str, b: str) -> bool:
+    """Two squashed names of one company: one contains the other or abbreviates it ("amd")."""
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return short in long or (short[0] == long[0] and _subsequence(short, long))
+
+
+def _named_on_page(question: str, page: str) -> bool:
+    """A capitalised name of the question is printed on the page ("Square" in Block's filing)."""
+    names = {w.strip("'’.") for w in re.findall(r"\b[A-Z][A-Za-z0-9&'’.-]{2,}", question)}
+    return any(
+        n.lower() not in _COMMON and not re.fullmatch(r"(?:FY|Q[1-4]).*", n) and re.search(rf"\b{re.escape(n)}\b", page)
+        for n in names
+    )
+
+
+def _questions_company(question: str, pages: Mapping[str, str], facts_companies: Sequence[str]) -> tuple[bool, str]:
+    """(right company, reason): the cited filings belong to a company the question names: the request's
+    resolved companies (`facts_companies`) or the question's names match the filing's name, or a name
+    of the question is printed on the cited page."""
+    if not pages:
         return True, ""
     named = [_squash(c) for c in facts_companies if c]
     wrong: list[str] = []
-    for k in keys:
+    for k, text in pages.items():
         comp = _doc_company(k)
-        if named:
-            if not any(n and (n in comp or comp in n) for n in named):
-                wrong.append(k.split(" p.")[0])
+        if named and any(_same_name(n, comp) for n in named):
             continue
-        verdict = _names_company(question, k)
-        if verdict is False:
-            wrong.append(k.split(" p.")[0])
-    if wrong and len(wrong) == len(keys):
+        if _names_company(question, k) is not False or _named_on_page(question, text):
+            continue
+        wrong.append(k.split(" p.")[0])
+    if wrong and len(wrong) == len(pages):
         return False, "the cited filings are not the company the question asks about: " + ", ".join(
             dict.fromkeys(wrong)
         )
@@ -238,7 +255,11 @@ def _row_label(page: PageIndex, row: int) -> str:
 
 
 def other_row(
-    numeric: GroundingReport, pages: Mapping[str, str], asked: frozenset[str], said: Sequence[frozenset[str]]
+    numeric: GroundingReport,
+    pages: Mapping[str, str],
+    asked: frozenset[str],
+    said: Sequence[frozenset[str]],
+    calculations: Sequence[CalcStep] = (),
 ) -> str:
     """Why a supported figure is a cell of another row than the one asked about, or "".
 
@@ -247,10 +268,14 @@ def other_row(
     is from another row when its row label has a word the question does not use and another row of the
     page shares more words with the question (in the filing's wording too): "net cash used in investing
     activities" for "net cash provided by operating activities". A figure the answer names was matched
-    to a row agreeing with its name by the grounding already."""
+    to a row agreeing with its name by the grounding already. A figure a logged calculation gives is
+    the calculation's, whatever cell happens to print the same number."""
     for c, own in zip(numeric.checks, said, strict=False):
         m = c.match
         if own or not c.supported or m is None or m.row is None or m.source_key not in pages:
+            continue
+        tol = c.figure.tolerance() + 1e-9 * max(1.0, abs(c.figure.value))
+        if any(abs(abs(step.result) - abs(c.figure.value)) <= tol for step in calculations):
             continue
         page = analyze_page(pages[m.source_key])
         words = asked
@@ -361,12 +386,12 @@ def trust_score(
         frozenset(w for w in ws - name_words if not any(w in f for f in firms))  # "Northwind Robotics:"
         for ws in answer_contexts(grounded, extract_figures(grounded))
     ]
-    wrong_row = other_row(numeric, pages, q_words, said) if numeric.total else ""
+    wrong_row = other_row(numeric, pages, q_words, said, calculations) if numeric.total else ""
     if wrong_row:
         caps.cap(CAP_WRONG_ROW, wrong_row)
 
     # (b) right company
-    right_company, why = _questions_company(question, keys, companies)
+    right_company, why = _questions_company(question, pages, companies)
     if not right_company and (companies or _question_company_named(question, keys)):
         caps.cap(CAP_WRONG_COMPANY, why)
     elif keys and (companies or _question_company_named(question, keys)):
