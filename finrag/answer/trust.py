@@ -42,8 +42,8 @@ from finrag.records import Answer, AnswerKind
 
 TRUSTED = 0.7  # the fallback line (AnswerSettings.faithfulness_threshold's default): under it, escalate
 
-# Caps: where a failed check leaves the score at most. All are under the fallback line except those
-# for weaker doubts that still allow serving.
+# Caps: where a failed check leaves the score at most. Every cap is under the fallback line: a failed
+# check means escalate (or say so), never serve as trusted.
 CAP_UNSUPPORTED = 0.45  # a figure not on the cited pages (scaled by the share supported)
 CAP_WRONG_COMPANY = 0.2
 CAP_WRONG_PERIOD = 0.3
@@ -197,7 +197,7 @@ def _questions_company(question: str, pages: Mapping[str, str], facts_companies:
     return True, ""
 
 
-def _question_company_named(question: str, keys: Sequence[str]) -> bool:
+def _question_company_named(question: str) -> bool:
     """Does the question name a company at all (a capitalised name other than the opening word)?"""
     words = re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][A-Za-z0-9&'’.-]+", question)
     return any(w.lower().strip("'’.") not in _COMMON and not re.fullmatch(r"(?:FY|Q[1-4]).*", w) for w in words)
@@ -392,9 +392,9 @@ def trust_score(
 
     # (b) right company
     right_company, why = _questions_company(question, pages, companies)
-    if not right_company and (companies or _question_company_named(question, keys)):
+    if not right_company and (companies or _question_company_named(question)):
         caps.cap(CAP_WRONG_COMPANY, why)
-    elif keys and (companies or _question_company_named(question, keys)):
+    elif keys and (companies or _question_company_named(question)):
         caps.ok("the cited filings are the company asked about")
 
     # (b) right period
