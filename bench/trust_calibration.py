@@ -41,7 +41,7 @@ def _pct(v: float | None) -> str:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    parts = [("overall", report["overall"]), *report["by_source"].items()]
+    parts = [("overall", report["overall"]), *report["by_source"].items(), *report.get("by_half", {}).items()]
     table = Table(title=f"trust-score calibration (flagged: score < {report['threshold']})")
     table.add_column("metric")
     for name, _ in parts:
@@ -57,6 +57,7 @@ def print_report(report: dict[str, Any]) -> None:
             key, *(f"{_pct(p[key])} of {p[n_key]}" for _, p in parts), f"{target[0]} {target[1]:.0%}" if target else ""
         )
     table.add_row("AUROC", *(str(p["auroc"]) for _, p in parts), "")
+    table.add_row("AUROC (+ flipped, refusals)", *(str(p["auroc_all"]) for _, p in parts), "")
     console.print(table)
     flags = Table(title="flag rate by rule (overall)")
     flags.add_column("rule:label")

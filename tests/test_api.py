@@ -292,6 +292,9 @@ def test_query_returns_cited_answer_with_links_timings_and_request_id(world: Wor
     assert body["timings_ms"]["total"] > 0 and body["cached"] is False
     assert body["scope"]["applied"] and body["scope"]["companies"]
     assert "usage" in body and "cost_usd" in body
+    # the trust score with its reasons in words (the checks that failed first, then those passed)
+    assert body["faithfulness"] >= 0.7
+    assert {"every figure found on the cited pages", "period matches the question"} <= set(body["trust_reasons"])
     cit = body["citations"][0]
     assert {"doc_id", "doc_name", "page", "chunk_id", "quote", "score", "page_image_url"} <= set(cit)
     assert cit["page_image_url"] == f"/v1/documents/{cit['doc_id']}/pages/{cit['page']}.png"

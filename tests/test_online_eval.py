@@ -67,6 +67,8 @@ def test_live_answers_are_scored_stored_and_exported(sample_service: Any, tmp_pa
     # the background scorer re-checks the calculator answer against the cited pages: fully grounded
     assert calc["faithfulness"] == 1.0 and calc["numeric_support"] == 1.0 and calc["unsupported_figures"] == []
     assert calc["inline_faithfulness"] == answers[0].faithfulness
+    # one scorer: the background score of every sampled answer is the score served with it
+    assert all(r["faithfulness"] == r["inline_faithfulness"] for r in rows)
     for r in rows:
         assert r["tenant"] == "default" and r["citations"] >= 1
         assert 0.0 <= r["relevance"] <= 1.0 and 0.0 <= r["faithfulness"] <= 1.0

@@ -204,7 +204,9 @@ def test_easy_offline_extractive_when_no_line_item(sample_service: Any) -> None:
     a = ask(sample_service, engine(), "What was Bluefin Foods Corporation formerly known as?")
     assert a.pipeline == "easy" and a.trace["answered_by"] == "extractive"
     assert BLUEFIN.former_name.split(",")[0] in a.text
-    assert a.faithfulness == 1.0 and a.citations
+    # quoted lines are supported but are not an answer: the trust score stays under the fallback line
+    assert a.supported and a.citations and a.faithfulness is not None and a.faithfulness < 0.7
+    assert "lines quoted from the pages, not an answer" in a.trace["trust"]["reasons"]
 
 
 # --- easy, with an LLM ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from finrag.answer.pipelines.long_context import LongContextPipeline, Selection
 from finrag.answer.registry import build_pipelines
 from finrag.answer.request import AnswerRequest, Pipeline, RequestBudget
 from finrag.answer.router import Route, RouteDecision, Router, llm_classifier
-from finrag.answer.verdict import InlineJudge, Verdict, withhold_unsupported
+from finrag.answer.verdict import InlineJudge, Verdict, apply_trust, withhold_unsupported
 from finrag.finance.facts import QuestionFacts
 from finrag.finance.text import page_label
 from finrag.llm.prompting import hit_doc_name, source_label
@@ -240,6 +240,8 @@ class AnswerEngine:
         cached = llm.prompt_cache and answer.trace.get("answered_by") != "extractive"
         if step == Route.LONG_CONTEXT and sel is not None and cached:
             self.prompt_cache.mark_warm(sel.key)
+        # the one trust score, as online evaluation computes it, before the verdict reads it
+        answer = apply_trust(answer, req.facts, _cited_texts(answer, req.hits, req.ctx))
         if self.settings.judge_inline:
             answer = self._judging(req.question, answer, lambda a: _cited_texts(a, req.hits, req.ctx))
         return answer
@@ -294,7 +296,7 @@ class AnswerEngine:
             steps.append({**_step_trace(nxt, r, t), "est_usd": round(est, 6)})
             runs.append(r)
             v = self._verdict(r)
-            if v.rank >= best_v.rank:
+            if v.rank > best_v.rank:  # a tie keeps the earlier (cheaper) answer
                 best, best_v = r, v
         if len(runs) > 1:
             best.trace["fallback"] = {

@@ -244,6 +244,8 @@ def check_answer(
     *,
     question: str = "",
     answer_scale: float | None = None,
+    extra_context: frozenset[str] = frozenset(),
+    drop_words: frozenset[str] = frozenset(),
 ) -> GroundingReport:
     """Check every figure of an answer against its cited pages (`sources`: citation key -> page text)
     and its logged calculations.
@@ -253,6 +255,10 @@ def check_answer(
     the input's year column when `year` is set) or is the result of another supported step.
     `question` lends its scale ("Answer in USD millions") to bare answer figures and, when it names
     one fiscal year only, that year to figures the answer does not tie to a year.
+
+    `extra_context` joins each figure's own words (the question's metric in the filing's words, so
+    "capital expenditure" agrees with "Purchases of property, plant and equipment"); `drop_words` are
+    taken out of them (the company's name, which no row label repeats).
     """
     scale = answer_scale or scale_from_text(question)
     q_years = years_in(question) if question else []
@@ -286,6 +292,8 @@ def check_answer(
     report = GroundingReport()
     figures = extract_figures(answer_text)
     contexts = answer_contexts(answer_text, figures, question)
+    if extra_context or drop_words:
+        contexts = [(c - drop_words) | extra_context for c in contexts]
     for fig, ctx in zip(figures, contexts, strict=True):
         f = fig
         if f.year is None and q_year is not None:
@@ -303,6 +311,15 @@ def check_answer(
             if w and wrong is None:
                 w.source_key = key
                 wrong = (key, w)
+        if not check.supported and f.unit is None and not f.scale_word and 0 < f.number < 10 and f.decimals >= 2:
+            # a percentage written as a ratio ("0.218" for 21.8%): read it as the percent it states
+            pct = replace(f, unit="%", value=f.value * 100, number=f.number * 100, decimals=f.decimals - 2)
+            for key, text in sources.items():
+                m, _ = _find(pct, text, None, pct.year, context=ctx)
+                if m:
+                    m.source_key = key
+                    check.supported, check.match, check.reason = True, m, f"on {key} (as {pct.number:g}%)"
+                    break
         if not check.supported:
             for i, step in enumerate(calculations):
                 if (step.unit == "%") != (f.unit == "%"):
@@ -322,3 +339,68 @@ def check_answer(
                 check.reason = "not on the cited pages and not a logged calculation"
         report.checks.append(check)
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# One arithmetic step over the cited pages
+
+DERIVE_MAX_INPUTS = 12  # page figures tried as inputs: with more, chance pairs match altered values
+
+
+def derive_inputs(
+    sources: Mapping[str, str], words: frozenset[str], years: Sequence[int]
+) -> list[tuple[float, str, int | None]]:
+    """(value in base units, row label, column year) of the cited pages' amounts whose row label or
+    sentence shares a word with `words` (the question's own line items), in the columns of `years`
+    when given."""
+    out: list[tuple[float, str, int | None]] = []
+    seen: set[tuple[float, str]] = set()
+    for text in sources.values():
+        page = analyze_page(text)
+        for idx, sf in enumerate(page.figures):
+            if sf.unit in ("%", "bps", "x") or sf.number == 0 or (sf.unit or "").endswith("/share"):
+                continue
+            label = " ".join(page.contexts[idx].split())
+            if not (words & content_words(label)):
+                continue
+            cell = page.cells.get(idx)
+            year = cell.year if cell is not None else sf.year
+            if years and year not in years:
+                continue
+            scale = _readings(sf, idx in page.row_of, page.scales, None)[0]
+            val = abs(sf.value) if sf.scale_word else sf.number * scale
+            if (val, label) not in seen:
+                seen.add((val, label))
+                out.append((val, label, year))
+    return out[:DERIVE_MAX_INPUTS]
+
+
+def derive_figure(figure: Figure, sources: Mapping[str, str], words: frozenset[str], years: Sequence[int] = ()) -> str:
+    """How `figure` follows from two amounts of the cited pages in one step, or "". Inputs are rows the
+    question names (`words`), in the columns of the years it names (`years`). Over two years of one row:
+    a percent change or an average. Over two rows of the one year asked: a percent share, a ratio or
+    multiple, a difference or a sum. Nothing else: each further way to combine page figures is one more
+    chance for an altered value to match."""
+    inputs = derive_inputs(sources, words, years)
+    target = abs(figure.value)
+    tol = figure.tolerance() + 1e-9 * max(1.0, target)
+    pct = figure.unit == "%"
+    bare = figure.unit in (None, "x") and not figure.scale_word
+    for i, (a, la, ya) in enumerate(inputs):
+        for j, (b, lb, yb) in enumerate(inputs):
+            if i == j:
+                continue
+            ops: list[tuple[str, float]] = []
+            if la == lb and ya is not None and yb is not None and ya > yb:
+                ops = [("change", 100 * (a - b) / b)] if pct else [] if bare else [("average", (a + b) / 2)]
+            elif la != lb and len(years) == 1 and ya == yb == years[0]:
+                if pct:
+                    ops = [("share", 100 * a / b)]
+                elif bare:
+                    ops = [("ratio", a / b)]
+                elif i < j:
+                    ops = [("difference", abs(a - b)), ("sum", a + b)]
+            for name, v in ops:
+                if abs(abs(v) - target) <= tol:
+                    return f"one step over the cited pages: {name} of {la[:40]!r} and {lb[:40]!r}"
+    return ""

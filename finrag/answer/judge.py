@@ -1,8 +1,9 @@
 """An optional LLM judge of faithfulness: does each claim of an answer follow from its cited pages?
 
-The heuristic score (numeric grounding + lexical support, `finrag.answer.support`) is free and catches
-wrong figures; it cannot tell that "revenue fell because of the strike" is not what the page says. A
-judge can, at the price of one more call. Two implementations of one protocol:
+The heuristic score (the trust score, `finrag.answer.trust`: numeric grounding, the question's company,
+period and row, lexical support) is free and catches wrong figures; it cannot tell that "revenue fell
+because of the strike" is not what the page says. A judge can, at the price of one more call. Two
+implementations of one protocol:
 
 - `LLMJudge`: our prompt through any configured provider (Anthropic, OpenAI-compatible) - the answer
   split into claims, each marked supported or not, as JSON; score = supported / claims.

@@ -28,12 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from finrag.answer.judge import FaithfulnessJudge, combine
-from finrag.answer.support import answer_relevance, score_answer
+from finrag.answer.support import answer_relevance
+from finrag.answer.verdict import logged_calculations, score_trust
 from finrag.db import create_tables, make_engine
 from finrag.db.models import OnlineEvalRow, OnlineJudgeRow
-from finrag.finance.calculator import CalcStep
 from finrag.queue import JobQueue
-from finrag.records import Answer
+from finrag.records import Answer, AnswerKind
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class EvalItem:
     calculations: list[dict[str, Any]] = field(default_factory=list)
     inline_faithfulness: float | None = None
     cost_usd: float = 0.0
+    kind: str = AnswerKind.TEXT.value  # the answer's kind: the trust score reads it as the engine did
 
     @classmethod
     def from_answer(cls, tenant: str, answer: Answer, sources: Mapping[str, str]) -> EvalItem:
@@ -67,6 +68,7 @@ class EvalItem:
             calculations=list(answer.trace.get("calculations", [])),
             inline_faithfulness=answer.faithfulness,
             cost_usd=answer.cost_usd,
+            kind=str(answer.kind),
         )
 
 
@@ -90,25 +92,19 @@ class EvalScores:
 
 
 def score_item(item: EvalItem) -> EvalScores:
-    """Re-score an answer against its cited pages, independently of what the pipeline reported."""
-    steps = []
-    for c in item.calculations:
-        try:
-            steps.append(CalcStep.model_validate(c))
-        except ValueError:
-            continue
-    from finrag.finance.metrics import CALC_VOCABULARY, ITEM_NAME_WORDS
-
-    # the same vocabulary allowance as the pipelines: metric and line-item names of logged calculations
-    ignore = (CALC_VOCABULARY | ITEM_NAME_WORDS) if steps else frozenset()
-    f = score_answer(
-        item.answer_text, item.sources, steps, question=item.question, cited=item.citations > 0, ignore_words=ignore
+    """Re-score an answer against its cited pages with the trust score the engine serves
+    (`finrag.answer.trust`), independently of what the pipeline reported."""
+    steps = logged_calculations(item.calculations)
+    t = score_trust(
+        item.question, None, item.answer_text, item.sources, steps, cited=item.citations > 0, kind=item.kind
     )
+    numeric = t.checks.get("numeric", {})
+    total = int(numeric.get("total", 0))
     return EvalScores(
-        faithfulness=round(f.score, 4),
-        numeric_support=round(f.numeric.score, 4),
+        faithfulness=round(t.score, 4),
+        numeric_support=round(numeric.get("supported", 0) / total, 4) if total else 1.0,
         relevance=round(answer_relevance(item.question, item.answer_text), 4),
-        unsupported_figures=f.unsupported_figures,
+        unsupported_figures=t.unsupported_figures,
     )
 
 

@@ -1,5 +1,7 @@
 """The verdict step: is a pipeline's answer good enough to serve, and what is served when none is.
 
+`apply_trust` scores an answer with THE trust score (`finrag.answer.trust`) — the same scorer online
+evaluation uses — and sets its faithfulness, supported flag, unsupported figures and reasons.
 `Verdict` is typed (supported, score, unsupported figures, reasons); the engine escalates on it.
 `InlineJudge` folds an optional LLM judge's score into the answer's faithfulness before the verdict.
 `withhold_unsupported` is the serving policy: an answer whose figures are not on its cited pages is
@@ -8,12 +10,16 @@ read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from finrag.answer.judge import FaithfulnessJudge, combine
 from finrag.answer.ledger import Ledger
+from finrag.answer.trust import Trust, trust_score
+from finrag.finance.calculator import CalcStep
+from finrag.finance.facts import QuestionFacts
 from finrag.finance.figures import extract_figures
+from finrag.finance.metrics import CALC_VOCABULARY, ITEM_NAME_WORDS
 from finrag.finance.text import page_label
 from finrag.records import Answer
 
@@ -32,7 +38,8 @@ class Verdict:
         supported = bool(answer.supported)
         reasons: list[str] = []
         if score < threshold:
-            reasons.append(f"faithfulness {score:.2f} < {threshold:.2f}")
+            why = list(answer.trace.get("trust", {}).get("reasons", []))[:1]
+            reasons.append(f"faithfulness {score:.2f} < {threshold:.2f}" + (f" ({why[0]})" if why else ""))
         if not supported:
             reasons.append(
                 "figures not on the cited pages: " + ", ".join(answer.unsupported_figures)
@@ -55,6 +62,45 @@ class Verdict:
 
 
 CitedTexts = Callable[[Answer], Mapping[str, str]]
+
+
+def logged_calculations(raw: Sequence[Mapping[str, object]]) -> list[CalcStep]:
+    """The calculator steps an answer's trace logged (unreadable ones skipped)."""
+    steps = []
+    for c in raw:
+        try:
+            steps.append(CalcStep.model_validate(c))
+        except ValueError:
+            continue
+    return steps
+
+
+def score_trust(
+    question: str,
+    facts: QuestionFacts | None,
+    answer: Answer | str,
+    cited_pages: Mapping[str, str],
+    calculations: Sequence[CalcStep] = (),
+    *,
+    cited: bool | None = None,
+    kind: str | None = None,
+) -> Trust:
+    """The trust score with the pipelines' vocabulary allowance: metric and line-item names of logged
+    calculations are the calculator's words, not claims the pages must repeat."""
+    ignore = (CALC_VOCABULARY | ITEM_NAME_WORDS) if calculations else frozenset()
+    return trust_score(question, facts, answer, cited_pages, calculations, cited=cited, ignore_words=ignore, kind=kind)
+
+
+def apply_trust(answer: Answer, facts: QuestionFacts | None, cited_pages: Mapping[str, str]) -> Answer:
+    """Score `answer` with the trust score and set what the verdict, the serving policy and the API
+    read: faithfulness (the score), supported, unsupported figures, and the reasons in the trace."""
+    steps = logged_calculations(answer.trace.get("calculations", []))
+    t = score_trust(answer.question, facts, answer, cited_pages, steps)
+    answer.faithfulness = t.score
+    answer.supported = t.supported
+    answer.unsupported_figures = t.unsupported_figures
+    answer.trace["trust"] = t.to_dict()
+    return answer
 
 
 class InlineJudge:

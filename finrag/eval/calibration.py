@@ -13,6 +13,9 @@ Labels (an item is "correct" or one of the ways of being wrong):
 - wrong_row: another row of the same year column on the evidence page.
 - wrong_company: another company's gold answer with that company's evidence pages cited.
 - non_answer: a quote dump of the evidence page's opening lines, or an evasive sentence.
+- flipped_yes_no: a yes/no gold answer with its first word turned ("Yes, ..." -> "No, ...").
+- refusal: "the cited pages do not say" with the evidence pages cited. Not wrong, but not an answer to
+  trust: it must score under the line too (reported apart, outside the issue's four targets).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finrag.answer.support import score_answer
+from finrag.answer.trust import trust_score
 from finrag.eval.grading import gold_figure
 from finrag.eval.metrics import Question
+from finrag.eval.splits import halves
 from finrag.finance.figures import Figure, analyze_page
 from finrag.finance.glossary import GLOSSARY
 
-WRONG_LABELS = ("altered", "wrong_period", "wrong_row", "wrong_company", "non_answer")
+WRONG_LABELS = ("altered", "wrong_period", "wrong_row", "wrong_company", "non_answer", "flipped_yes_no", "refusal")
 TARGETS = {  # the issue's targets: (direction, bound)
     "false_alarms": ("<=", 0.02),
     "altered_caught": (">=", 0.99),
@@ -59,14 +63,10 @@ class CalibrationItem:
 def score(question: str, answer_text: str, cited_pages: Mapping[str, str]) -> tuple[float, list[str]]:
     """The product's trust score of an answer given its cited pages, and its reasons.
 
-    Today: `finrag.answer.support.score_answer`, the numeric grounding (answer/numbers.py) plus lexical
-    support, as the engine scores an LLM or calculator answer (`pipelines.common.faithfulness_of`)."""
-    f = score_answer(answer_text, cited_pages, question=question, cited=bool(cited_pages))
-    reasons = [f"{c.figure.text}: {c.reason}" for c in f.numeric.checks if not c.supported]
-    reasons += [f"unsupported sentence: {s.sentence[:80]}" for s in f.lexical.sentences if not s.supported]
-    if f.refusal:
-        reasons.append("refusal")
-    return f.score, reasons
+    `finrag.answer.trust.trust_score`, the scorer the engine, online evaluation and the API use. The
+    item carries no answer kind, so it is scored as free text (what an LLM writes)."""
+    t = trust_score(question, None, answer_text, cited_pages, cited=bool(cited_pages))
+    return t.score, t.reasons
 
 
 Scorer = Callable[[str, str, Mapping[str, str]], tuple[float, list[str]]]
@@ -186,7 +186,9 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
         if syn is not None:
             add("correct", "paraphrase:synonym", f"{company}'s {syn[1]} was {fig.text} {cite}.", tags)
         for rule, factor in (("+7%", 1.07), ("-7%", 0.93), ("x10", 10.0)):
-            add("altered", f"altered:{rule}", wrap(format_like(fig, value * factor)))
+            altered = format_like(fig, value * factor)
+            if altered != format_like(fig, value):  # "0.01" +7% still reads 0.01: not an altered answer
+                add("altered", f"altered:{rule}", wrap(altered))
         digits = re.sub(r"\D", "", fig.text)
         if len(set(digits)) > 1:
             swapped = _swap_digits(fig.text)
@@ -222,7 +224,22 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
     if lines:
         add("non_answer", "quote-dump", "\n".join(f"{ln} {cite}" for ln in lines))
     add("non_answer", "evasive", f"The cited pages of {company}'s filing discuss this topic in detail {cite}.")
+    flipped = _flip_yes_no(gold_text)
+    if flipped is not None:
+        add("flipped_yes_no", "flipped-yes-no", f"{flipped} {cite}")
+    add("refusal", "refusal", f"I cannot determine this from the sources: the cited pages do not state it {cite}.")
     return out
+
+
+def _flip_yes_no(gold: str) -> str | None:
+    """The gold answer with its opening "Yes"/"No" turned, or None when it opens with neither."""
+    m = re.match(r"(?i)^\s*(yes|no)\b", gold)
+    if m is None:
+        return None
+    word = m.group(1)
+    turned = {"yes": "no", "no": "yes"}[word.lower()]
+    turned = turned.capitalize() if word[0].isupper() else turned
+    return gold[: m.start(1)] + turned + gold[m.end(1) :]
 
 
 def _swap_digits(text: str) -> str:
@@ -300,7 +317,11 @@ def measure(items: Sequence[CalibrationItem], scorer: Scorer = score, threshold:
             r["flagged"] for r in wrong if r["label"] in ("wrong_period", "wrong_company", "wrong_row")
         )
         out["non_answers_flagged"] = out.pop("non_answer_caught")
-        out["auroc"] = auroc([r["score"] for r in correct], [r["score"] for r in wrong])
+        # over the issue's five ways of being wrong (comparable with the first measurement), and with the
+        # flipped yes/no and refusal items too
+        first = [r["score"] for r in wrong if r["label"] in WRONG_LABELS[:5]]
+        out["auroc"] = auroc([r["score"] for r in correct], first)
+        out["auroc_all"] = auroc([r["score"] for r in correct], [r["score"] for r in wrong])
         out["targets_met"] = {
             k: (out[k] is not None and (out[k] <= bound if op == "<=" else out[k] >= bound))
             for k, (op, bound) in TARGETS.items()
@@ -312,9 +333,16 @@ def measure(items: Sequence[CalibrationItem], scorer: Scorer = score, threshold:
         return out
 
     sources = sorted({r["source"] for r in rows})
+    by_half: dict[str, dict[str, Any]] = {}
+    for s in sources:
+        qids = [{"id": q} for q in sorted({r["id"].split(":")[0] for r in rows if r["source"] == s})]
+        for half, part_ids in halves(qids).items():
+            ids = {q["id"] for q in part_ids}
+            by_half[f"{s} {half}"] = part([r for r in rows if r["source"] == s and r["id"].split(":")[0] in ids])
     return {
         "threshold": threshold,
         "overall": part(rows),
         "by_source": {s: part([r for r in rows if r["source"] == s]) for s in sources},
+        "by_half": by_half,  # halves of each source's question ids (finrag.eval.splits.halves)
         "items": rows,
     }

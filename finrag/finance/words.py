@@ -20,6 +20,7 @@ _DATA = load("words")
 STOP: frozenset[str] = frozenset(_DATA["stop"])
 SEARCH_STOP: frozenset[str] = frozenset(_DATA["search_stop"])
 SYNONYMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["synonyms"].items()}
+STATEMENT_WORDS: frozenset[str] = frozenset(_DATA["statement_words"])
 _WORD = re.compile(r"[a-z][a-z&'’]*")
 _SEARCH_WORD = re.compile(r"[a-z][a-z&']+")
 _LABEL_WORD = re.compile(r"[a-z0-9]+")

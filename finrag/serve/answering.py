@@ -66,6 +66,7 @@ def to_response(
         cost_usd=answer.cost_usd,
         cached=cached,
         faithfulness=answer.faithfulness,
+        trust_reasons=list(answer.trace.get("trust", {}).get("reasons", [])),
         unsupported_figures=answer.unsupported_figures,
         notes=answer.notes,
         answer_id=answer_id,

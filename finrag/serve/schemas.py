@@ -142,7 +142,10 @@ class QueryResponse(BaseModel):
     usage: dict[str, int] = Field(description="LLM tokens, when an LLM was used")
     cost_usd: float
     cached: bool
-    faithfulness: float | None = None
+    faithfulness: float | None = Field(None, description="the trust score (0-1): under 0.7 the answer is not trusted")
+    trust_reasons: list[str] = Field(
+        default_factory=list, description="why the trust score is what it is: the checks that failed, then those passed"
+    )
     unsupported_figures: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     answer_id: str = Field("", description="GET /v1/answers/{answer_id} returns it again; rate it at /v1/feedback")
