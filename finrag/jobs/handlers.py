@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from finrag.queue import Job, PermanentJobError
@@ -22,10 +22,11 @@ from finrag.queue.worker import Handler
 
 
 def object_mirror_path(data_dir: Path, uri: str) -> Path:
-    from finrag.storage import split_s3_uri
+    """data_dir/objects/<bucket>/<key>: one file per object (keys that would escape or alias are refused)."""
+    from finrag.storage.base import key_path, split_s3_uri
 
     bucket, key = split_s3_uri(uri)
-    return data_dir / "objects" / bucket / Path(*PurePosixPath(key).parts)
+    return key_path(data_dir / "objects" / bucket, key)
 
 
 def _fetch(uri: str, dest: Path, s3: Any) -> Path:
@@ -58,7 +59,11 @@ def service_handlers(
         p = job.payload
         tenant = p.get("tenant") or service.settings.tenant
         if p.get("uri"):
-            path = _fetch(p["uri"], object_mirror_path(data_dir, p["uri"]), service.settings.s3)
+            try:
+                mirror = object_mirror_path(data_dir, p["uri"])
+            except ValueError as exc:  # retrying cannot make the key safe
+                raise PermanentJobError(str(exc)) from None
+            path = _fetch(p["uri"], mirror, service.settings.s3)
         elif p.get("path"):
             path = Path(p["path"])
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
 
@@ -46,3 +46,17 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     rest = uri.removeprefix("s3://")
     bucket, _, prefix = rest.partition("/")
     return bucket, prefix.strip("/")
+
+
+def key_path(root: Path, key: str) -> Path:
+    """Where `key` lives under a local folder (a store's root, or a mirror of a bucket). Keys that would
+    leave it ("../x", "/x") or alias another key's file ("a//b", "a/./b" and "a/b/" all mean a/b) are
+    refused: two different objects must never share, and overwrite, one file."""
+    rel = PurePosixPath(key)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise ValueError(f"key escapes the store: {key!r}")
+    if not key:
+        return root  # the folder itself (a listing root, never an object)
+    if rel.as_posix() != key or "\0" in key:
+        raise ValueError(f"key is not in normal form (one file per key): {key!r}")
+    return root.joinpath(*rel.parts)

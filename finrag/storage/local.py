@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from finrag.storage.base import ObjectInfo
+from finrag.storage.base import ObjectInfo, key_path
 
 
 def _info(key: str, st: os.stat_result) -> ObjectInfo:
@@ -24,16 +24,7 @@ class LocalObjectStore:
         return str(self.root.resolve())
 
     def _path(self, key: str) -> Path:
-        rel = PurePosixPath(key)
-        if rel.is_absolute() or ".." in rel.parts:
-            raise ValueError(f"key escapes the store: {key!r}")
-        # "a//b", "a/./b" and "a/b/" would all be the file a/b: refuse them rather than let two
-        # different keys silently share (and overwrite) one file.
-        if not key:
-            return self.root  # the store's own folder (a listing root, never an object)
-        if rel.as_posix() != key or "\0" in key:
-            raise ValueError(f"key is not in normal form (one file per key): {key!r}")
-        return self.root.joinpath(*rel.parts)
+        return key_path(self.root, key)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         if not self.root.exists():

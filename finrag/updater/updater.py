@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from finrag.storage import ObjectInfo, ObjectStore
+from finrag.storage.base import key_path
 from finrag.updater.lease import Lease
 from finrag.updater.state import SeenObject, SourceState
 
@@ -103,7 +104,7 @@ class DocumentUpdater:
             return path
         if self.mirror_dir is None:
             raise ValueError("a remote source needs mirror_dir to download objects into")
-        dest = self.mirror_dir.joinpath(*PurePosixPath(key).parts)
+        dest = key_path(self.mirror_dir, key)
         return self.store.download(key, dest)
 
     def scan(self) -> ScanReport:
@@ -138,7 +139,7 @@ class DocumentUpdater:
                 self.state.forget(self.source, key)
                 report.deleted.append(key)
                 if self.mirror_dir is not None and self.store.local_path(key) is None:
-                    self.mirror_dir.joinpath(*PurePosixPath(key).parts).unlink(missing_ok=True)
+                    key_path(self.mirror_dir, key).unlink(missing_ok=True)
             except Exception as exc:
                 log.exception("updater: delete failed", extra={"key": key})
                 report.errors[key] = f"{type(exc).__name__}: {exc}"

@@ -91,3 +91,16 @@ def test_local_object_store_never_lets_two_keys_share_a_file(tmp_path: Path) -> 
     assert {o.key for o in store.list()} == {"filings/report.pdf", "other/report.pdf"}
     path = store.local_path("filings/report.pdf")
     assert path is not None and path.stat().st_mode & 0o777 == 0o600
+
+
+def test_mirror_paths_of_s3_objects_never_escape_or_alias(tmp_path: Path) -> None:
+    """Bucket objects mirrored for ingest (worker, updater): 'a//b.pdf' and 'a/b.pdf' are two objects, so
+    the first is refused rather than written over the second's file; '../' keys cannot leave the mirror."""
+    import pytest
+
+    from finrag.jobs import object_mirror_path
+
+    assert object_mirror_path(tmp_path, "s3://bkt/a/b.pdf") == tmp_path / "objects" / "bkt" / "a" / "b.pdf"
+    for bad in ("s3://bkt/a//b.pdf", "s3://bkt/a/./b.pdf", "s3://bkt/../../etc/x.pdf", "s3://bkt/a/../b.pdf"):
+        with pytest.raises(ValueError):
+            object_mirror_path(tmp_path, bad)
