@@ -31,11 +31,12 @@ from finrag.answer.request import AnswerRequest
 from finrag.finance.calculator import CalcStep
 from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.facts import needs_judgement
+from finrag.finance.judgement import Rule, decide, plan_for, rule_for
 from finrag.finance.metrics import ITEMS
 from finrag.finance.statements import Found, format_result
 from finrag.finance.words import content_words
 from finrag.llm.base import ContextBlock, LLMRequest
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class AgenticPipeline:
         ledger = Ledger()
         default_year = facts.default_year
         plan = facts.plan
+        rule = rule_for(question) if facts.yes_no else None
+        if rule is not None:
+            # a yes/no question is decided on the figure its rule names ("capital-intensive": capex / revenue)
+            plan = plan_for(rule, plan, facts.years[-1] if facts.years else default_year)
         target = plan.years[-1] if plan else (default_year or 0)
         finder = ItemFinder(hits, ctx, scope, self.search_k, target)
         names = distinct_companies(scope.companies)
@@ -84,10 +89,12 @@ class AgenticPipeline:
             for company in companies:
                 comp = compute(plan, finder, company)
                 comps.append(comp)
-                if (
-                    comp.complete
-                    and facts.needs_judgement
-                    and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
+                if comp.complete and (
+                    (rule is not None and rule.directional)
+                    or (
+                        facts.needs_judgement
+                        and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
+                    )
                 ):
                     t = prior_year(plan, finder, company)
                     if t:
@@ -116,7 +123,10 @@ class AgenticPipeline:
         judgement = facts.needs_judgement
         use_llm = self.llm.has_llm and (not complete or judgement or self.llm_for_metrics)
         if not use_llm:
-            return self._deterministic(question, scope, comps, trend, finder, steps, calc_text, trace, ledger)
+            decided = _yes_no(rule, comps, trend)
+            return self._deterministic(
+                question, scope, comps, trend, finder, steps, calc_text, trace, ledger, decided=decided
+            )
         return self._llm_loop(question, scope, comps, finder, steps, calc_text, trace, ledger, complete)
 
     def lookup(self, request: AnswerRequest) -> Answer | None:
@@ -132,7 +142,19 @@ class AgenticPipeline:
         if not comp.complete:
             return None
         trace: dict[str, Any] = {"lookup": comp.trace()}
-        return self._deterministic(question, scope, [comp], [], finder, comp.steps, comp.text, trace, Ledger())
+        rule = rule_for(question) if request.facts.yes_no else None
+        return self._deterministic(
+            question,
+            scope,
+            [comp],
+            [],
+            finder,
+            comp.steps,
+            comp.text,
+            trace,
+            Ledger(),
+            decided=_yes_no(rule, [comp], []),
+        )
 
     # -------------------------------------------------------------------------------------------
     def _plan_searches(self, question: str, ledger: Ledger) -> list[str]:
@@ -167,8 +189,10 @@ class AgenticPipeline:
         calc_text: str,
         trace: dict[str, Any],
         ledger: Ledger,
+        decided: str | None = None,
     ) -> Answer:
-        """No LLM (or none needed): the calculator's answer, plus quotes when judgement is asked for."""
+        """No LLM (or none needed): the calculator's answer, plus quotes when judgement is asked for.
+        `decided`: a yes/no question's "Yes." / "No." line, from a rule of `finance.judgement`."""
         trend_steps: list[CalcStep] = []
         text = calc_text
         for prior, cur in trend:
@@ -197,7 +221,18 @@ class AgenticPipeline:
                         )
                     )
         offline_quotes: Answer | None = None
-        if not text or needs_judgement(question):
+        if text and decided:
+            text = f"{decided}\n{text}"
+            kind = AnswerKind.YES_NO
+        elif (
+            comps
+            and all(c.complete for c in comps)
+            and (len(comps) > 1 or any(len(c.plan.years) > 1 and not c.plan.average for c in comps) or trend)
+        ):
+            kind = AnswerKind.COMPARISON
+        else:
+            kind = AnswerKind.COMPUTED if steps else AnswerKind.FIGURE
+        if not text or (needs_judgement(question) and not decided):
             offline_quotes, _ = extractive_answer(question, finder.page_hits() or [], scope)
             if not text:
                 missing = [f"{ITEMS[k].name} FY{y}" for c in comps for k, y in c.missing]
@@ -238,6 +273,7 @@ class AgenticPipeline:
             ledger=ledger,
             trace=trace,
             ignore_words=names,
+            kind=kind,
         )
         answer.citations = citations  # exact row quotes, not re-picked lines
         if offline_quotes is not None:
@@ -318,6 +354,28 @@ class AgenticPipeline:
     @staticmethod
     def _doc_names(finder: ItemFinder) -> dict[str, str] | None:
         return dict(finder.ctx.doc_names) if finder.ctx.doc_names else None
+
+
+def _yes_no(
+    rule: Rule | None, comps: Sequence[Computation], trend: Sequence[tuple[Computation, Computation]]
+) -> str | None:
+    """The "Yes." / "No." line when one company's computed figure decides the question, else None."""
+    if rule is None or len(comps) != 1 or not comps[0].complete:
+        return None
+    comp = comps[0]
+    years = comp.plan.years
+    change: float | None = None
+    if comp.plan.kind == "growth":
+        change = comp.final
+    elif len(years) > 1 and not comp.plan.average:
+        change = comp.results[years[-1]] - comp.results[years[0]]
+    elif trend:
+        prior, cur = trend[0]
+        change = (cur.final or 0.0) - (prior.final or 0.0)
+    answer = decide(rule, comp.final, change)
+    if answer is None:
+        return None
+    return f"{'Yes' if answer else 'No'}. Decided on the {comp.plan.name}: {rule.basis}."
 
 
 def _correction(question: str, gen: Generation, unsupported: list[str], fdict: dict[str, Any]) -> str:
