@@ -75,12 +75,19 @@ class ItemFinder:
     its own only when they do not show the row (each search is one retrieval round trip)."""
 
     def __init__(
-        self, hits: Sequence[Hit], ctx: TenantContext, scope: Scope | None, search_k: int = 4, target_year: int = 0
+        self,
+        hits: Sequence[Hit],
+        ctx: TenantContext,
+        scope: Scope | None,
+        search_k: int = 4,
+        target_year: int = 0,
+        months: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.scope = scope
         self.search_k = search_k
         self.target_year = target_year
+        self.months = months  # the period asked: columns of other periods are not read
         self.pages: dict[tuple[str, int], _Page] = {}
         self.searches: list[dict[str, Any]] = []
         self._searched: set[tuple[str, str]] = set()
@@ -125,7 +132,7 @@ class ItemFinder:
                 continue  # a filing cannot report a later year
             other_entity = company and _other_entity(p.hit.chunk.text, company)
             for score, value, printed, label, scale, by_header in find_in_page(
-                item, year, p.hit.chunk.text, filing_year=p.filing_year
+                item, year, p.hit.chunk.text, filing_year=p.filing_year, months=self.months
             ):
                 if other_entity:
                     score -= 0.4  # an affiliate's or subsidiary's statements filed as an exhibit

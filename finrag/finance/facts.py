@@ -20,6 +20,7 @@ _FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f["pattern"], re.I), f["form"]) for f in _DATA["forms"]
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_PERIOD_MONTHS = {"quarter": 3, "half": 6, "nine_months": 9, "year": 12}
 
 
 def question_years(question: str) -> list[int]:
@@ -74,6 +75,11 @@ class QuestionFacts:
     yes_no: bool
     default_year: int | None
     plan: Plan | None
+
+    @property
+    def months(self) -> int | None:
+        """Months of the period asked (3 a quarter, 6 a half, 9 nine months, 12 a year); None: not said."""
+        return _PERIOD_MONTHS.get(self.period)
 
     @property
     def metric(self) -> str | None:

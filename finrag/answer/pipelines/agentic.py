@@ -79,7 +79,7 @@ class AgenticPipeline:
             # a yes/no question is decided on the figure its rule names ("capital-intensive": capex / revenue)
             plan = plan_for(rule, plan, facts.years[-1] if facts.years else default_year)
         target = plan.years[-1] if plan else (default_year or 0)
-        finder = ItemFinder(hits, ctx, scope, self.search_k, target)
+        finder = ItemFinder(hits, ctx, scope, self.search_k, target, months=facts.months)
         names = distinct_companies(scope.companies)
         companies = names if len(names) > 1 else [names[0] if names else ""]
         comps: list[Computation] = []
@@ -137,7 +137,7 @@ class AgenticPipeline:
         names = distinct_companies(scope.companies)
         if plan is None or plan.kind != "lookup" or len(plan.years) != 1 or len(names) > 1:
             return None
-        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1])
+        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1], months=request.facts.months)
         comp = compute(plan, finder, names[0] if names else "")
         if not comp.complete:
             return None
