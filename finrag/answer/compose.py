@@ -74,6 +74,13 @@ def _faithfulness_of(
     return f.score, f.supported_answer, f.to_dict(), f.unsupported_figures
 
 
+def _kind_of(gen: Generation) -> AnswerKind:
+    """A model's answer is text; offline, the extractive answer says what it is (excerpts, yes/no, refusal)."""
+    if not gen.offline:
+        return AnswerKind.TEXT
+    return gen.offline_answer.kind if gen.offline_answer is not None else AnswerKind.EXCERPTS
+
+
 def finish(
     question: str,
     scope: Scope,
@@ -100,7 +107,7 @@ def finish(
     answer = Answer(
         question=question,
         text=gen.text,
-        kind=kind or (AnswerKind.EXCERPTS if gen.offline else AnswerKind.TEXT),
+        kind=kind or _kind_of(gen),
         citations=citations,
         pipeline=pipeline,
         scope=scope,

@@ -6,11 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.facts import PATTERNS
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.judgement import EvidenceRule, evidence_rule_for
 from finrag.finance.text import page_label
 from finrag.finance.words import search_terms
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
+
+# Quotes are not an answer: they say so first (the grader, the trust score and people read it).
+EXCERPT_LABEL = "Excerpts from the filing (not a computed answer):"
+_LLM_ADDS = "An LLM answerer (not configured) would read these pages and write the answer from them."
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
@@ -101,11 +107,17 @@ class ExtractiveAnswerer:
             return Answer(
                 question=question,
                 text="I could not find anything about this in the indexed filings.",
+                kind=AnswerKind.REFUSAL,
                 pipeline="extractive",
                 scope=scope,
                 faithfulness=None,
                 notes=["no passages retrieved"],
             )
+        if PATTERNS["yes_no"].search(question):
+            rule = evidence_rule_for(question)
+            decided = _evidence(rule, hits) if rule is not None else None
+            if decided is not None:
+                return _yes_from(question, scope, decided)
         q_terms = search_terms(question)
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
@@ -133,8 +145,7 @@ class ExtractiveAnswerer:
             if len(chosen) == self.max_quotes:
                 break
         if not chosen:
-            top = hits[0].chunk.text[:300]
-            chosen = [_Candidate(top, top, hits[0], 0.0, False)]
+            return _refusal(question, scope, hits)
 
         citations = [
             Citation(
@@ -150,14 +161,71 @@ class ExtractiveAnswerer:
         lines = [
             f"{c.display} [{page_label(cit.doc_name, cit.page)}]" for c, cit in zip(chosen, citations, strict=True)
         ]
-        notes = [] if chosen[0].score > 0 else ["no sentence matched the question's terms; showing the top passage"]
         return Answer(
             question=question,
-            text="\n".join(lines),
+            text="\n".join([EXCERPT_LABEL, *lines]),
+            kind=AnswerKind.EXCERPTS,
             citations=citations,
             pipeline="extractive",
             scope=scope,
             # Every line is a verbatim quote of its cited page, so nothing in it is unsupported.
             faithfulness=1.0,
-            notes=notes,
+            notes=["offline: the best matching sentences, not a computed answer"],
         )
+
+
+def _doc_name(hit: Hit) -> str:
+    return str(hit.chunk.metadata.get("doc_name") or hit.chunk.doc_id)
+
+
+def _citation(hit: Hit, quote: str, score: float) -> Citation:
+    return Citation(
+        doc_id=hit.chunk.doc_id,
+        doc_name=_doc_name(hit),
+        page=hit.chunk.page_start + 1,
+        chunk_id=hit.chunk.id,
+        quote=quote,
+        score=round(score, 4),
+    )
+
+
+def _evidence(rule: EvidenceRule, hits: list[Hit]) -> tuple[str, Hit] | None:
+    """The first retrieved sentence (of the rule's sections, when the hits say theirs) that decides it."""
+    labelled = any(h.chunk.metadata.get("section_key") for h in hits)
+    for hit in hits:
+        if labelled and rule.sections and hit.chunk.metadata.get("section_key") not in rule.sections:
+            continue
+        for text, _display, is_row in _units(hit):
+            if not is_row and rule.found.search(text):
+                return text, hit
+    return None
+
+
+def _yes_from(question: str, scope: Scope, decided: tuple[str, Hit]) -> Answer:
+    sentence, hit = decided
+    return Answer(
+        question=question,
+        text=f'Yes. The filing reports it: "{sentence}" [{page_label(_doc_name(hit), hit.chunk.page_start + 1)}]',
+        kind=AnswerKind.YES_NO,
+        citations=[_citation(hit, sentence, hit.score)],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=1.0,  # the deciding sentence is quoted verbatim
+        notes=["offline: decided by a sentence of the filing"],
+    )
+
+
+def _refusal(question: str, scope: Scope, hits: list[Hit]) -> Answer:
+    """No sentence matches the question: say so, and which pages to read."""
+    pages = list(dict.fromkeys(page_label(_doc_name(h), h.chunk.page_start + 1) for h in hits[:3]))
+    return Answer(
+        question=question,
+        text=f"I cannot answer this offline: no sentence of the retrieved pages matches the question. "
+        f"Pages to read: {', '.join(pages)}. {_LLM_ADDS}",
+        kind=AnswerKind.REFUSAL,
+        citations=[_citation(h, h.chunk.text[:300], h.score) for h in hits[:3]],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=None,
+        notes=["no sentence matched the question's terms"],
+    )

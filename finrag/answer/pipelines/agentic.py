@@ -19,11 +19,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from finrag.answer.compose import faithfulness_of, finish
 from finrag.answer.computation import Computation, ItemFinder, compute, distinct_companies, prior_year
 from finrag.answer.context import TenantContext
+from finrag.answer.extractive import EXCERPT_LABEL
 from finrag.answer.ledger import Ledger
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
 from finrag.answer.registry import register
@@ -88,6 +91,10 @@ class AgenticPipeline:
         if plan is not None:
             for company in companies:
                 comp = compute(plan, finder, company)
+                if not comp.complete and not facts.years and _only_latest_missing(comp):
+                    # the question names no year and the default one is not printed yet: the latest that is
+                    earlier = compute(replace(plan, years=[y - 1 for y in plan.years]), finder, company)
+                    comp = earlier if earlier.complete else comp
                 comps.append(comp)
                 if comp.complete and (
                     (rule is not None and rule.directional)
@@ -123,7 +130,7 @@ class AgenticPipeline:
         judgement = facts.needs_judgement
         use_llm = self.llm.has_llm and (not complete or judgement or self.llm_for_metrics)
         if not use_llm:
-            decided = _yes_no(rule, comps, trend)
+            decided = _yes_no(rule, question, comps, trend)
             return self._deterministic(
                 question, scope, comps, trend, finder, steps, calc_text, trace, ledger, decided=decided
             )
@@ -153,7 +160,7 @@ class AgenticPipeline:
             comp.text,
             trace,
             Ledger(),
-            decided=_yes_no(rule, [comp], []),
+            decided=_yes_no(rule, question, [comp], []),
         )
 
     # -------------------------------------------------------------------------------------------
@@ -276,10 +283,10 @@ class AgenticPipeline:
             kind=kind,
         )
         answer.citations = citations  # exact row quotes, not re-picked lines
-        if offline_quotes is not None:
+        if offline_quotes is not None and offline_quotes.kind == AnswerKind.EXCERPTS:
             # Verbatim quotes, appended after grounding: they are checked by being quotes, and their
             # bare table numbers ("1,468") would otherwise read as unscaled figures.
-            quotes = [ln for ln in offline_quotes.text.split("\n") if ln.strip()]
+            quotes = [ln for ln in offline_quotes.text.split("\n") if ln.strip() and ln != EXCERPT_LABEL]
             answer.text += "\nRelevant passages:\n" + "\n".join(f"- {q}" for q in quotes)
             answer.citations += [
                 c for c in offline_quotes.citations if all((c.doc_id, c.page) != (x.doc_id, x.page) for x in citations)
@@ -356,8 +363,17 @@ class AgenticPipeline:
         return dict(finder.ctx.doc_names) if finder.ctx.doc_names else None
 
 
+def _only_latest_missing(comp: Computation) -> bool:
+    """Every missing input is of the plan's last year (its column is not printed in the filings)."""
+    last = comp.plan.years[-1]
+    return bool(comp.missing) and all(y == last for _, y in comp.missing)
+
+
 def _yes_no(
-    rule: Rule | None, comps: Sequence[Computation], trend: Sequence[tuple[Computation, Computation]]
+    rule: Rule | None,
+    question: str,
+    comps: Sequence[Computation],
+    trend: Sequence[tuple[Computation, Computation]],
 ) -> str | None:
     """The "Yes." / "No." line when one company's computed figure decides the question, else None."""
     if rule is None or len(comps) != 1 or not comps[0].complete:
@@ -372,7 +388,12 @@ def _yes_no(
     elif trend:
         prior, cur = trend[0]
         change = (cur.final or 0.0) - (prior.final or 0.0)
-    answer = decide(rule, comp.final, change)
+    value = comp.final
+    if rule.test == "stable":
+        if len(years) < 2 or comp.plan.average:
+            return None
+        value = max(abs(comp.results[b] - comp.results[a]) for a, b in pairwise(years))
+    answer = decide(rule, value, change, rule.threshold_in(question))
     if answer is None:
         return None
     return f"{'Yes' if answer else 'No'}. Decided on the {comp.plan.name}: {rule.basis}."
