@@ -195,8 +195,9 @@ def _evidence(rule: EvidenceRule, hits: list[Hit]) -> tuple[str, Hit] | None:
     for hit in hits:
         if labelled and rule.sections and hit.chunk.metadata.get("section_key") not in rule.sections:
             continue
-        for text, _display, is_row in _units(hit):
-            if not is_row and rule.found.search(text):
+        # rows too: a prose line ending in a year ("... the March 10, 2019") reads as a table row
+        for text, _display, _is_row in _units(hit):
+            if rule.found.search(text):
                 return text, hit
     return None
 
