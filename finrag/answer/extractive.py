@@ -230,3 +230,23 @@ def _refusal(question: str, scope: Scope, hits: list[Hit]) -> Answer:
         faithfulness=None,
         notes=["no sentence matched the question's terms"],
     )
+
+
+def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
+    """The question names no company and the retrieved filings are of several: ask rather than guess."""
+    if not scope.company_missing:
+        return None
+    companies = [c for c in dict.fromkeys(str(h.chunk.metadata.get("company") or "") for h in hits) if c]
+    if len(companies) < 2:
+        return None
+    return Answer(
+        question=question,
+        text="Which company do you mean? The question names none, and the filings that match it are of "
+        f"{', '.join(companies[:5])}{' and others' if len(companies) > 5 else ''}. "
+        "Ask again with the company's name.",
+        kind=AnswerKind.REFUSAL,
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=None,
+        notes=["no company named in the question"],
+    )

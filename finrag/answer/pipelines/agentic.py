@@ -26,7 +26,7 @@ from typing import Any
 from finrag.answer.compose import faithfulness_of, finish
 from finrag.answer.computation import Computation, ItemFinder, compute, distinct_companies, prior_year
 from finrag.answer.context import TenantContext
-from finrag.answer.extractive import EXCERPT_LABEL
+from finrag.answer.extractive import EXCERPT_LABEL, which_company
 from finrag.answer.ledger import Ledger
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
 from finrag.answer.registry import register
@@ -74,6 +74,11 @@ class AgenticPipeline:
 
     def run(self, request: AnswerRequest) -> Answer:
         question, hits, scope, ctx, facts = request.question, request.hits, request.scope, request.ctx, request.facts
+        if not self.llm.has_llm:
+            ask = which_company(question, list(hits), scope)
+            if ask is not None:
+                ask.pipeline = "agentic"
+                return ask
         ledger = Ledger()
         default_year = facts.default_year
         plan = facts.plan
