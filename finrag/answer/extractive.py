@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.data import load
 from finrag.finance.facts import PATTERNS
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
@@ -17,6 +18,23 @@ from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
 # Quotes are not an answer: they say so first (the grader, the trust score and people read it).
 EXCERPT_LABEL = "Excerpts from the filing (not a computed answer):"
 _LLM_ADDS = "An LLM answerer (not configured) would read these pages and write the answer from them."
+
+# Where filings answer a kind of question (finance/data/intents.toml): section key -> prior, per intent.
+_INTENTS: tuple[tuple[tuple[re.Pattern[str], ...], dict[str, float]], ...] = tuple(
+    (tuple(re.compile(p, re.I) for p in raw["patterns"]), {k: float(v) for k, v in raw.get("sections", {}).items()})
+    for raw in load("intents")["intent"]
+)
+
+
+def section_priors(question: str) -> dict[str, float]:
+    """Section key -> prior (0..1) for the question's intents: where its answer is usually written."""
+    out: dict[str, float] = {}
+    for patterns, sections in _INTENTS:
+        if any(p.search(question) for p in patterns):
+            for key, prior in sections.items():
+                out[key] = max(out.get(key, 0.0), prior)
+    return out
+
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
@@ -118,12 +136,16 @@ class ExtractiveAnswerer:
             decided = _evidence(rule, hits) if rule is not None else None
             if decided is not None:
                 return _yes_from(question, scope, decided)
-        q_terms = search_terms(question)
+        # the company's own name is on every page of its filings: it says nothing about which sentence answers
+        q_terms = search_terms(question) - search_terms(" ".join(scope.companies))
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
         years = set(YEAR_TOKEN.findall(question))
+        priors = section_priors(question)
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
+            # the section the question's intent points to (risk factors for risks, Item 1 for customers)
+            prior = priors.get(str(hit.chunk.metadata.get("section_key") or ""), 0.0)
             for text, display, is_row in _units(hit):
                 terms = search_terms(text)
                 if not terms:
@@ -135,6 +157,7 @@ class ExtractiveAnswerer:
                     score *= 1.3
                 if years and any(y in text for y in years):
                     score *= 1.2
+                score *= 1.0 + 0.5 * prior
                 candidates.append(_Candidate(text, display, hit, score, is_row))
         candidates.sort(key=lambda c: -c.score)
         chosen: list[_Candidate] = []
