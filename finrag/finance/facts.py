@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 
 from finrag.finance.data import load
+from finrag.finance.periods import parse_periods
 from finrag.finance.plan import Plan, plan_question
 
 _DATA = load("question")
@@ -75,11 +76,8 @@ class QuestionFacts:
     yes_no: bool
     default_year: int | None
     plan: Plan | None
-
-    @property
-    def months(self) -> int | None:
-        """Months of the period asked (3 a quarter, 6 a half, 9 nine months, 12 a year); None: not said."""
-        return _PERIOD_MONTHS.get(self.period)
+    # months of the period asked (3 a quarter, 6 a half, 9 nine months, 12 a year); None: not said
+    months: int | None = None
 
     @property
     def metric(self) -> str | None:
@@ -130,4 +128,11 @@ def read_question(question: str, default_year: int | None = None) -> QuestionFac
         yes_no=bool(_P["yes_no"].search(question)),
         default_year=default_year,
         plan=plan_question(question, default_year),
+        months=_PERIOD_MONTHS.get(period) or _interim_months(question),
     )
+
+
+def _interim_months(question: str) -> int | None:
+    """ "the three months ended September 30, 2023", "the quarter ended ...": the period grammar's reading."""
+    months = [p.months for p in parse_periods(question).periods if p.months in (3, 6, 9)]
+    return months[0] if months else None
