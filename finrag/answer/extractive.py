@@ -259,7 +259,11 @@ def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None
     """The question names no company and the retrieved filings are of several: ask rather than guess."""
     if not scope.company_missing:
         return None
-    companies = [c for c in dict.fromkeys(str(h.chunk.metadata.get("company") or "") for h in hits) if c]
+    first: dict[str, Hit] = {}
+    for h in hits:
+        first.setdefault(str(h.chunk.metadata.get("company") or ""), h)
+    first.pop("", None)
+    companies = list(first)
     if len(companies) < 2:
         return None
     return Answer(
@@ -268,6 +272,8 @@ def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None
         f"{', '.join(companies[:5])}{' and others' if len(companies) > 5 else ''}. "
         "Ask again with the company's name.",
         kind=AnswerKind.REFUSAL,
+        # the best page of each candidate company, to read or to ask again about
+        citations=[_citation(h, h.chunk.text[:300], h.score) for h in list(first.values())[:5]],
         pipeline="extractive",
         scope=scope,
         faithfulness=None,
