@@ -149,3 +149,13 @@ def test_a_question_naming_no_company_asks_which(sample_service: Any) -> None:
     assert ans.kind == AnswerKind.REFUSAL
     assert ans.text.startswith("Which company do you mean?")
     assert "Northwind Robotics" in ans.text or "Bluefin Foods" in ans.text
+
+
+def test_the_value_after_a_change_is_read_from_the_sentence_stating_it(sample_service: Any) -> None:
+    ans = sample_service.ask(
+        "What is the total revolving commitment under Cedar Ridge Energy's credit agreement after the amendment "
+        "reported in its November 2023 8-K?"
+    )
+    assert ans.kind == AnswerKind.FIGURE
+    assert ans.text.startswith("$1,250 million") and "from $750 million to $1,250 million" in ans.text
+    assert "8K" in ans.citations[0].doc_name

@@ -170,6 +170,10 @@ class ExtractiveAnswerer:
         if not chosen:
             return _refusal(question, scope, hits)
 
+        if PATTERNS["after_change"].search(question):
+            changed = _changed_to(chosen)
+            if changed is not None:
+                return changed.answer(question, scope)
         citations = [
             Citation(
                 doc_id=c.hit.chunk.doc_id,
@@ -279,3 +283,36 @@ def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None
         faithfulness=None,
         notes=["no company named in the question"],
     )
+
+
+@dataclass(slots=True)
+class _ChangedTo:
+    """A sentence stating a change "from $A to $B": $B is the value after it."""
+
+    after: str
+    candidate: _Candidate
+
+    def answer(self, question: str, scope: Scope) -> Answer:
+        c = self.candidate
+        cite = page_label(_doc_name(c.hit), c.hit.chunk.page_start + 1)
+        return Answer(
+            question=question,
+            text=f'{self.after} [{cite}]. The filing states the change: "{c.text}" [{cite}]',
+            kind=AnswerKind.FIGURE,
+            citations=[_citation(c.hit, c.text, c.score)],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # the figure and its sentence are quoted verbatim
+            notes=["offline: the value after the change, read from a sentence stating it"],
+        )
+
+
+def _changed_to(chosen: list[_Candidate]) -> _ChangedTo | None:
+    """The best-matching sentence that states a change from one amount to another, if any."""
+    for c in chosen:
+        if c.is_row:
+            continue
+        m = PATTERNS["from_to"].search(c.text)
+        if m:
+            return _ChangedTo(re.sub(r"\$\s+", "$", m.group(2)), c)
+    return None
