@@ -159,3 +159,12 @@ def test_the_value_after_a_change_is_read_from_the_sentence_stating_it(sample_se
     assert ans.kind == AnswerKind.FIGURE
     assert ans.text.startswith("$1,250 million") and "from $750 million to $1,250 million" in ans.text
     assert "8K" in ans.citations[0].doc_name
+
+
+def test_a_superlative_over_segments_names_the_winner_with_the_figures(sample_service: Any) -> None:
+    ans = sample_service.ask("Which segment of Northwind Robotics had the highest operating income in FY2022?")
+    assert ans.kind == AnswerKind.COMPARISON
+    assert ans.text.startswith("Industrial Automation had the highest operating income in FY2022: $318 million")
+    assert "Logistics Systems $164 million" in ans.text and "Corporate" not in ans.text
+    low = sample_service.ask("Which segment of Northwind Robotics had the lowest revenue in FY2022?")
+    assert low.text.startswith("Software and Services had the lowest revenue in FY2022: $614 million")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.compare import ranked_members, read_superlative
 from finrag.finance.data import load
-from finrag.finance.facts import PATTERNS
+from finrag.finance.facts import PATTERNS, question_years
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.judgement import EvidenceRule, evidence_rule_for
+from finrag.finance.statements import format_money
 from finrag.finance.text import page_label
 from finrag.finance.words import search_terms
 from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
@@ -131,6 +133,9 @@ class ExtractiveAnswerer:
                 faithfulness=None,
                 notes=["no passages retrieved"],
             )
+        best = _superlative(question, hits, scope)
+        if best is not None:
+            return best
         if PATTERNS["yes_no"].search(question):
             rule = evidence_rule_for(question)
             decided = _evidence(rule, hits) if rule is not None else None
@@ -315,4 +320,37 @@ def _changed_to(chosen: list[_Candidate]) -> _ChangedTo | None:
         m = PATTERNS["from_to"].search(c.text)
         if m:
             return _ChangedTo(re.sub(r"\$\s+", "$", m.group(2)), c)
+    return None
+
+
+def _superlative(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
+    """ "Which segment had the highest X in FY2022": the rows of the table group headed X, ranked."""
+    sup = read_superlative(question)
+    if sup is None:
+        return None
+    asked = question_years(question)
+    for hit in hits:
+        fy = hit.chunk.metadata.get("fiscal_year")
+        year = asked[-1] if asked else (int(fy) if fy is not None else None)
+        if year is None:
+            continue
+        members = ranked_members(hit.chunk.text, sup.measure, year)
+        if not members:
+            continue
+        if not sup.highest:
+            members.reverse()
+        win, others = members[0], members[1:]
+        cite = page_label(_doc_name(hit), hit.chunk.page_start + 1)
+        rest = "; ".join(f"{m.label} {format_money(m.value)}" for m in others)
+        return Answer(
+            question=question,
+            text=f"{win.label} had the {sup.word} {sup.measure} in FY{year}: {format_money(win.value)} [{cite}]. "
+            f"The others: {rest} [{cite}].",
+            kind=AnswerKind.COMPARISON,
+            citations=[_citation(hit, "\n".join(m.line for m in members), hit.score)],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # every figure is a cell of the cited table
+            notes=[f"offline: the rows under the table heading '{sup.measure}', ranked"],
+        )
     return None
