@@ -168,3 +168,16 @@ def test_a_superlative_over_segments_names_the_winner_with_the_figures(sample_se
     assert "Logistics Systems $164 million" in ans.text and "Corporate" not in ans.text
     low = sample_service.ask("Which segment of Northwind Robotics had the lowest revenue in FY2022?")
     assert low.text.startswith("Software and Services had the lowest revenue in FY2022: $614 million")
+
+
+def test_a_sentence_printing_the_measure_asked_next_to_an_amount_comes_first() -> None:
+    gain = _hit(
+        "Acme will present its Consumer Health business results as discontinued operations, including a gain of "
+        "approximately $20 billion on the separation of its Consumer Health business.",
+        "mda",
+    )
+    proceeds = _hit("The Company generated $13.2 billion in cash proceeds as result of the offering.", "mda", "ACME_8K")
+    q = "What is the amount of the cash proceeds that Acme realised from the separation of its Consumer Health business?"
+    ans = ExtractiveAnswerer().answer(q, [gain, proceeds], Scope(companies=["Acme Corp"]))
+    assert ans.kind == AnswerKind.EXCERPTS
+    assert ans.text.split("\n")[1].startswith("The Company generated $13.2 billion in cash proceeds")

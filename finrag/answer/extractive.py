@@ -54,6 +54,7 @@ class _Candidate:
     hit: Hit
     score: float
     is_row: bool
+    prints_measure: bool = False  # prints the measure the question names next to an amount: ranked first
 
 
 _CELL_RE = re.compile(r"^[(\-–—$]*\d[\d,.]*%?\)?$|^[-–—]$")
@@ -147,6 +148,15 @@ class ExtractiveAnswerer:
         wants_figure = bool(_FIGURE_QUESTION.search(question))
         years = set(YEAR_TOKEN.findall(question))
         priors = section_priors(question)
+        # "the amount of the cash proceeds that ...": a sentence printing that measure next to an amount
+        measure_m = PATTERNS["measure"].search(question)
+        near = (
+            re.compile(
+                rf"(?i)\$\s?\d[^;]{{0,40}}\b{re.escape(measure_m.group(1))}\b|\b{re.escape(measure_m.group(1))}\b[^;]{{0,40}}\$\s?\d"
+            )
+            if measure_m
+            else None
+        )
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
             # the section the question's intent points to (risk factors for risks, Item 1 for customers)
@@ -163,8 +173,9 @@ class ExtractiveAnswerer:
                 if years and any(y in text for y in years):
                     score *= 1.2
                 score *= 1.0 + 0.5 * prior
-                candidates.append(_Candidate(text, display, hit, score, is_row))
-        candidates.sort(key=lambda c: -c.score)
+                pinned = near is not None and not is_row and bool(near.search(text))
+                candidates.append(_Candidate(text, display, hit, score, is_row, pinned))
+        candidates.sort(key=lambda c: (not c.prints_measure, -c.score))
         chosen: list[_Candidate] = []
         for c in candidates:
             if c.score <= 0 or any(c.text == o.text for o in chosen):
