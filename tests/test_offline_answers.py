@@ -177,7 +177,7 @@ def test_a_sentence_printing_the_measure_asked_next_to_an_amount_comes_first() -
         "mda",
     )
     proceeds = _hit("The Company generated $13.2 billion in cash proceeds as result of the offering.", "mda", "ACME_8K")
-    q = "What is the amount of the cash proceeds that Acme realised from the separation of its Consumer Health business?"
+    q = "What is the amount of the cash proceeds that Acme realised from the separation of its Consumer Health unit?"
     ans = ExtractiveAnswerer().answer(q, [gain, proceeds], Scope(companies=["Acme Corp"]))
     assert ans.kind == AnswerKind.EXCERPTS
     assert ans.text.split("\n")[1].startswith("The Company generated $13.2 billion in cash proceeds")
