@@ -84,6 +84,8 @@ EVIDENCE: tuple[EvidenceRule, ...] = tuple(
 
 def evidence_rule_for(question: str) -> EvidenceRule | None:
     return next((r for r in EVIDENCE if r.pattern.search(question)), None)
+
+
 # "increase or decrease", "improve or decline": asks which way, not yes/no
 _EITHER_WAY = re.compile(r"(?i)\b(?:increase|improve|rise|grow)\w*\s+or\s+(?:decrease|decline|fall|drop|shrink)\w*\b")
 
