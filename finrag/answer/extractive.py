@@ -290,7 +290,7 @@ def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None
         question=question,
         text="Which company do you mean? The question names none, and the filings that match it are of "
         f"{', '.join(companies[:5])}{' and others' if len(companies) > 5 else ''}. "
-        "Ask again with the company's name.",
+        "I cannot answer without guessing one of them: ask again with the company's name.",
         kind=AnswerKind.REFUSAL,
         # the best page of each candidate company, to read or to ask again about
         citations=[_citation(h, h.chunk.text[:300], h.score) for h in list(first.values())[:5]],
