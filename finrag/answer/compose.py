@@ -14,7 +14,7 @@ from finrag.finance.calculator import CalcStep
 from finrag.finance.metrics import CALC_VOCABULARY
 from finrag.finance.text import CITATION, page_label
 from finrag.finance.words import search_terms
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
 
 _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
@@ -74,6 +74,13 @@ def _faithfulness_of(
     return f.score, f.supported_answer, f.to_dict(), f.unsupported_figures
 
 
+def _kind_of(gen: Generation) -> AnswerKind:
+    """A model's answer is text; offline, the extractive answer says what it is (excerpts, yes/no, refusal)."""
+    if not gen.offline:
+        return AnswerKind.TEXT
+    return gen.offline_answer.kind if gen.offline_answer is not None else AnswerKind.EXCERPTS
+
+
 def finish(
     question: str,
     scope: Scope,
@@ -85,9 +92,11 @@ def finish(
     trace: dict[str, Any] | None = None,
     hits: Sequence[Hit] = (),
     ignore_words: frozenset[str] = frozenset(),
+    kind: AnswerKind | None = None,
 ) -> Answer:
     """An `Answer` from a generation: citations with focused quotes, numeric + lexical faithfulness,
-    usage and cost (of every call in `ledger`, else of this generation)."""
+    usage and cost (of every call in `ledger`, else of this generation). `kind` defaults to excerpts
+    for the offline quotes and to text for a model's answer."""
     score, supported, fdict, unsupported = faithfulness_of(question, gen, calculations, ignore_words)
     citations = gen.citations if gen.offline else refine_quotes(gen.text, gen.citations, gen.sources)
     notes = list(gen.notes)
@@ -98,6 +107,7 @@ def finish(
     answer = Answer(
         question=question,
         text=gen.text,
+        kind=kind or _kind_of(gen),
         citations=citations,
         pipeline=pipeline,
         scope=scope,

@@ -44,6 +44,7 @@ class Computation:
     results: dict[int, float] = field(default_factory=dict)  # year -> result
     final: float | None = None
     text: str = ""
+    months: int | None = None  # the period asked, when shorter than a year
 
     @property
     def complete(self) -> bool:
@@ -75,12 +76,19 @@ class ItemFinder:
     its own only when they do not show the row (each search is one retrieval round trip)."""
 
     def __init__(
-        self, hits: Sequence[Hit], ctx: TenantContext, scope: Scope | None, search_k: int = 4, target_year: int = 0
+        self,
+        hits: Sequence[Hit],
+        ctx: TenantContext,
+        scope: Scope | None,
+        search_k: int = 4,
+        target_year: int = 0,
+        months: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.scope = scope
         self.search_k = search_k
         self.target_year = target_year
+        self.months = months  # the period asked: columns of other periods are not read
         self.pages: dict[tuple[str, int], _Page] = {}
         self.searches: list[dict[str, Any]] = []
         self._searched: set[tuple[str, str]] = set()
@@ -125,7 +133,7 @@ class ItemFinder:
                 continue  # a filing cannot report a later year
             other_entity = company and _other_entity(p.hit.chunk.text, company)
             for score, value, printed, label, scale, by_header in find_in_page(
-                item, year, p.hit.chunk.text, filing_year=p.filing_year
+                item, year, p.hit.chunk.text, filing_year=p.filing_year, months=self.months
             ):
                 if other_entity:
                     score -= 0.4  # an affiliate's or subsidiary's statements filed as an exhibit
@@ -216,7 +224,7 @@ def _possessive(company: str) -> str:
 
 def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
     """Find the plan's inputs and run its formula; `missing` lists what could not be found."""
-    comp = Computation(plan=plan, company=company)
+    comp = Computation(plan=plan, company=company, months=finder.months)
     alternatives = range(len(plan.metrics)) if plan.metrics else range(1)
     for alt in alternatives:
         comp.found, comp.missing = {}, []
@@ -280,6 +288,16 @@ def _change_line(step: CalcStep, years: Sequence[int]) -> str:
     return f"Change from FY{years[0]} to FY{years[-1]}: {word} {size}."
 
 
+_SHORT_PERIODS = {3: "the three months", 6: "the six months", 9: "the nine months"}
+
+
+def _period(months: int | None, year: int, word: str) -> str:
+    """ "in FY2023", or "for the nine months of FY2023" when a shorter period was asked (and read)."""
+    if months in _SHORT_PERIODS:
+        return f"for {_SHORT_PERIODS[months]} of FY{year}"
+    return f"{word} FY{year}"
+
+
 def _years(years: Sequence[int]) -> str:
     names = [f"FY{y}" for y in years]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -315,7 +333,7 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
             lines.append(f"{who} {m.name} was {per} {cites}.")
             lines.append(_change_line(comp.steps[-1], plan.years))
         else:
-            lines.append(f"{who} {m.name} for FY{y} was {res} {cites}.")
+            lines.append(f"{who} {m.name} {_period(comp.months, y, 'for')} was {res} {cites}.")
             if m.key in ("roa", "roe"):
                 pct = comp.steps[-1].result
                 lines[-1] = lines[-1][:-1] + f", or {pct:.{max(1, dec - 1)}f}%."
@@ -348,7 +366,7 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
         else:
             f = comp.found[(item.key, y)]
             shown = f"${f.value:.2f} per share" if item.per_share else format_money(f.value, plan.answer_scale)
-            return f"{who} {item.name} in FY{y} was {shown}{_label_note(f)} [{f.citation}]."
+            return f"{who} {item.name} {_period(comp.months, y, 'in')} was {shown}{_label_note(f)} [{f.citation}]."
     lines.append("Inputs:")
     for (key, year), f in sorted(comp.found.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
         value = f"${f.value:.2f} per share" if ITEMS[key].per_share else format_money(f.value)

@@ -6,11 +6,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from finrag.finance.compare import ranked_members, read_superlative
+from finrag.finance.data import load
+from finrag.finance.facts import PATTERNS, question_years
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.judgement import EvidenceRule, evidence_rule_for
+from finrag.finance.statements import format_money
 from finrag.finance.text import page_label
 from finrag.finance.words import search_terms
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
+
+# Quotes are not an answer: they say so first (the grader, the trust score and people read it).
+EXCERPT_LABEL = "Excerpts from the filing (not a computed answer):"
+_LLM_ADDS = "An LLM answerer (not configured) would read these pages and write the answer from them."
+
+# Where filings answer a kind of question (finance/data/intents.toml): section key -> prior, per intent.
+_INTENTS: tuple[tuple[tuple[re.Pattern[str], ...], dict[str, float]], ...] = tuple(
+    (tuple(re.compile(p, re.I) for p in raw["patterns"]), {k: float(v) for k, v in raw.get("sections", {}).items()})
+    for raw in load("intents")["intent"]
+)
+
+
+def section_priors(question: str) -> dict[str, float]:
+    """Section key -> prior (0..1) for the question's intents: where its answer is usually written."""
+    out: dict[str, float] = {}
+    for patterns, sections in _INTENTS:
+        if any(p.search(question) for p in patterns):
+            for key, prior in sections.items():
+                out[key] = max(out.get(key, 0.0), prior)
+    return out
+
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
@@ -28,6 +54,7 @@ class _Candidate:
     hit: Hit
     score: float
     is_row: bool
+    prints_measure: bool = False  # prints the measure the question names next to an amount: ranked first
 
 
 _CELL_RE = re.compile(r"^[(\-–—$]*\d[\d,.]*%?\)?$|^[-–—]$")
@@ -101,17 +128,39 @@ class ExtractiveAnswerer:
             return Answer(
                 question=question,
                 text="I could not find anything about this in the indexed filings.",
+                kind=AnswerKind.REFUSAL,
                 pipeline="extractive",
                 scope=scope,
                 faithfulness=None,
                 notes=["no passages retrieved"],
             )
-        q_terms = search_terms(question)
+        best = _superlative(question, hits, scope)
+        if best is not None:
+            return best
+        if PATTERNS["yes_no"].search(question):
+            rule = evidence_rule_for(question)
+            decided = _evidence(rule, hits) if rule is not None else None
+            if decided is not None:
+                return _yes_from(question, scope, decided)
+        # the company's own name is on every page of its filings: it says nothing about which sentence answers
+        q_terms = search_terms(question) - search_terms(" ".join(scope.companies))
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
         wants_figure = bool(_FIGURE_QUESTION.search(question))
         years = set(YEAR_TOKEN.findall(question))
+        priors = section_priors(question)
+        # "the amount of the cash proceeds that ...": a sentence printing that measure next to an amount
+        measure_m = PATTERNS["measure"].search(question)
+        near = (
+            re.compile(
+                rf"(?i)\$\s?\d[^;]{{0,40}}\b{re.escape(measure_m.group(1))}\b|\b{re.escape(measure_m.group(1))}\b[^;]{{0,40}}\$\s?\d"
+            )
+            if measure_m
+            else None
+        )
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
+            # the section the question's intent points to (risk factors for risks, Item 1 for customers)
+            prior = priors.get(str(hit.chunk.metadata.get("section_key") or ""), 0.0)
             for text, display, is_row in _units(hit):
                 terms = search_terms(text)
                 if not terms:
@@ -123,8 +172,10 @@ class ExtractiveAnswerer:
                     score *= 1.3
                 if years and any(y in text for y in years):
                     score *= 1.2
-                candidates.append(_Candidate(text, display, hit, score, is_row))
-        candidates.sort(key=lambda c: -c.score)
+                score *= 1.0 + 0.5 * prior
+                pinned = near is not None and not is_row and bool(near.search(text))
+                candidates.append(_Candidate(text, display, hit, score, is_row, pinned))
+        candidates.sort(key=lambda c: (not c.prints_measure, -c.score))
         chosen: list[_Candidate] = []
         for c in candidates:
             if c.score <= 0 or any(c.text == o.text for o in chosen):
@@ -133,9 +184,12 @@ class ExtractiveAnswerer:
             if len(chosen) == self.max_quotes:
                 break
         if not chosen:
-            top = hits[0].chunk.text[:300]
-            chosen = [_Candidate(top, top, hits[0], 0.0, False)]
+            return _refusal(question, scope, hits)
 
+        if PATTERNS["after_change"].search(question):
+            changed = _changed_to(chosen)
+            if changed is not None:
+                return changed.answer(question, scope)
         citations = [
             Citation(
                 doc_id=c.hit.chunk.doc_id,
@@ -150,14 +204,164 @@ class ExtractiveAnswerer:
         lines = [
             f"{c.display} [{page_label(cit.doc_name, cit.page)}]" for c, cit in zip(chosen, citations, strict=True)
         ]
-        notes = [] if chosen[0].score > 0 else ["no sentence matched the question's terms; showing the top passage"]
         return Answer(
             question=question,
-            text="\n".join(lines),
+            text="\n".join([EXCERPT_LABEL, *lines]),
+            kind=AnswerKind.EXCERPTS,
             citations=citations,
             pipeline="extractive",
             scope=scope,
             # Every line is a verbatim quote of its cited page, so nothing in it is unsupported.
             faithfulness=1.0,
-            notes=notes,
+            notes=["offline: the best matching sentences, not a computed answer"],
         )
+
+
+def _doc_name(hit: Hit) -> str:
+    return str(hit.chunk.metadata.get("doc_name") or hit.chunk.doc_id)
+
+
+def _citation(hit: Hit, quote: str, score: float) -> Citation:
+    return Citation(
+        doc_id=hit.chunk.doc_id,
+        doc_name=_doc_name(hit),
+        page=hit.chunk.page_start + 1,
+        chunk_id=hit.chunk.id,
+        quote=quote,
+        score=round(score, 4),
+    )
+
+
+def _evidence(rule: EvidenceRule, hits: list[Hit]) -> tuple[str, Hit] | None:
+    """The first retrieved sentence (of the rule's sections, when the hits say theirs) that decides it."""
+    labelled = any(h.chunk.metadata.get("section_key") for h in hits)
+    for hit in hits:
+        if labelled and rule.sections and hit.chunk.metadata.get("section_key") not in rule.sections:
+            continue
+        # rows too: a prose line ending in a year ("... the March 10, 2019") reads as a table row
+        for text, _display, _is_row in _units(hit):
+            if rule.found.search(text):
+                return text, hit
+    return None
+
+
+def _yes_from(question: str, scope: Scope, decided: tuple[str, Hit]) -> Answer:
+    sentence, hit = decided
+    return Answer(
+        question=question,
+        text=f'Yes. The filing reports it: "{sentence}" [{page_label(_doc_name(hit), hit.chunk.page_start + 1)}]',
+        kind=AnswerKind.YES_NO,
+        citations=[_citation(hit, sentence, hit.score)],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=1.0,  # the deciding sentence is quoted verbatim
+        notes=["offline: decided by a sentence of the filing"],
+    )
+
+
+def _refusal(question: str, scope: Scope, hits: list[Hit]) -> Answer:
+    """No sentence matches the question: say so, and which pages to read."""
+    pages = list(dict.fromkeys(page_label(_doc_name(h), h.chunk.page_start + 1) for h in hits[:3]))
+    return Answer(
+        question=question,
+        text=f"I cannot answer this offline: no sentence of the retrieved pages matches the question. "
+        f"Pages to read: {', '.join(pages)}. {_LLM_ADDS}",
+        kind=AnswerKind.REFUSAL,
+        citations=[_citation(h, h.chunk.text[:300], h.score) for h in hits[:3]],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=None,
+        notes=["no sentence matched the question's terms"],
+    )
+
+
+def which_company(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
+    """The question names no company and the retrieved filings are of several: ask rather than guess."""
+    if not scope.company_missing:
+        return None
+    first: dict[str, Hit] = {}
+    for h in hits:
+        first.setdefault(str(h.chunk.metadata.get("company") or ""), h)
+    first.pop("", None)
+    companies = list(first)
+    if len(companies) < 2:
+        return None
+    return Answer(
+        question=question,
+        text="Which company do you mean? The question names none, and the filings that match it are of "
+        f"{', '.join(companies[:5])}{' and others' if len(companies) > 5 else ''}. "
+        "I cannot answer without guessing one of them: ask again with the company's name.",
+        kind=AnswerKind.REFUSAL,
+        # the best page of each candidate company, to read or to ask again about
+        citations=[_citation(h, h.chunk.text[:300], h.score) for h in list(first.values())[:5]],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=None,
+        notes=["no company named in the question"],
+    )
+
+
+@dataclass(slots=True)
+class _ChangedTo:
+    """A sentence stating a change "from $A to $B": $B is the value after it."""
+
+    after: str
+    candidate: _Candidate
+
+    def answer(self, question: str, scope: Scope) -> Answer:
+        c = self.candidate
+        cite = page_label(_doc_name(c.hit), c.hit.chunk.page_start + 1)
+        return Answer(
+            question=question,
+            text=f'{self.after} [{cite}]. The filing states the change: "{c.text}" [{cite}]',
+            kind=AnswerKind.FIGURE,
+            citations=[_citation(c.hit, c.text, c.score)],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # the figure and its sentence are quoted verbatim
+            notes=["offline: the value after the change, read from a sentence stating it"],
+        )
+
+
+def _changed_to(chosen: list[_Candidate]) -> _ChangedTo | None:
+    """The best-matching sentence that states a change from one amount to another, if any."""
+    for c in chosen:
+        if c.is_row:
+            continue
+        m = PATTERNS["from_to"].search(c.text)
+        if m:
+            return _ChangedTo(re.sub(r"\$\s+", "$", m.group(2)), c)
+    return None
+
+
+def _superlative(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
+    """ "Which segment had the highest X in FY2022": the rows of the table group headed X, ranked."""
+    sup = read_superlative(question)
+    if sup is None:
+        return None
+    asked = question_years(question)
+    for hit in hits:
+        fy = hit.chunk.metadata.get("fiscal_year")
+        year = asked[-1] if asked else (int(fy) if fy is not None else None)
+        if year is None:
+            continue
+        members = ranked_members(hit.chunk.text, sup.measure, year)
+        if not members:
+            continue
+        if not sup.highest:
+            members.reverse()
+        win, others = members[0], members[1:]
+        cite = page_label(_doc_name(hit), hit.chunk.page_start + 1)
+        rest = "; ".join(f"{m.label} {format_money(m.value)}" for m in others)
+        return Answer(
+            question=question,
+            text=f"{win.label} had the {sup.word} {sup.measure} in FY{year}: {format_money(win.value)} [{cite}]. "
+            f"The others: {rest} [{cite}].",
+            kind=AnswerKind.COMPARISON,
+            citations=[_citation(hit, "\n".join(m.line for m in members), hit.score)],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # every figure is a cell of the cited table
+            notes=[f"offline: the rows under the table heading '{sup.measure}', ranked"],
+        )
+    return None

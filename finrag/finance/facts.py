@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 
 from finrag.finance.data import load
+from finrag.finance.periods import parse_periods
 from finrag.finance.plan import Plan, plan_question
 
 _DATA = load("question")
@@ -20,6 +21,7 @@ _FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(f["pattern"], re.I), f["form"]) for f in _DATA["forms"]
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_PERIOD_MONTHS = {"quarter": 3, "half": 6, "nine_months": 9, "year": 12}
 
 
 def question_years(question: str) -> list[int]:
@@ -74,6 +76,8 @@ class QuestionFacts:
     yes_no: bool
     default_year: int | None
     plan: Plan | None
+    # months of the period asked (3 a quarter, 6 a half, 9 nine months, 12 a year); None: not said
+    months: int | None = None
 
     @property
     def metric(self) -> str | None:
@@ -124,4 +128,11 @@ def read_question(question: str, default_year: int | None = None) -> QuestionFac
         yes_no=bool(_P["yes_no"].search(question)),
         default_year=default_year,
         plan=plan_question(question, default_year),
+        months=_PERIOD_MONTHS.get(period) or _interim_months(question),
     )
+
+
+def _interim_months(question: str) -> int | None:
+    """ "the three months ended September 30, 2023", "the quarter ended ...": the period grammar's reading."""
+    months = [p.months for p in parse_periods(question).periods if p.months in (3, 6, 9)]
+    return months[0] if months else None

@@ -340,3 +340,29 @@ def fiscal_quarter_for(day: date, fiscal_year_end: tuple[int, int]) -> int:
     if day.day <= 7 and elapsed > 0 and elapsed % 3 == 0:
         elapsed -= 1  # a 52/53-week quarter ending in the first days of the next month
     return min(4, max(1, elapsed // 3 + 1))
+
+
+@lru_cache(maxsize=2)
+def _header_duration() -> re.Pattern[str]:
+    duration = f"(?:{_alt(list(_words().durations))})"
+    return re.compile(
+        rf"\b(?:({duration})(?:(?:\s+|-)(?:months?|weeks?))?|(quarter|(?:fiscal\s+)?years?|half[- ]years?))"
+        r"\s*(?:period\s+)?(?:ended|ending)\b",
+        re.I,
+    )
+
+
+def header_durations(line: str) -> list[int]:
+    """Months covered by each column group of a statement's period header, in order:
+    "Three Months Ended Nine Months Ended" -> [3, 9]; "Years Ended December 31," -> [12]."""
+    w = _words()
+    out: list[int] = []
+    for m in _header_duration().finditer(line):
+        if m.group(1):
+            months = w.durations.get(re.sub(r"\s+", " ", m.group(1).lower()))
+            if months is not None:
+                out.append(months)
+        else:
+            word = m.group(2).lower()
+            out.append(3 if word == "quarter" else 6 if word.startswith("half") else 12)
+    return out

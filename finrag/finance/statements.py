@@ -11,6 +11,7 @@ from finrag.finance.calculator import CalcInput, CalcStep
 from finrag.finance.data import load
 from finrag.finance.figures import analyze_page
 from finrag.finance.metrics import LineItem
+from finrag.finance.periods import header_durations
 from finrag.finance.text import page_label
 
 _NOTE_REF = re.compile(r"(?i)\((?:note|notes)\s*[\d\s,and]+\)|\(\d\)|\([a-z]\)")
@@ -77,6 +78,36 @@ def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
         if len(years) >= 2 and len(set(years)) == len(years) and not others:
             return years
     return []
+
+
+def durations_before(text: str, pos: int, max_lines: int = 30) -> list[int]:
+    """Months of each column group from the nearest period header above `pos` ("Three Months Ended
+    Nine Months Ended" -> [3, 9]); [] when the table states none."""
+    end = text.rfind("\n", 0, pos)
+    for _ in range(max_lines):
+        if end <= 0:
+            break
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        end = start - 1
+        if len(line) < 120 and not re.search(r"[$%]", line):
+            found = header_durations(line)
+            if found:
+                return found
+    return []
+
+
+def _period_column(
+    money: list[int], durations: list[int], months: int, year: int, cell_year: dict[int, int | None]
+) -> int | None:
+    """The cell of the column group covering `months` whose header says `year`; None when the table
+    has no such group (a quarter is never read from an annual column, nor a year from a quarter's)."""
+    if not durations or months not in durations or len(money) % len(durations):
+        return None
+    width = len(money) // len(durations)
+    k = durations.index(months)
+    group = money[k * width : (k + 1) * width]
+    return next((i for i in group if cell_year.get(i) == year), None)
 
 
 def row_label(text: str, start: int) -> str:
@@ -153,12 +184,14 @@ class Found:
 
 
 def find_in_page(
-    item: LineItem, year: int, text: str, *, filing_year: int | None = None
+    item: LineItem, year: int, text: str, *, filing_year: int | None = None, months: int | None = None
 ) -> list[tuple[float, float, str, str, float, bool]]:
     """Candidates (score, value, printed text, label, scale, by_header) for `item` in fiscal `year` on a page.
 
     A cell counts when its column header says `year`; rows without a resolved header fall back to
-    column order (current year first, as statements print it) when the filing's year is known."""
+    column order (current year first, as statements print it) when the filing's year is known.
+    `months` (3, 6, 9, 12; None: not said): the period asked; a table whose period header names
+    column groups is read in the group covering it, and skipped when it has none."""
     page = analyze_page(text)
     kind = page_kind(text)
     kind_bonus = 0.0
@@ -193,6 +226,23 @@ def find_in_page(
             elif filing_year is not None and 0 <= filing_year - year < len(money):
                 # no header at all: statements print the current year first
                 pick, by_header = money[filing_year - year], False
+        period_penalty = 0.0
+        if months is not None:
+            durations = durations_before(text, page.figures[idxs[0]].start)
+            if len(set(durations)) == 1:
+                if durations[0] != months:
+                    continue  # the whole table covers another period
+            elif durations:
+                money = [i for i in idxs if page.figures[i].unit not in ("%",)]
+                cell_year = {i: (c.year if (c := page.cells.get(i)) is not None else None) for i in money}
+                if all(v is None for v in cell_year.values()):
+                    years = header_years_before(text, page.figures[idxs[0]].start)
+                    if len(years) == len(money):
+                        cell_year = dict(zip(money, years, strict=True))
+                pick = _period_column(money, durations, months, year, cell_year)
+                by_header = True
+            elif months != 12:
+                period_penalty = 0.5  # a table that does not say its period is not known to be the quarter asked
         if pick is None:
             continue
         fig = page.figures[pick]
@@ -207,7 +257,7 @@ def find_in_page(
         value = float(f"{fig.number!r}") * scale
         if fig.negative and not item.absolute:
             value = -value
-        score = ls + kind_bonus - (0.0 if by_header else 0.25) - 0.002 * row_id
+        score = ls + kind_bonus - (0.0 if by_header else 0.25) - 0.002 * row_id - period_penalty
         out.append((score, value, fig.text, label, scale, by_header))
     return out
 

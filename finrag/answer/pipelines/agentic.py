@@ -19,11 +19,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from finrag.answer.compose import faithfulness_of, finish
 from finrag.answer.computation import Computation, ItemFinder, compute, distinct_companies, prior_year
 from finrag.answer.context import TenantContext
+from finrag.answer.extractive import EXCERPT_LABEL, which_company
 from finrag.answer.ledger import Ledger
 from finrag.answer.llm_answerer import Generation, LLMAnswerer, extractive_answer
 from finrag.answer.registry import register
@@ -31,11 +34,12 @@ from finrag.answer.request import AnswerRequest
 from finrag.finance.calculator import CalcStep
 from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.facts import needs_judgement
+from finrag.finance.judgement import Rule, decide, plan_for, rule_for
 from finrag.finance.metrics import ITEMS
 from finrag.finance.statements import Found, format_result
 from finrag.finance.words import content_words
 from finrag.llm.base import ContextBlock, LLMRequest
-from finrag.records import Answer, Citation, Hit, Scope
+from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +74,20 @@ class AgenticPipeline:
 
     def run(self, request: AnswerRequest) -> Answer:
         question, hits, scope, ctx, facts = request.question, request.hits, request.scope, request.ctx, request.facts
+        if not self.llm.has_llm:
+            ask = which_company(question, list(hits), scope)
+            if ask is not None:
+                ask.pipeline = "agentic"
+                return ask
         ledger = Ledger()
         default_year = facts.default_year
         plan = facts.plan
+        rule = rule_for(question) if facts.yes_no else None
+        if rule is not None:
+            # a yes/no question is decided on the figure its rule names ("capital-intensive": capex / revenue)
+            plan = plan_for(rule, plan, facts.years[-1] if facts.years else default_year)
         target = plan.years[-1] if plan else (default_year or 0)
-        finder = ItemFinder(hits, ctx, scope, self.search_k, target)
+        finder = ItemFinder(hits, ctx, scope, self.search_k, target, months=facts.months)
         names = distinct_companies(scope.companies)
         companies = names if len(names) > 1 else [names[0] if names else ""]
         comps: list[Computation] = []
@@ -83,11 +96,17 @@ class AgenticPipeline:
         if plan is not None:
             for company in companies:
                 comp = compute(plan, finder, company)
+                if not comp.complete and not facts.years and _only_latest_missing(comp):
+                    # the question names no year and the default one is not printed yet: the latest that is
+                    earlier = compute(replace(plan, years=[y - 1 for y in plan.years]), finder, company)
+                    comp = earlier if earlier.complete else comp
                 comps.append(comp)
-                if (
-                    comp.complete
-                    and facts.needs_judgement
-                    and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
+                if comp.complete and (
+                    (rule is not None and rule.directional)
+                    or (
+                        facts.needs_judgement
+                        and re.search(r"(?i)improv|chang|trend|declin|increas|decreas|compare", question)
+                    )
                 ):
                     t = prior_year(plan, finder, company)
                     if t:
@@ -116,7 +135,10 @@ class AgenticPipeline:
         judgement = facts.needs_judgement
         use_llm = self.llm.has_llm and (not complete or judgement or self.llm_for_metrics)
         if not use_llm:
-            return self._deterministic(question, scope, comps, trend, finder, steps, calc_text, trace, ledger)
+            decided = _yes_no(rule, question, comps, trend)
+            return self._deterministic(
+                question, scope, comps, trend, finder, steps, calc_text, trace, ledger, decided=decided
+            )
         return self._llm_loop(question, scope, comps, finder, steps, calc_text, trace, ledger, complete)
 
     def lookup(self, request: AnswerRequest) -> Answer | None:
@@ -127,12 +149,24 @@ class AgenticPipeline:
         names = distinct_companies(scope.companies)
         if plan is None or plan.kind != "lookup" or len(plan.years) != 1 or len(names) > 1:
             return None
-        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1])
+        finder = ItemFinder(hits, ctx, scope, self.search_k, plan.years[-1], months=request.facts.months)
         comp = compute(plan, finder, names[0] if names else "")
         if not comp.complete:
             return None
         trace: dict[str, Any] = {"lookup": comp.trace()}
-        return self._deterministic(question, scope, [comp], [], finder, comp.steps, comp.text, trace, Ledger())
+        rule = rule_for(question) if request.facts.yes_no else None
+        return self._deterministic(
+            question,
+            scope,
+            [comp],
+            [],
+            finder,
+            comp.steps,
+            comp.text,
+            trace,
+            Ledger(),
+            decided=_yes_no(rule, question, [comp], []),
+        )
 
     # -------------------------------------------------------------------------------------------
     def _plan_searches(self, question: str, ledger: Ledger) -> list[str]:
@@ -167,8 +201,10 @@ class AgenticPipeline:
         calc_text: str,
         trace: dict[str, Any],
         ledger: Ledger,
+        decided: str | None = None,
     ) -> Answer:
-        """No LLM (or none needed): the calculator's answer, plus quotes when judgement is asked for."""
+        """No LLM (or none needed): the calculator's answer, plus quotes when judgement is asked for.
+        `decided`: a yes/no question's "Yes." / "No." line, from a rule of `finance.judgement`."""
         trend_steps: list[CalcStep] = []
         text = calc_text
         for prior, cur in trend:
@@ -197,7 +233,18 @@ class AgenticPipeline:
                         )
                     )
         offline_quotes: Answer | None = None
-        if not text or needs_judgement(question):
+        if text and decided:
+            text = f"{decided}\n{text}"
+            kind = AnswerKind.YES_NO
+        elif (
+            comps
+            and all(c.complete for c in comps)
+            and (len(comps) > 1 or any(len(c.plan.years) > 1 and not c.plan.average for c in comps) or trend)
+        ):
+            kind = AnswerKind.COMPARISON
+        else:
+            kind = AnswerKind.COMPUTED if steps else AnswerKind.FIGURE
+        if not text or (needs_judgement(question) and not decided):
             offline_quotes, _ = extractive_answer(question, finder.page_hits() or [], scope)
             if not text:
                 missing = [f"{ITEMS[k].name} FY{y}" for c in comps for k, y in c.missing]
@@ -238,12 +285,13 @@ class AgenticPipeline:
             ledger=ledger,
             trace=trace,
             ignore_words=names,
+            kind=kind,
         )
         answer.citations = citations  # exact row quotes, not re-picked lines
-        if offline_quotes is not None:
+        if offline_quotes is not None and offline_quotes.kind == AnswerKind.EXCERPTS:
             # Verbatim quotes, appended after grounding: they are checked by being quotes, and their
             # bare table numbers ("1,468") would otherwise read as unscaled figures.
-            quotes = [ln for ln in offline_quotes.text.split("\n") if ln.strip()]
+            quotes = [ln for ln in offline_quotes.text.split("\n") if ln.strip() and ln != EXCERPT_LABEL]
             answer.text += "\nRelevant passages:\n" + "\n".join(f"- {q}" for q in quotes)
             answer.citations += [
                 c for c in offline_quotes.citations if all((c.doc_id, c.page) != (x.doc_id, x.page) for x in citations)
@@ -318,6 +366,42 @@ class AgenticPipeline:
     @staticmethod
     def _doc_names(finder: ItemFinder) -> dict[str, str] | None:
         return dict(finder.ctx.doc_names) if finder.ctx.doc_names else None
+
+
+def _only_latest_missing(comp: Computation) -> bool:
+    """Every missing input is of the plan's last year (its column is not printed in the filings)."""
+    last = comp.plan.years[-1]
+    return bool(comp.missing) and all(y == last for _, y in comp.missing)
+
+
+def _yes_no(
+    rule: Rule | None,
+    question: str,
+    comps: Sequence[Computation],
+    trend: Sequence[tuple[Computation, Computation]],
+) -> str | None:
+    """The "Yes." / "No." line when one company's computed figure decides the question, else None."""
+    if rule is None or len(comps) != 1 or not comps[0].complete:
+        return None
+    comp = comps[0]
+    years = comp.plan.years
+    change: float | None = None
+    if comp.plan.kind == "growth":
+        change = comp.final
+    elif len(years) > 1 and not comp.plan.average:
+        change = comp.results[years[-1]] - comp.results[years[0]]
+    elif trend:
+        prior, cur = trend[0]
+        change = (cur.final or 0.0) - (prior.final or 0.0)
+    value = comp.final
+    if rule.test == "stable":
+        if len(years) < 2 or comp.plan.average:
+            return None
+        value = max(abs(comp.results[b] - comp.results[a]) for a, b in pairwise(years))
+    answer = decide(rule, value, change, rule.threshold_in(question))
+    if answer is None:
+        return None
+    return f"{'Yes' if answer else 'No'}. Decided on the {comp.plan.name}: {rule.basis}."
 
 
 def _correction(question: str, gen: Generation, unsupported: list[str], fdict: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
+from finrag.answer.extractive import which_company
 from finrag.answer.llm_answerer import LLMAnswerer
 from finrag.answer.registry import register
 from finrag.answer.request import AnswerRequest, Pipeline
@@ -30,6 +31,11 @@ class EasyPipeline:
         return self.run(AnswerRequest.of(question, hits, scope, ctx))
 
     def run(self, request: AnswerRequest) -> Answer:
+        if not self.llm.has_llm:
+            ask = which_company(request.question, list(request.hits), request.scope)
+            if ask is not None:
+                ask.pipeline = "easy"
+                return ask
         if not self.llm.has_llm and self.lookup is not None:
             found = self.lookup(request)
             if found is not None:
