@@ -13,11 +13,12 @@ import pytest
 
 from finrag.answer.context import service_context
 from finrag.answer.engine import AnswerEngine
+from finrag.answer.extractive import EXCERPT_LABEL
 from finrag.answer.llm_answerer import LLMAnswerer, context_blocks
 from finrag.finance.calculator import CalcStep
 from finrag.finance.plan import plan_question
 from finrag.llm import LLMSettings
-from finrag.records import Answer
+from finrag.records import Answer, AnswerKind
 from finrag.sample.companies import BLUEFIN, CEDAR_RIDGE, NORTHWIND
 from finrag.sample.model import build_financials
 from finrag.settings import AnswerSettings
@@ -204,9 +205,10 @@ def test_easy_offline_extractive_when_no_line_item(sample_service: Any) -> None:
     a = ask(sample_service, engine(), "What was Bluefin Foods Corporation formerly known as?")
     assert a.pipeline == "easy" and a.trace["answered_by"] == "extractive"
     assert BLUEFIN.former_name.split(",")[0] in a.text
-    # quoted lines are supported but are not an answer: the trust score stays under the fallback line
+    # labelled excerpts are supported but are not a computed answer: the trust score stays under the line
+    assert a.kind == AnswerKind.EXCERPTS and a.text.startswith(EXCERPT_LABEL)
     assert a.supported and a.citations and a.faithfulness is not None and a.faithfulness < 0.7
-    assert "lines quoted from the pages, not an answer" in a.trace["trust"]["reasons"]
+    assert "excerpts, not a computed answer" in a.trace["trust"]["reasons"]
 
 
 # --- easy, with an LLM ------------------------------------------------------------------------------
