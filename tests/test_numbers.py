@@ -417,3 +417,18 @@ def test_scale_note_rules_out_the_other_scales_on_a_silent_page() -> None:
     assert find_support(one("$411 billion"), noted) is None
     assert find_support(one("$411 thousand"), noted) is None
     assert find_support(one("$411 million"), noted) and find_support(one("$0.41 billion"), noted)
+
+
+def test_a_table_cell_quoted_as_printed_is_supported_and_an_altered_one_is_not() -> None:
+    """An excerpt quotes rows as the page prints them: "(9,128)" from a table in millions is that cell,
+    not 9,128 dollars. Changing a digit must still fail."""
+    page = (
+        "Net Cash Used in Investing Activities\n(Amounts in millions) 2020 2019 2018\n"
+        "Net cash used in investing activities $ (9,128) $ (24,036) $ (9,079)\n"
+    )
+    quoted = check_answer("Net cash used in investing activities: 2020: (9,128)", {"p": page})
+    assert [c.supported for c in quoted.checks] == [True]
+    altered = check_answer("Net cash used in investing activities: 2020: (9,182)", {"p": page})
+    assert [c.supported for c in altered.checks] == [False]
+    scaled_wrong = check_answer("Net cash used in investing activities was $9,128 billion", {"p": page})
+    assert [c.supported for c in scaled_wrong.checks] == [False]

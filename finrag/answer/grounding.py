@@ -141,6 +141,7 @@ def _find(
     best: Match | None = None
     best_rank = -1
     wrong_year: Match | None = None
+    bare = figure.unit is None and figure.scale_word is None and figure.scale == 1.0
     for idx, sf in enumerate(page.figures):
         if not any_unit:
             if figure.unit == "%":
@@ -153,6 +154,8 @@ def _find(
         # percents are compared as printed; other figures at each plausible page scale
         pct = figure.unit == "%" and not any_unit
         readings = [1.0] if pct else _readings(sf, in_row, page.scales, scale_hint)
+        if bare and 1.0 not in readings:
+            readings = [*readings, 1.0]  # a cell quoted as printed ("(9,128)" from a table in millions)
         for scale in readings:
             val = abs(sf.value) if sf.scale_word else sf.number * scale
             if abs(val - target) > tol:
