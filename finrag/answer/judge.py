@@ -103,6 +103,24 @@ def parse_verdict(text: str) -> list[ClaimVerdict] | None:
     return out
 
 
+def judge_call(
+    llm: Completer, system: str, prompt: str, context: list[ContextBlock], max_tokens: int, what: str
+) -> LLMResponse | None:
+    """One deterministic judge call through the configured providers; None when nobody judged (every
+    provider failed, or only the offline answerer was left)."""
+    request = LLMRequest(
+        system=system, question=prompt, context=context, max_tokens=max_tokens, temperature=0.0, cache_context=False
+    )
+    try:
+        response = llm.complete(request)
+    except LLMError as exc:
+        log.warning(f"{what} unavailable", extra={"error": type(exc).__name__})
+        return None
+    if response is None or response.provider == "extractive":
+        return None
+    return response
+
+
 class LLMJudge:
     """One judge call per answer through the configured providers."""
 
@@ -118,20 +136,9 @@ class LLMJudge:
             return None
         per_source = max(500, self.source_chars // max(1, len(sources)))
         blocks = [ContextBlock(id=k, text=v[:per_source], title=k) for k, v in sources.items()]
-        request = LLMRequest(
-            system=JUDGE_SYSTEM,
-            question=f"QUESTION: {question}\n\nANSWER to verify:\n{answer}",
-            context=blocks,
-            max_tokens=self.max_tokens,
-            temperature=0.0,
-            cache_context=False,
-        )
-        try:
-            response = self.llm.complete(request)
-        except LLMError as exc:
-            log.warning("faithfulness judge unavailable", extra={"error": type(exc).__name__})
-            return None
-        if response is None or response.provider == "extractive":  # every provider failed: nobody judged
+        prompt = f"QUESTION: {question}\n\nANSWER to verify:\n{answer}"
+        response = judge_call(self.llm, JUDGE_SYSTEM, prompt, blocks, self.max_tokens, "faithfulness judge")
+        if response is None:
             return None
         claims = parse_verdict(response.text)
         if claims is None:

@@ -21,10 +21,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from finrag.answer.judge import Completer
+from finrag.answer.judge import Completer, judge_call
 from finrag.answer.support import is_refusal
 from finrag.finance.figures import Figure, extract_figures, scale_from_text
-from finrag.llm import LLMError, LLMRequest
 
 log = logging.getLogger(__name__)
 
@@ -310,20 +309,8 @@ class AnswerJudge:
             f"QUESTION: {question}\n\nGOLD ANSWER: {gold}\n\nGOLD JUSTIFICATION: {justification or '(none)'}\n\n"
             f"ANSWER to grade:\n{answer_text}"
         )
-        request = LLMRequest(
-            system=JUDGE_SYSTEM,
-            question=prompt,
-            context=[],
-            max_tokens=self.max_tokens,
-            temperature=0.0,
-            cache_context=False,
-        )
-        try:
-            response = self.llm.complete(request)
-        except LLMError as exc:
-            log.warning("grading judge unavailable", extra={"error": type(exc).__name__})
-            return None
-        if response is None or response.provider == "extractive":
+        response = judge_call(self.llm, JUDGE_SYSTEM, prompt, [], self.max_tokens, "grading judge")
+        if response is None:
             return None
         parsed = parse_grade(response.text)
         if parsed is None:
