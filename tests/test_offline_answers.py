@@ -71,9 +71,9 @@ def test_quarter_and_nine_month_questions_get_their_own_figures(sample_service: 
 # --- yes/no -----------------------------------------------------------------------------------------
 def test_yes_no_rules_are_data_and_decide_only_on_a_figure() -> None:
     assert {r.name for r in RULES} >= {"healthy liquidity", "capital intensive", "positive", "rose", "stable"}
-    liquidity = rule_for("Does Verizon have a healthy liquidity profile based on its quick ratio?")
+    liquidity = rule_for("Does Northwind Robotics keep a healthy liquidity position, judged by its quick ratio?")
     assert liquidity is not None and decide(liquidity, 0.54) is False and decide(liquidity, 1.3) is True
-    rose = rule_for("Did Pfizer grow its PPNE between FY20 and FY21?")
+    rose = rule_for("Did Bluefin Foods grow its PP&E from FY2022 to FY2023?")
     assert rose is not None and decide(rose, 14.9e9, change=8.3) is True and decide(rose, 1.0, change=None) is None
     stable = rule_for("Are margins consistent (not fluctuating more than roughly 3% each year)?")
     assert stable is not None and stable.threshold_in("not fluctuating more than roughly 3% each year") == 3.0
@@ -172,12 +172,12 @@ def test_a_superlative_over_segments_names_the_winner_with_the_figures(sample_se
 
 def test_a_sentence_printing_the_measure_asked_next_to_an_amount_comes_first() -> None:
     gain = _hit(
-        "Acme will present its Consumer Health business results as discontinued operations, including a gain of "
-        "approximately $20 billion on the separation of its Consumer Health business.",
+        "Acme will report its Coatings division as a discontinued operation and expects a gain of about "
+        "$1.1 billion on the sale of the Coatings division to Northwind Robotics.",
         "mda",
     )
-    proceeds = _hit("The Company generated $13.2 billion in cash proceeds as result of the offering.", "mda", "ACME_8K")
-    q = "What is the amount of the cash proceeds that Acme realised from the separation of its Consumer Health unit?"
+    proceeds = _hit("Acme received $2.4 billion in net proceeds from the transaction.", "mda", "ACME_8K")
+    q = "What is the amount of the net proceeds Acme received from the sale of its Coatings division?"
     ans = ExtractiveAnswerer().answer(q, [gain, proceeds], Scope(companies=["Acme Corp"]))
     assert ans.kind == AnswerKind.EXCERPTS
-    assert ans.text.split("\n")[1].startswith("The Company generated $13.2 billion in cash proceeds")
+    assert ans.text.split("\n")[1].startswith("Acme received $2.4 billion in net proceeds")
