@@ -22,7 +22,7 @@ anthropic_server = fixtures.anthropic_server
         "What were Northwind Robotics' total assets at the end of FY2023?",
         "How much did Cedar Ridge Energy pay in dividends in FY2023?",
         "What was Bluefin Foods Corporation formerly known as?",
-        "Has Boeing reported any materially important ongoing legal battles from FY2022?",
+        "Has Cedar Ridge Energy reported any material ongoing legal battles in FY2022?",
     ],
 )
 def test_single_lookups_are_easy(question: str) -> None:
@@ -35,15 +35,15 @@ def test_single_lookups_are_easy(question: str) -> None:
     ("question", "signal"),
     [
         ("What was Bluefin Foods' gross margin in fiscal 2023?", "ratio"),
-        ("What is the FY2019 fixed asset turnover ratio for Activision Blizzard?", "ratio"),
-        ("What is FY2018 days payable outstanding (DPO) for Walmart?", "ratio"),
-        ("What is Lockheed Martin's FY2021 net working capital?", "ratio"),
-        ("Is 3M a capital-intensive business based on FY2022 data?", "ratio"),
+        ("What is Bluefin Foods' FY2019 fixed asset turnover ratio?", "ratio"),
+        ("What is Cedar Ridge Energy's FY2018 days payable outstanding (DPO)?", "ratio"),
+        ("What is Northwind Robotics' FY2021 net working capital?", "ratio"),
+        ("Is Northwind Robotics a capital-intensive business, judging by FY2022 data?", "ratio"),
         ("By what percentage did Northwind Robotics' revenue grow in FY2023?", "growth"),
         ("Why did Bluefin Foods' gross margin improve in fiscal 2023?", "why"),
-        ("What drove the increase in Ulta Beauty's merchandise inventories?", "why"),
-        ("Which region had the worst topline performance for MGM during FY2022?", "comparison"),
-        ("How does Boeing's effective tax rate in FY2022 compare to FY2021?", "several periods"),
+        ("What drove the increase in Bluefin Foods' merchandise inventories?", "why"),
+        ("Which region had the worst topline performance for Bluefin Foods during FY2022?", "comparison"),
+        ("How does Cedar Ridge Energy's effective tax rate in FY2022 compare to FY2021?", "several periods"),
         ("What was revenue in FY2021 and FY2022?", "several periods"),
     ],
 )
