@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from finrag.settings import Settings
+from tests.servers import PostgresServer
 
 # Exported ONNX models are cached across test runs (and data dirs): exporting is the slow part.
 MODEL_CACHE = Path(os.environ.get("FINRAG_TEST_MODEL_CACHE", Path.home() / ".cache" / "finrag"))
@@ -88,3 +90,17 @@ def schema_api(tmp_path_factory: pytest.TempPathFactory, shared_embedder, sample
     yield app, key
     app.state.finrag.pages.close()
     svc.close()
+
+
+# A real Postgres (Debian's server, started by the test module that asks for it) and a fresh database.
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PostgresServer]:
+    from tests.servers import postgres_or_skip
+
+    with postgres_or_skip() as server:
+        yield server
+
+
+@pytest.fixture()
+def pg_url(pg: PostgresServer) -> str:
+    return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")

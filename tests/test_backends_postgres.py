@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,22 +11,11 @@ from sqlalchemy import create_engine, inspect, pool
 from finrag.db.models import Base
 from finrag.records import DocStatus
 from finrag.registry.sql import SqlRegistry
-from tests.servers import PostgresServer, postgres_or_skip
+from tests.servers import PostgresServer
 from tests.test_contract_registry import _rec
 
 pytest.importorskip("alembic")
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with postgres_or_skip() as server:
-        yield server
-
-
-@pytest.fixture()
-def pg_url(pg: PostgresServer) -> str:
-    return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture()

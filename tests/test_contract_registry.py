@@ -12,7 +12,7 @@ import pytest
 from finrag.protocols import Registry
 from finrag.records import DocStatus, DocType, DocumentRecord, Filing
 from finrag.registry.sql import SqlRegistry
-from tests.servers import PostgresServer, postgres_or_skip
+from tests.servers import PostgresServer
 
 
 def _rec(doc_id: str, tenant: str = "t1", status: DocStatus = DocStatus.READY, path: str = "/x.pdf") -> DocumentRecord:
@@ -113,12 +113,6 @@ class TestSqliteRegistry(RegistryContract):
 
     def test_dialect(self, registry: SqlRegistry) -> None:
         assert registry.engine.dialect.name == "sqlite"
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with postgres_or_skip() as server:
-        yield server
 
 
 @pytest.mark.integration

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,21 +13,9 @@ from sqlalchemy.orm import DeclarativeBase
 from typer.testing import CliRunner
 
 import finrag
-from tests.servers import PostgresServer, postgres_or_skip
 
 pytest.importorskip("alembic")
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with postgres_or_skip() as server:
-        yield server
-
-
-@pytest.fixture()
-def pg_url(pg: PostgresServer) -> str:
-    return pg.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 def every_metadata() -> list[MetaData]:
