@@ -84,8 +84,8 @@ Reply with JSON only, no prose:
 _JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 
-def parse_verdict(text: str) -> list[ClaimVerdict] | None:
-    """Claims from the judge's reply (tolerates code fences and prose around the JSON)."""
+def reply_json(text: str) -> dict[str, Any] | None:
+    """The JSON object in a judge's reply (tolerates code fences and prose around it), or None."""
     m = _JSON.search(text or "")
     if not m:
         return None
@@ -93,7 +93,13 @@ def parse_verdict(text: str) -> list[ClaimVerdict] | None:
         data = json.loads(m.group(0))
     except json.JSONDecodeError:
         return None
-    raw = data.get("claims") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def parse_verdict(text: str) -> list[ClaimVerdict] | None:
+    """Claims from the judge's reply."""
+    data = reply_json(text)
+    raw = data.get("claims") if data is not None else None
     if not isinstance(raw, list):
         return None
     out = []

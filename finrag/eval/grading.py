@@ -14,14 +14,13 @@ no rule can grade and no judge was configured to grade (never counted as correct
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from finrag.answer.judge import Completer, judge_call
+from finrag.answer.judge import Completer, judge_call, reply_json
 from finrag.answer.support import is_refusal
 from finrag.finance.figures import Figure, extract_figures, scale_from_text
 
@@ -277,18 +276,10 @@ Grades:
 - "refused": the answer says it cannot answer or lacks the information.
 Reply with JSON only: {"grade": "correct" | "incorrect" | "refused", "reason": "<one sentence>"}"""
 
-_JSON = re.compile(r"\{.*\}", re.DOTALL)
-
 
 def parse_grade(text: str) -> tuple[Grade, str] | None:
-    m = _JSON.search(text or "")
-    if not m:
-        return None
-    try:
-        data = json.loads(m.group(0))
-    except json.JSONDecodeError:
-        return None
-    grade = data.get("grade") if isinstance(data, dict) else None
+    data = reply_json(text)
+    grade = data.get("grade") if data is not None else None
     if grade not in ("correct", "incorrect", "refused"):
         return None
     return grade, str(data.get("reason", ""))[:300]
