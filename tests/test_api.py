@@ -434,6 +434,15 @@ def test_cache_hits_then_misses_after_ingest_and_delete(fresh, sample_dir: Path)
     assert c.post("/v1/query", headers=bearer(key), json={**q, "top_k": 2}).json()["cached"] is False
     assert metric(c, "finrag_cache_requests_total", result="hit") == 2
 
+    # no_cache: computed afresh (not served from the cache) and the cache refreshed with the new answer
+    fresh_answer = c.post("/v1/query", headers=bearer(key), json={**q, "no_cache": True}).json()
+    assert fresh_answer["cached"] is False and fresh_answer["answer"] == first["answer"]
+    assert metric(c, "finrag_cache_requests_total", result="bypass") == 1
+    assert metric(c, "finrag_cache_requests_total", result="hit") == 2
+    stored = c.get(f"/v1/answers/{fresh_answer['answer_id']}", headers=bearer(key)).json()["answer"]
+    again = ask()
+    assert again["cached"] is True and again["timings_ms"] == stored["timings_ms"]  # the refreshed copy
+
     job = ingest(c, key, sample_dir / NORTHWIND_10K)  # new documents: the old answer must not be served
     after_ingest = ask()
     assert after_ingest["cached"] is False
@@ -517,6 +526,13 @@ def test_metrics_cover_requests_latency_cache_pipeline_and_ingest(world: World) 
     assert metric(c, "finrag_ingest_pages_total") > 10
     assert metric(c, "finrag_errors_total", type="unauthorized") >= 1
     assert 'route="/v1/documents/{doc_id}"' in text  # templates, not raw ids, as labels
+    # the latency breakdown: every stage of the computed answer observed once, with its measured time
+    timings = asked.json()["timings_ms"]
+    for stage in ("scope", "retrieve", "generate", "judge"):
+        assert metric(c, "finrag_stage_latency_seconds_count", stage=stage) >= 1, stage
+        assert timings[stage] >= 0
+    assert timings["retrieve"] >= timings["scope"]
+    assert metric(c, "finrag_stage_latency_seconds_sum", stage="retrieve") >= timings["retrieve"] / 1000 * 0.99
 
 
 def test_openapi_documents_routes_with_response_models(world: World) -> None:

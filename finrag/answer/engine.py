@@ -135,6 +135,10 @@ class AnswerEngine:
                 start = Route.EASY.value
         answer, runs, steps, stopped = self._run_chain(req, decision, pipes, llm, start)
         answer.notes = notes + answer.notes
+        # every run's pipeline and trust/judge time counts, not only the kept run's (escalation costs time)
+        for stage in ("generate", "judge"):
+            answer.timings_ms[stage] = round(sum(r.timings_ms.get(stage, 0.0) for r in runs), 2)
+        answer.timings_ms["route"] = round(route_ms, 2)
         per_run = [_run_trace(r) for r in runs]  # before the totals replace the kept run's own figures
         for r in runs:
             ledger.add_answer(r)
@@ -234,7 +238,9 @@ class AnswerEngine:
 
     # --- the escalation chain ---------------------------------------------------------------------
     def _run_step(self, step: str, req: AnswerRequest, pipes: dict[str, Pipeline], llm: LLMAnswerer) -> Answer:
+        t0 = time.perf_counter()
         answer = pipes[step].run(req)
+        t1 = time.perf_counter()
         sel = req.selection
         # the filing block went out with cache_control unless the answer came from the extractive fallback
         cached = llm.prompt_cache and answer.trace.get("answered_by") != "extractive"
@@ -244,6 +250,8 @@ class AnswerEngine:
         answer = apply_trust(answer, req.facts, _cited_texts(answer, req.hits, req.ctx))
         if self.settings.judge_inline:
             answer = self._judging(req.question, answer, lambda a: _cited_texts(a, req.hits, req.ctx))
+        answer.timings_ms["generate"] = (t1 - t0) * 1000
+        answer.timings_ms["judge"] = (time.perf_counter() - t1) * 1000
         return answer
 
     def _verdict(self, answer: Answer) -> Verdict:

@@ -14,6 +14,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# The stages of one answer whose latency is exported (the `stage` label's only values): question scope,
+# the whole retrieval (scope included), the reranker within it, the answer pipelines' runs and the
+# trust scoring / inline judge after each run.
+STAGES = ("scope", "retrieve", "rerank", "generate", "judge")
+STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 @dataclass(slots=True)
@@ -21,6 +26,7 @@ class Metrics:
     registry: CollectorRegistry
     requests: Counter
     request_latency: Histogram
+    stage_latency: Histogram
     errors: Counter
     cache: Counter
     pipeline: Counter
@@ -49,6 +55,13 @@ def build_metrics(registry: CollectorRegistry | None = None, tenants: Collection
             "request latency",
             ["route", "pipeline"],
             buckets=LATENCY_BUCKETS,
+            registry=reg,
+        ),
+        stage_latency=Histogram(
+            "finrag_stage_latency_seconds",
+            "time spent in each stage of a computed (not cached) answer",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
             registry=reg,
         ),
         errors=Counter("finrag_errors", "errors by type", ["type"], registry=reg),

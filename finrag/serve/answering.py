@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import anyio
 
 from finrag.answer.request import RequestBudget
+from finrag.observability.metrics import STAGES
 from finrag.records import Answer, DocStatus
 from finrag.serve.cache import answer_key
 from finrag.serve.errors import ApiError
@@ -119,9 +120,10 @@ class Answering:
         top_k: int | None,
         budget: RequestBudget | None = None,
         request_id: str = "",
+        no_cache: bool = False,
     ) -> Served:
         """The answer (cached or computed), stored under a new id and counted against the budget.
-        Blocking: call from a worker thread."""
+        `no_cache`: compute afresh and replace the cached answer. Blocking: call from a worker thread."""
         st = self.state
         question = self.validate(question, top_k)
         budget = budget if budget is not None else self.admit(who)
@@ -133,9 +135,11 @@ class Answering:
         if use_cache:
             filter_key = filters.model_dump() if filters else {}
             key = answer_key(question, mode, filter_key, top_k, self.index_version(who.tenant))
-            raw = st.cache.get(who.tenant, key)
+            raw = None if no_cache else st.cache.get(who.tenant, key)
             hit = json.loads(raw) if raw is not None else None
-            if hit is not None:
+            if no_cache:
+                st.metrics.cache.labels(result="bypass").inc()
+            elif hit is not None:
                 st.metrics.cache.labels(result="hit").inc()
                 st.metrics.pipeline.labels(pipeline=str(hit.get("pipeline", "unknown"))).inc()
                 answer = Answer.model_validate(hit)
@@ -166,6 +170,9 @@ class Answering:
     def _observe(self, answer: Answer) -> None:
         m = self.state.metrics
         m.pipeline.labels(pipeline=answer.pipeline).inc()
+        for stage in STAGES:
+            if stage in answer.timings_ms:
+                m.stage_latency.labels(stage=stage).observe(answer.timings_ms[stage] / 1000)
         if answer.faithfulness is not None:
             m.faithfulness.observe(answer.faithfulness)
         threshold = self.state.settings.answer.faithfulness_threshold

@@ -113,6 +113,11 @@ class QueryRequest(BaseModel):
     filters: QueryFilters | None = None
     top_k: int | None = Field(None, ge=1, le=100, description="passages to cite (default from settings)")
     stream: bool = Field(False, description="Server-Sent Events instead of one JSON body (also ?stream=true)")
+    no_cache: bool = Field(
+        False,
+        description="skip the response cache for this request: the answer is computed afresh and replaces the "
+        "cached one",
+    )
     debug: bool = Field(
         False,
         description="return the full trace: scope, rewritten queries, hits with scores, route and fallbacks, "

@@ -73,7 +73,9 @@ async def query(
     budget = await run_in_threadpool(answering.admit, who)  # then a spent budget's 402, before a stream too
 
     def compute() -> Served:
-        return answering.answer(who, body.question, body.mode, body.filters, body.top_k, budget, rid)
+        return answering.answer(
+            who, body.question, body.mode, body.filters, body.top_k, budget, rid, no_cache=body.no_cache
+        )
 
     def note(served: Served) -> None:
         request.state.pipeline = served.answer.pipeline
