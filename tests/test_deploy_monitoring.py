@@ -17,7 +17,14 @@ MON = ROOT / "deploy" / "monitoring"
 RULE_FILES = sorted((MON / "rules").glob("*.yml"))
 TEST_FILES = sorted((MON / "tests").glob("*.yml"))
 DASHBOARD = MON / "grafana" / "dashboards" / "finrag.json"
-REQUIRED_ALERTS = {"HighLatencyP95", "HighErrorRate", "LowFaithfulness", "CostSpike", "IngestFailures", "LowSatisfaction"}
+REQUIRED_ALERTS = {
+    "HighLatencyP95",
+    "HighErrorRate",
+    "LowFaithfulness",
+    "CostSpike",
+    "IngestFailures",
+    "LowSatisfaction",
+}
 
 PROMQL_KEYWORDS = {
     "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
