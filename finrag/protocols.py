@@ -145,3 +145,49 @@ class Reranker(Protocol):
     def warm_up(self) -> None: ...
 
     def rerank(self, question: str, hits: list[Hit], top_k: int) -> list[Hit]: ...
+
+
+@runtime_checkable
+class PageImageEmbedder(Protocol):
+    """Late-interaction embeddings of page images (ColPali-style): one multi-vector (a row per image
+    patch) per page image, and one (a row per query token) per question, compared by MaxSim."""
+
+    name: str
+
+    def warm_up(self) -> None: ...
+
+    def embed_images(self, images: Sequence[bytes]) -> list[np.ndarray]:
+        """One (patches, dim) float32 array per PNG, in order."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """One (tokens, dim) float32 array per question, in order."""
+        ...
+
+
+class PageMatch(Protocol):
+    doc_id: str
+    page: int  # zero-based
+    score: float
+
+
+@runtime_checkable
+class PageImageIndex(Protocol):
+    """Page-image multi-vectors with MaxSim scoring. Every read takes the tenant and filters inside
+    the store, like the chunk store; the scope's document / form / fiscal-year restriction applies too."""
+
+    def warm_up(self) -> None: ...
+
+    def upsert_pages(
+        self, tenant: str, doc_id: str, pages: Sequence[int], vectors: Sequence[np.ndarray], payload: dict[str, Any]
+    ) -> None:
+        """`vectors[i]` is page `pages[i]`'s multi-vector; `payload`: the filing's scope fields."""
+        ...
+
+    def search(self, tenant: str, query: np.ndarray, scope: Scope, limit: int) -> list[PageMatch]: ...
+
+    def delete_document(self, tenant: str, doc_id: str) -> None: ...
+
+    def count(self, tenant: str | None = None, doc_id: str | None = None) -> int: ...
+
+    def close(self) -> None: ...

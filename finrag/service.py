@@ -11,13 +11,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
+from finrag.protocols import (
+    Embedder,
+    PageImageEmbedder,
+    PageImageIndex,
+    Registry,
+    Reranker,
+    SparseEncoder,
+    VectorStore,
+)
 from finrag.records import Answer, DocStatus, DocumentRecord, Scope
 from finrag.settings import Settings
 
 if TYPE_CHECKING:
     from finrag.answer.engine import AnswerEngine
     from finrag.answer.request import RequestBudget
+    from finrag.ingest.page_images import PageImageIndexer
     from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
     from finrag.retrieve.retriever import RetrievalResult, Retriever
 
@@ -37,6 +46,37 @@ class Components:
     embedder: Embedder
     sparse: SparseEncoder
     reranker: Reranker
+    # Visual retrieval, only when a page-image service is configured.
+    page_embedder: PageImageEmbedder | None = None
+    page_index: PageImageIndex | None = None
+
+
+def build_page_images(settings: Settings) -> tuple[PageImageEmbedder | None, PageImageIndex | None]:
+    """The page-image embedder and index, beside the chunk store (server or embedded, like it)."""
+    r = settings.retrieval
+    if not r.page_image_url:
+        return None, None
+    from finrag.embed.page_images import RemotePageImageEmbedder
+    from finrag.index.page_images import EdgePageImageIndex, ServerPageImageIndex
+
+    key = r.page_image_api_key
+    embedder = RemotePageImageEmbedder(
+        r.page_image_url,
+        api_key=key.get_secret_value() if key is not None else None,
+        timeout_s=r.page_image_timeout_s,
+        batch_size=r.page_image_batch,
+    )
+    index: PageImageIndex
+    if settings.qdrant_url:
+        qkey = settings.qdrant_api_key
+        index = ServerPageImageIndex(
+            settings.qdrant_url,
+            collection=f"{settings.qdrant_collection}_pages",
+            api_key=qkey.get_secret_value() if qkey is not None else None,
+        )
+    else:
+        index = EdgePageImageIndex(settings.data_dir / "page_images")
+    return embedder, index
 
 
 def build_components(settings: Settings) -> Components:
@@ -69,12 +109,15 @@ def build_components(settings: Settings) -> Components:
         store = QdrantEdgeStore(settings.vector_dir, dim=dim)
     r = settings.retrieval
     reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)
+    page_embedder, page_index = build_page_images(settings)
     return Components(
         registry=SqlRegistry(settings.sqlite_url),
         store=store,
         embedder=embedder,
         sparse=Bm25Encoder(),
         reranker=reranker,
+        page_embedder=page_embedder,
+        page_index=page_index,
     )
 
 
@@ -111,7 +154,18 @@ class QAService:
                 child_max_tokens=s.child_max_tokens,
                 metadata_prefix=s.metadata_prefix,
                 parse_workers=s.parse_workers,
+                page_images=self._page_image_indexer(),
             ),
+        )
+
+    def _page_image_indexer(self) -> PageImageIndexer | None:
+        if self.c.page_embedder is None or self.c.page_index is None:
+            return None
+        from finrag.ingest.page_images import PageImageIndexer
+
+        r = self.settings.retrieval
+        return PageImageIndexer(
+            self.c.page_embedder, self.c.page_index, scale=r.page_image_scale, batch_pages=r.page_image_batch
         )
 
     @cached_property
@@ -143,6 +197,8 @@ class QAService:
         if "engine" in self.__dict__:  # built only if a question was asked
             self.engine.close()
         self.c.store.close()
+        if self.c.page_index is not None:
+            self.c.page_index.close()
 
     def check_index(self) -> None:
         """Refuse to mix vectors of different models in one index (checked once per process)."""

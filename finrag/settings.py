@@ -63,6 +63,17 @@ class RetrievalSettings(BaseSettings):
     form_priors: bool = Field(
         True, description="question intent -> form priors (10-K, 10-Q, earnings, 8-K), re-rank only"
     )
+    page_image_url: str = Field(
+        "",
+        description="a ColPali-style page-image embedding service (wire format: finrag/embed/page_images.py); "
+        "when set, every page is embedded as an image at ingest and the vision pipeline picks pages by image "
+        "as well as by text",
+    )
+    page_image_api_key: SecretStr | None = None
+    page_image_timeout_s: float = Field(60.0, gt=0)
+    page_image_batch: int = Field(8, ge=1, le=64, description="page images per request to the service")
+    page_image_scale: float = Field(1.0, gt=0, le=4, description="render scale of page images (1.0 = 72 dpi)")
+    page_image_candidates: int = Field(8, ge=1, le=100, description="pages the image search hands the vision pipeline")
 
 
 class AnswerSettings(BaseSettings):

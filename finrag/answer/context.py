@@ -12,6 +12,8 @@ SearchFn = Callable[[str, Scope | None], list[Hit]]
 ReadPageFn = Callable[[str, int], "str | None"]  # (doc_id, zero-based page) -> page text
 PageImageFn = Callable[[str, int], bytes]  # (doc_id, zero-based page) -> PNG
 ReadDocumentFn = Callable[[str], "list[Chunk]"]  # doc_id -> its page chunks, in page order
+# (question, scope) -> [(doc_id, zero-based page, score)], best first: pages found by their image
+VisualPagesFn = Callable[[str, Scope], "list[tuple[str, int, float]]"]
 
 
 @dataclass(slots=True)
@@ -25,12 +27,14 @@ class TenantContext:
     page_image: PageImageFn | None = None
     doc_names: Mapping[str, str] | None = None  # doc_id -> name, when chunks lack it
     read_document: ReadDocumentFn | None = None  # whole filings, for the long-context route
+    visual_pages: VisualPagesFn | None = None  # page-image search, when a page-image service is configured
 
 
 class _ServiceLike(Protocol):
     """What `service_context` needs from a QAService (duck-typed to keep this module import-light)."""
 
     c: Any
+    settings: Any
 
     def retrieve(self, question: str, tenant: str | None = ..., top_k: int | None = ..., filters: Any = ...) -> Any: ...
 
@@ -61,5 +65,24 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
         return sorted(pages, key=lambda c: c.page_start)
 
     return TenantContext(
-        tenant=tenant, search=search, read_page=read_page, page_image=page_image, read_document=read_document
+        tenant=tenant,
+        search=search,
+        read_page=read_page,
+        page_image=page_image,
+        read_document=read_document,
+        visual_pages=_visual_pages(service, tenant),
     )
+
+
+def _visual_pages(service: _ServiceLike, tenant: str) -> VisualPagesFn | None:
+    """Page-image search (the question's multi-vector against the pages', MaxSim), when configured."""
+    embedder, index = service.c.page_embedder, service.c.page_index
+    if embedder is None or index is None:
+        return None
+    limit = service.settings.retrieval.page_image_candidates
+
+    def visual_pages(question: str, scope: Scope) -> list[tuple[str, int, float]]:
+        query = embedder.embed_queries([question])[0]
+        return [(h.doc_id, h.page, h.score) for h in index.search(tenant, query, scope, limit)]
+
+    return visual_pages

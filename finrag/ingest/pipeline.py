@@ -16,9 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from finrag.protocols import Embedder, ParseError, Registry, SparseEncoder, VectorStore
 from finrag.records import Chunk, ChunkKind, DocStatus, DocType, DocumentRecord, Filing
+
+if TYPE_CHECKING:
+    from finrag.ingest.page_images import PageImageIndexer
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +138,10 @@ class IngestPipeline:
         child_max_tokens: int = 240,
         metadata_prefix: bool = True,
         parse_workers: int = 1,
+        page_images: PageImageIndexer | None = None,
     ) -> None:
         self.registry = registry
+        self.page_images = page_images  # visual retrieval, when a page-image service is configured
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
@@ -151,6 +157,8 @@ class IngestPipeline:
         for rec in stale:
             log.warning("recovering interrupted ingest", extra={"doc_id": rec.doc_id, "doc": rec.name})
             self.store.delete_document(rec.tenant, rec.doc_id)
+            if self.page_images is not None:
+                self.page_images.delete_document(rec.tenant, rec.doc_id)
             self.registry.set_status(rec.tenant, rec.doc_id, DocStatus.PENDING, chunks=0)
         return stale
 
@@ -301,12 +309,15 @@ class IngestPipeline:
         self.store.upsert(ordered, dense, [by_id[c.id] for c in ordered])
         self.store.flush()
         report.seconds["index"] += time.perf_counter() - t
+        visual_note = self._index_page_images(path, tenant, doc_id, parsed, report)
 
         t = time.perf_counter()
         self.registry.set_status(tenant, doc_id, DocStatus.READY, chunks=len(parsed.chunks), error="")
         replaced = [r for r in self.registry.find_by_source(tenant, source) if r.doc_id != doc_id]
         for old in replaced:  # the file changed: its previous version's chunks go away
             self.store.delete_document(tenant, old.doc_id)
+            if self.page_images is not None:
+                self.page_images.delete_document(tenant, old.doc_id)
             self.registry.delete(tenant, old.doc_id)
         report.seconds["registry"] += time.perf_counter() - t
         report.pages += parsed.pages
@@ -314,7 +325,24 @@ class IngestPipeline:
         report.embedded += len(children)
         status = "replaced" if replaced else "ingested"
         log.info("ingested", extra={"doc": self._name(path), "pages": parsed.pages, "chunks": len(parsed.chunks)})
-        return IngestEvent(str(path), status, doc_id, parsed.pages, len(parsed.chunks))
+        return IngestEvent(str(path), status, doc_id, parsed.pages, len(parsed.chunks), reason=visual_note)
+
+    def _index_page_images(
+        self, path: Path, tenant: str, doc_id: str, parsed: ParsedFiling, report: IngestReport
+    ) -> str:
+        """Page images for visual retrieval; a failing image service leaves the text index whole and
+        is reported on the event (the filing is still answerable, its pages are found by text)."""
+        if self.page_images is None:
+            return ""
+        t = time.perf_counter()
+        try:
+            self.page_images.index_document(tenant, doc_id, path, parsed.pages, parsed.filing)
+            return ""
+        except Exception as e:
+            log.warning("page images not indexed", extra={"doc": self._name(path), "error": str(e)})
+            return f"page images not indexed ({e}); its pages are found by text only"
+        finally:
+            report.seconds["page_images"] = report.seconds.get("page_images", 0.0) + time.perf_counter() - t
 
     def _name(self, path: Path) -> str:
         return self._names.get(str(path.resolve()), path.stem)
@@ -325,6 +353,8 @@ class IngestPipeline:
             return False
         self.store.delete_document(tenant, doc_id)
         self.store.flush()
+        if self.page_images is not None:
+            self.page_images.delete_document(tenant, doc_id)
         self.registry.delete(tenant, doc_id)
         return True
 

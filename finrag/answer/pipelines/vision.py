@@ -2,13 +2,16 @@
 page 12"). Cited pages are rendered to PNG with pypdfium2 and sent to a vision-capable model with
 their text; offline, the answer comes from the text and the page images are returned as evidence.
 
-The pages are picked by text: the retriever's best hits (there is no retrieval over page images)."""
+The pages are picked by text (the retriever's best hits) and, when a page-image service is configured,
+by image as well (the question's multi-vector against every page's, MaxSim): the two rankings are
+interleaved, so a chart page whose text says little is still looked at."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import zip_longest
 from typing import Any
 
 from finrag.answer.compose import finish
@@ -50,27 +53,46 @@ class VisionPipeline:
         self.llm = llm
         self.max_pages = max_pages
 
-    def pages(self, hits: Sequence[Hit], ctx: TenantContext) -> list[PageRef]:
-        """Pages to look at: the text retriever's best hits, one per page."""
-        out: list[PageRef] = []
+    def pages(
+        self, hits: Sequence[Hit], ctx: TenantContext, question: str = "", scope: Scope | None = None
+    ) -> tuple[list[PageRef], list[str]]:
+        """Pages to look at, with notes: the page-image search's and the text retriever's best pages in
+        turn when an image service is configured; by text alone when it is not or fails."""
+        by_text: list[PageRef] = []
         for h in hits:
             ref = PageRef(h.chunk.doc_id, h.chunk.page_start, h.score, hit_doc_name(h, ctx.doc_names))
-            if all((r.doc_id, r.page) != (ref.doc_id, ref.page) for r in out):
-                out.append(ref)
-            if len(out) == self.max_pages:
-                break
-        return out
+            if all((r.doc_id, r.page) != (ref.doc_id, ref.page) for r in by_text):
+                by_text.append(ref)
+        if ctx.visual_pages is None or not question:
+            return by_text[: self.max_pages], []
+        try:
+            found = ctx.visual_pages(question, scope or Scope())
+        except Exception as e:  # the image service is optional: text still picks pages
+            log.warning("page-image search failed: %s", e)
+            return by_text[: self.max_pages], [f"page-image search unavailable ({e}): pages picked by text"]
+        names = ctx.doc_names or {}
+        by_image = [PageRef(d, p, s, names.get(d, "")) for d, p, s in found]
+        # Interleave the two rankings, the image's first: each ranking's best pages are looked at (a
+        # fused score would let many text-similar pages outvote the one page that looks like the question).
+        picked: list[PageRef] = []
+        seen: set[tuple[str, int]] = set()
+        for pair in zip_longest(by_image, by_text):
+            for ref in pair:
+                if ref is not None and (ref.doc_id, ref.page) not in seen and len(picked) < self.max_pages:
+                    seen.add((ref.doc_id, ref.page))
+                    picked.append(ref)
+        return picked, []
 
     def answer(self, question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext | None = None) -> Answer:
         return self.run(AnswerRequest.of(question, hits, scope, ctx))
 
     def run(self, request: AnswerRequest) -> Answer:
         question, hits, scope, ctx = request.question, request.hits, request.scope, request.ctx
-        refs = self.pages(hits, ctx)
+        refs, notes = self.pages(hits, ctx, question, scope)
+        image_failed = bool(notes)  # the only note pages() writes: the image search failed
         page_hits = self._page_hits(refs, hits, ctx)
         images: list[bytes] = []
         rendered: list[PageRef] = []
-        notes: list[str] = []
         if ctx.page_image is not None:
             for r in refs:
                 try:
@@ -109,7 +131,11 @@ class VisionPipeline:
             gen,
             pipeline="vision",
             hits=hits,
-            trace={"evidence_pages": evidence, "images_sent": 0 if gen.offline else len(images)},
+            trace={
+                "evidence_pages": evidence,
+                "images_sent": 0 if gen.offline else len(images),
+                "pages_picked_by": "text+image" if ctx.visual_pages is not None and not image_failed else "text",
+            },
         )
 
     @staticmethod
