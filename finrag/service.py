@@ -123,6 +123,7 @@ class QAService:
 
     @cached_property
     def retriever(self) -> Retriever:
+        from finrag.retrieve.multiquery import llm_complete_fn
         from finrag.retrieve.retriever import Retriever
 
         s = self.settings
@@ -136,6 +137,7 @@ class QAService:
                 s.retrieval,
                 self.c.reranker,
                 graph_dir=s.data_dir / "graph",
+                rewrite_llm=llm_complete_fn(s.llm) if s.retrieval.multi_query_llm else None,
             ),
         )
 

@@ -54,6 +54,13 @@ class RetrievalSettings(BaseSettings):
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
     graph: bool = False
+    # On by the per-half rule with at most 2 sub-queries (docs/retrieval.md: 4 lost 0.002 MRR on half B).
+    multi_query: bool = Field(
+        True, description="split questions spanning several line items / years / companies into sub-queries (RRF)"
+    )
+    multi_query_min_parts: int = Field(2, ge=2, le=10, description="items, years or companies needed to split")
+    multi_query_max: int = Field(2, ge=1, le=10, description="sub-queries per question at most")
+    multi_query_llm: bool = Field(False, description="the configured LLM writes the sub-queries (one call each)")
     periods: bool = Field(
         True, description="scope quarters, halves, nine months and dates to the filings reporting them"
     )
