@@ -54,7 +54,7 @@ class RetrievalSettings(BaseSettings):
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
     graph: bool = False
-    # On by the per-half rule with at most 2 sub-queries (docs/retrieval.md: 4 lost 0.002 MRR on half B).
+    # On by the per-half rule (docs/retrieval.md); 4 sub-queries measured the same as 2 and cost more searches.
     multi_query: bool = Field(
         True, description="split questions spanning several line items / years / companies into sub-queries (RRF)"
     )
