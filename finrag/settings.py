@@ -54,6 +54,10 @@ class RetrievalSettings(BaseSettings):
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
     graph: bool = False
+    graph_answers: bool = Field(
+        False, description="answer 'which company / compare the segments' questions from graph community summaries"
+    )
+    graph_llm_summaries: bool = Field(False, description="the configured LLM also summarises each graph community")
     # On by the per-half rule (docs/retrieval.md); 4 sub-queries measured the same as 2 and cost more searches.
     multi_query: bool = Field(
         True, description="split questions spanning several line items / years / companies into sub-queries (RRF)"

@@ -74,6 +74,7 @@ class Retriever:
             max_queries=settings.multi_query_max,
             complete=rewrite_llm if settings.multi_query_llm else None,
         )
+        self._summarise = rewrite_llm if settings.graph_llm_summaries else None
 
     def resolver(self, tenant: str) -> ScopeResolver:
         docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -181,13 +182,11 @@ class Retriever:
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         if s.graph and self.graph_dir is not None:
             # Opt-in (measured: it did not help on FinanceBench dev); needs the `graph` extra.
-            from finrag.graph.route import GraphRetriever, fuse_graph, is_cross_filing
+            from finrag.graph.route import fuse_graph, is_cross_filing
 
             if is_cross_filing(question):
-                if self._graph_route is None:
-                    self._graph_route = GraphRetriever(self.store, self.registry, self.graph_dir)
                 with clock("graph"):
-                    graph_hits = self._graph_route.search(question, tenant, scope, max(top_k, 10))
+                    graph_hits = self.graph_route.search(question, tenant, scope, max(top_k, 10))
                 pages = fuse_graph(pages, graph_hits, s.rrf_k)
         with clock("merge"):
             final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
@@ -210,6 +209,27 @@ class Retriever:
                 "reranked_top": [_page_trace(h) for h in pages[:20]],
             },
         )
+
+    @property
+    def graph_route(self) -> Any:
+        """The GraphRetriever over `graph_dir` (needs the `graph` extra), built on first use."""
+        if self._graph_route is None:
+            from finrag.graph.route import GraphRetriever
+
+            assert self.graph_dir is not None
+            self._graph_route = GraphRetriever(self.store, self.registry, self.graph_dir, summarise=self._summarise)
+        return self._graph_route
+
+    def global_answer(self, question: str, tenant: str, scope: Scope) -> Any:
+        """A `GraphAnswer` from the graph's community summaries for a global question ("which of these
+        companies …", "compare the segments of …"), None otherwise or when the graph answer is off."""
+        if not self.settings.graph_answers or self.graph_dir is None:
+            return None
+        from finrag.graph.global_answer import GlobalAnswerer, is_global
+
+        if not is_global(question):
+            return None
+        return GlobalAnswerer(self.graph_route).answer(question, tenant, scope)
 
     # ---------------------------------------------------------------------------------------------
     def _explicit_scope(self, filters: Scope, tenant: str) -> Scope:
