@@ -11,8 +11,14 @@ Scenarios
 - no router: every question takes the easy pipeline (one LLM call; the easy -> agentic fallback stays on)
 - router: rules send metric questions to the agentic pipeline, which answers from the calculator without
   an LLM call when every input is found and cited, and drafts/corrects with the LLM otherwise
+- filing prefix (FINRAG_LLM_PROMPT_CACHE_FILING_PREFIX): from the second question on one filing within
+  the cache's 5 minutes, the easy path sends the filing's cover + statement pages as a cached prefix
 
-    .venv/bin/python bench/answer_cost.py [--index-dir ~/.cache/finrag/fb-v1] [--limit N]
+`--by-filing` asks the questions grouped by filing (each filing's questions one after another, as an
+analyst's session on one filing would), instead of the file's order. All figures are the fake server's
+token accounting at Sonnet prices, not a bill.
+
+    .venv/bin/python bench/answer_cost.py [--index-dir ~/.cache/finrag/fb-v1] [--limit N] [--by-filing]
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ class EasyOnlyRouter(Router):
     """No router: every question is routed easy, as an automatic decision, so the easy -> agentic
     fallback still applies (an explicit mode would switch it off)."""
 
-    def route(self, question: str, mode: str = "auto", scope: Any = None) -> RouteDecision:
+    def route(self, question: str, mode: str = "auto", scope: Any = None, facts: Any = None) -> RouteDecision:
         return RouteDecision(Route.EASY, "router off")
 
 
@@ -120,6 +126,17 @@ def main() -> int:
     ap.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     ap.add_argument("--limit", type=int, default=0, help="first N questions only (0 = all)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--by-filing", action="store_true", help="ask each filing's questions one after another")
+    ap.add_argument("--prefix-max-tokens", type=int, default=None, help="filing prefix size (default: settings)")
+    ap.add_argument("--prefix-after", type=int, default=None, help="earlier questions on a filing before its prefix")
+    ap.add_argument("--scenario", default="", help="only scenarios whose name contains this")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --by-filing: each filing's questions N times in a row (a stand-in for N times as many "
+        "questions per filing)",
+    )
     args = ap.parse_args()
 
     if not (args.index_dir / "qdrant").exists():
@@ -128,9 +145,18 @@ def main() -> int:
     if not args.questions.exists():
         console.print(f"[yellow]skipped:[/] no questions at {args.questions}")
         return 0
-    questions = [json.loads(x)["question"] for x in args.questions.read_text().splitlines() if x.strip()]
+    rows = [json.loads(x) for x in args.questions.read_text().splitlines() if x.strip()]
     if args.limit:
-        questions = questions[: args.limit]
+        rows = rows[: args.limit]
+    if args.by_filing:
+        first = {r.get("doc_name", ""): i for i, r in reversed(list(enumerate(rows)))}
+        rows = sorted(rows, key=lambda r: first[r.get("doc_name", "")])  # stable: file order within a filing
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            groups.setdefault(r.get("doc_name", ""), []).append(r)
+        rows = [r for g in groups.values() for r in g * max(1, args.repeat)]
+    questions = [r["question"] for r in rows]
+    unique = list(dict.fromkeys(questions))
 
     from finrag.answer.context import service_context
     from finrag.answer.engine import AnswerEngine
@@ -145,7 +171,7 @@ def main() -> int:
         service = QAService(Settings(data_dir=args.index_dir))
         tenant = service.settings.tenant
         t0 = time.perf_counter()
-        retrieved = {q: service.retrieve(q) for q in questions}
+        retrieved = {q: service.retrieve(q) for q in unique}
     except Exception as e:  # e.g. another process holds the embedded index's lock
         console.print(f"[red]cannot open the index at {args.index_dir}:[/] {e}")
         console.print("(an embedded Qdrant index opens in one process at a time: copy it, or stop the other one)")
@@ -156,16 +182,27 @@ def main() -> int:
     fake = FakeAnthropic()
     server = ServerThread(create_app(fake)).start()
     fake.url = server.url
-    scenarios = [
-        ("no router, no caching", "easy_auto", False, grounded_reply),
-        ("no router, prompt caching", "easy_auto", True, grounded_reply),
-        ("router, no caching", "auto", False, grounded_reply),
-        ("router, prompt caching", "auto", True, grounded_reply),
-        ("worst case: drafts never grounded (router, caching)", "auto", True, ungrounded_reply),
+    scenarios = [  # name, router, prompt caching, filing prefix, the fake model's reply
+        ("no router, no caching", "easy_auto", False, False, grounded_reply),
+        ("no router, prompt caching, no filing prefix", "easy_auto", True, False, grounded_reply),
+        ("no router, prompt caching + filing prefix", "easy_auto", True, True, grounded_reply),
+        ("router, no caching", "auto", False, False, grounded_reply),
+        ("router, prompt caching, no filing prefix", "auto", True, False, grounded_reply),
+        ("router, prompt caching + filing prefix", "auto", True, True, grounded_reply),
+        ("worst case: drafts never grounded (router, caching + prefix)", "auto", True, True, ungrounded_reply),
     ]
+    scenarios = [s for s in scenarios if args.scenario in s[0]]
+    prefix_opts = {
+        k: v
+        for k, v in (
+            ("prompt_cache_prefix_max_tokens", args.prefix_max_tokens),
+            ("prompt_cache_prefix_after", args.prefix_after),
+        )
+        if v is not None
+    }
     results: list[tuple[str, Tally]] = []
     try:
-        for name, mode, cache, reply in scenarios:
+        for name, mode, cache, prefix, reply in scenarios:
             fake.reset()  # no cache entries carried over from the previous scenario
             fake.answer = reply
             llm = LLMSettings(
@@ -174,6 +211,8 @@ def main() -> int:
                 anthropic_base_url=server.url,
                 anthropic_model=DEFAULT_ANTHROPIC_MODEL,
                 prompt_cache=cache,
+                prompt_cache_filing_prefix=prefix,
+                **prefix_opts,
                 max_retries=0,
             )
             router = EasyOnlyRouter() if mode == "easy_auto" else None
@@ -191,7 +230,10 @@ def main() -> int:
     table = Table(
         title=f"Answer cost at Sonnet rates (${SONNET_PRICE.input}/${SONNET_PRICE.output} per M in/out, cache "
         f"write ${SONNET_PRICE.cache_write}, read ${SONNET_PRICE.cache_read}); {len(questions)} FinanceBench dev "
-        f"questions, {time.strftime('%Y-%m-%d')}"
+        f"questions{', grouped by filing' if args.by_filing else ''}"
+        f"{f', each filing asked {args.repeat}x' if args.by_filing and args.repeat > 1 else ''}, "
+        "fake-server token accounting, "
+        f"{time.strftime('%Y-%m-%d')}"
     )
     for col in (
         "scenario",
@@ -209,7 +251,12 @@ def main() -> int:
         "answer ms/q",
     ):
         table.add_column(col, justify="right")
-    out: dict[str, Any] = {"questions": len(questions), "retrieval_s": round(retrieval_s, 1), "scenarios": {}}
+    out: dict[str, Any] = {
+        "questions": len(questions),
+        "by_filing": args.by_filing,
+        "retrieval_s": round(retrieval_s, 1),
+        "scenarios": {},
+    }
     for name, t in results:
         per_q = t.cost / max(1, t.queries)
         table.add_row(
@@ -240,8 +287,9 @@ def main() -> int:
     console.print(table)
     console.print(
         "Easy answers send one-off sources uncached (a cache write costs 1.25x input and is never read); the "
-        "system prompt alone is under Sonnet's 1,024-token cache minimum. Caching pays in the agentic "
-        "draft -> correct loop, which re-sends the same sources."
+        "system prompt alone is under Sonnet's 1,024-token cache minimum, so the filing prefix (cover + statement "
+        "pages, from a filing's second question on) is what makes the easy path's prefix cacheable. Caching "
+        "also pays in the agentic draft -> correct loop, which re-sends the same sources."
     )
     console.print(f"retrieval for {len(questions)} questions: {retrieval_s:.1f} s (not in the answer ms)")
     if args.json:

@@ -177,6 +177,7 @@ class QAService:
 
     @cached_property
     def retriever(self) -> Retriever:
+        from finrag.retrieve.multiquery import llm_complete_fn
         from finrag.retrieve.retriever import Retriever
 
         s = self.settings
@@ -190,6 +191,9 @@ class QAService:
                 s.retrieval,
                 self.c.reranker,
                 graph_dir=s.data_dir / "graph",
+                rewrite_llm=(
+                    llm_complete_fn(s.llm) if s.retrieval.multi_query_llm or s.retrieval.graph_llm_summaries else None
+                ),
             ),
         )
 
@@ -295,9 +299,22 @@ class QAService:
         # from the hits and from whatever the pipelines' tools read or picture later.
         guarded = GuardLog()
         ctx = guard_context(service_context(self, tenant), guarded)
-        answer = self.engine.answer(
-            self.validate_question(question), guard_retrieval(result, guarded), mode, ctx, budget=budget
-        )
+        graph = self.retriever.global_answer(question, tenant, result.scope) if mode in (None, "auto") else None
+        if graph is not None:  # opt-in (FINRAG_RETRIEVAL_GRAPH_ANSWERS): from the graph's community summaries
+            answer = Answer(
+                question=question,
+                text=graph.text,
+                citations=graph.citations,
+                pipeline="graph",
+                scope=result.scope,
+                supported=bool(graph.citations),
+                trace={"graph_answer": graph.trace()},
+                notes=["answered from the graph's community summaries (each claim cites its filing page)"],
+            )
+        else:
+            answer = self.engine.answer(
+                self.validate_question(question), guard_retrieval(result, guarded), mode, ctx, budget=budget
+            )
         t2 = time.perf_counter()
         if guarded:
             answer.trace["guard"] = guarded.as_dict()

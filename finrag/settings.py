@@ -54,6 +54,17 @@ class RetrievalSettings(BaseSettings):
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
     graph: bool = False
+    graph_answers: bool = Field(
+        False, description="answer 'which company / compare the segments' questions from graph community summaries"
+    )
+    graph_llm_summaries: bool = Field(False, description="the configured LLM also summarises each graph community")
+    # On by the per-half rule (docs/retrieval.md); 4 sub-queries measured the same as 2 and cost more searches.
+    multi_query: bool = Field(
+        True, description="split questions spanning several line items / years / companies into sub-queries (RRF)"
+    )
+    multi_query_min_parts: int = Field(2, ge=2, le=10, description="items, years or companies needed to split")
+    multi_query_max: int = Field(2, ge=1, le=10, description="sub-queries per question at most")
+    multi_query_llm: bool = Field(False, description="the configured LLM writes the sub-queries (one call each)")
     periods: bool = Field(
         True, description="scope quarters, halves, nine months and dates to the filings reporting them"
     )
@@ -209,6 +220,21 @@ class LLMSettings(BaseSettings):
     max_tokens: int = Field(1024, ge=1)
     temperature: float | None = Field(None, ge=0, le=2, description="OpenAI-compatible only; None = server default")
     prompt_cache: bool = True
+    # The easy path's system prompt (~500 tokens) is under the provider's minimum cacheable prefix, so it
+    # alone is never cached. From the second question on one filing within the cache's 5 minutes, the
+    # filing's cover and statement pages are sent as a stable prefix after it, cached once and read after.
+    prompt_cache_filing_prefix: bool = Field(
+        True, description="repeated questions on one filing: cache its cover + statement pages with the prompt"
+    )
+    prompt_cache_min_tokens: int = Field(
+        1024, ge=0, description="the model's minimum cacheable prefix (Sonnet/Opus 1024, Haiku 2048)"
+    )
+    prompt_cache_prefix_after: int = Field(
+        1, ge=0, le=20, description="questions on the filing within 5 minutes before its prefix is sent (0: always)"
+    )
+    prompt_cache_prefix_max_tokens: int = Field(
+        3000, ge=200, le=50_000, description="filing pages in the cached prefix at most (~4 chars/token)"
+    )
 
     # Extra / overriding prices, merged over DEFAULT_PRICES. Env (JSON):
     # FINRAG_LLM_PRICES='{"gpt-4.1-mini": {"input": 0.4, "output": 1.6, "cache_read": 0.1}}'

@@ -3,11 +3,9 @@ the request's ceiling), and a guess at what the provider's prompt cache holds.""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from finrag.answer.llm_answerer import LLMAnswerer
+from finrag.answer.llm_answerer import CACHE_TTL_S, LLMAnswerer, PromptCacheTracker
 from finrag.answer.pipelines.long_context import LONG_CONTEXT_SYSTEM_PROMPT, Selection, estimate_tokens
 from finrag.finance.facts import QuestionFacts
 from finrag.llm.base import Usage
@@ -15,30 +13,10 @@ from finrag.llm.prompting import SYSTEM_PROMPT
 from finrag.records import Hit
 from finrag.settings import ModelPrice
 
-CACHE_TTL_S = 300.0  # Anthropic's ephemeral cache: 5 minutes, refreshed by each read
+__all__ = ["CACHE_TTL_S", "CostEstimator", "PromptCacheTracker", "usd"]
+
 EXPECTED_OUTPUT_TOKENS = 250  # a concise cited answer; estimates only
 IMAGE_TOKENS = 1_500  # one rendered 10-K page at scale 1.5
-
-
-class PromptCacheTracker:
-    """Filing blocks sent with cache_control recently: block key -> expiry. An in-process guess at
-    what the provider's prompt cache holds, used only for cost estimates."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._warm: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def is_warm(self, key: str) -> bool:
-        with self._lock:
-            exp = self._warm.get(key)
-            return exp is not None and exp > self.clock()
-
-    def mark_warm(self, key: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._warm = {k: v for k, v in self._warm.items() if v > now}
-            self._warm[key] = now + CACHE_TTL_S
 
 
 def usd(price: ModelPrice | None, *, input_tokens: int = 0, cache_write: int = 0, cache_read: int = 0) -> float:

@@ -25,6 +25,8 @@ ABLATIONS: list[tuple[str, dict[str, Any]]] = [
     ("dense route only", {"routes": "dense"}),
     ("sparse route only", {"routes": "sparse"}),
     ("+ GraphRAG route (cross-filing questions)", {"graph": True}),
+    ("- multi-query (≥ 2 line items / years / companies)", {"multi_query": False}),
+    ("multi-query with up to 4 sub-queries", {"multi_query_max": 4}),
     ("- section priors", {"section_priors": False}),
     ("- form priors", {"form_priors": False}),
     ("- period grammar in the scope", {"periods": False}),

@@ -7,6 +7,11 @@ the evidence. Edges: company-filing, filing-period, filing-page, company-segment
 metric-metric (neighbouring rows of the same statement page). Rules are generic: nothing here knows a
 company or a question.
 
+Communities (Louvain) are summarised at build time: their top entities, the relations between them
+(company -reports-> segment, line items printed next to each other) and the sentences or table rows that
+state them, each cited with its filing and page; with an LLM configured, a few sentences written by the
+model from that extractive summary are added (the citations stay the extractive ones).
+
 The graph is saved as JSON (networkx node_link_data, never pickle) with a stamp per document, so a
 rebuild reads only the filings that were added, changed or deleted since."""
 
@@ -18,7 +23,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +33,14 @@ import networkx as nx
 from finrag.finance.companies import GRAPH_LEGAL_SUFFIXES
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.statements import STATEMENT_TITLE
+from finrag.finance.text import page_label
 from finrag.protocols import Registry, VectorStore
 from finrag.records import Chunk, DocStatus, DocumentRecord
 
 log = logging.getLogger(__name__)
 
 # Bump when the extraction rules change: stored graphs of another version are rebuilt from scratch.
-GRAPH_VERSION = 3
+GRAPH_VERSION = 4
 PAGE_BATCH = 64
 LOUVAIN_SEED = 7
 
@@ -158,6 +164,8 @@ class PageFacts:
     segments: Counter[str] = field(default_factory=Counter)  # normalised name -> mentions
     segment_labels: dict[str, str] = field(default_factory=dict)
     segment_via: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # "table" / "text"
+    segment_quotes: dict[str, str] = field(default_factory=dict)  # normalised -> the sentence / row naming it
+    quote_via: dict[str, str] = field(default_factory=dict)  # normalised -> "text" / "table"
 
 
 def extract_page(chunk: Chunk) -> PageFacts:
@@ -183,7 +191,7 @@ def extract_page(chunk: Chunk) -> PageFacts:
         if in_segment_block:
             name = _segment_name(label)
             if name:
-                _add_segment(facts, name, "table")
+                _add_segment(facts, name, "table", line)
                 continue
         norm = _metric_label(label)
         if norm:
@@ -192,18 +200,34 @@ def extract_page(chunk: Chunk) -> PageFacts:
     for m in _NAMED_SEGMENT_RE.finditer(text):
         name = _segment_name(" ".join(m.group(1).split()))
         if name:
-            _add_segment(facts, name, "text")
+            _add_segment(facts, name, "text", sentence_at(text, m.start()))
     facts.statement = bool(STATEMENT_TITLE.search(f"{title}\n{text[:400]}")) and facts.rows >= 8
     return facts
 
 
-def _add_segment(facts: PageFacts, name: str, via: str) -> None:
+def _add_segment(facts: PageFacts, name: str, via: str, quote: str = "") -> None:
     norm = normalise_label(name)
     if not norm:
         return
     facts.segments[norm] += 1
     facts.segment_labels.setdefault(norm, name)
     facts.segment_via[norm].add(via)
+    # Prose states what a segment is better than a table row does: a sentence replaces a row.
+    if quote and (norm not in facts.segment_quotes or (via == "text" and facts.quote_via.get(norm) == "table")):
+        facts.segment_quotes[norm] = quote
+        facts.quote_via[norm] = via
+
+
+QUOTE_CHARS = 300
+
+
+def sentence_at(text: str, pos: int) -> str:
+    """The sentence of `text` around `pos` (a quote for a citation), at most QUOTE_CHARS characters."""
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos))
+    start = 0 if start < 0 else start + 1
+    ends = [i for i in (text.find(". ", pos), text.find("\n", pos)) if i >= 0]
+    end = min(ends) + 1 if ends else len(text)
+    return " ".join(text[start:end].split())[:QUOTE_CHARS]
 
 
 # --- graph ---------------------------------------------------------------------------------------------
@@ -298,7 +322,14 @@ def add_document(g: nx.Graph, record: DocumentRecord, pages: Iterable[Chunk]) ->
             if seg not in g:
                 g.add_node(seg, kind="segment", label=facts.segment_labels[norm], company=company)
             _bump(g, company, seg, doc_id, rel="segment")
-            g.add_edge(seg, page, weight=float(count), rel="evidence", via=sorted(facts.segment_via[norm]))
+            g.add_edge(
+                seg,
+                page,
+                weight=float(count),
+                rel="evidence",
+                via=sorted(facts.segment_via[norm]),
+                quote=facts.segment_quotes.get(norm, ""),
+            )
         for norm, count in Counter(facts.metrics).items():
             metric = f"metric:{norm}"
             if metric not in g:
@@ -339,8 +370,24 @@ def read_pages(store: VectorStore, record: DocumentRecord) -> list[Chunk]:
 
 
 # --- communities -----------------------------------------------------------------------------------------
-def detect_communities(g: nx.Graph, max_summaries: int = 200) -> list[dict[str, Any]]:
-    """Louvain communities (fixed seed) with an extractive summary each; sets node attr `community`."""
+# (system prompt, extractive summary) -> a few sentences, or None when no model answered.
+SummariseFn = Callable[[str, str], "str | None"]
+SUMMARY_SYSTEM = (
+    "You summarise one community of a knowledge graph built from financial filings. You receive its "
+    "entities, relations and the quoted sentences that state them, each with a [DOC p.N] citation. Write "
+    "at most four plain sentences saying what the community is about, using only those facts, and keep "
+    "the [DOC p.N] citation after each fact you use. No outside knowledge."
+)
+RELATIONS_PER_SUMMARY = 12
+EVIDENCE_PER_RELATION = 2
+
+
+def detect_communities(
+    g: nx.Graph, max_summaries: int = 200, summarise: SummariseFn | None = None, max_llm_summaries: int = 50
+) -> list[dict[str, Any]]:
+    """Louvain communities (fixed seed) with an extractive summary each (entities, relations, cited
+    sentences); sets node attr `community`. With `summarise`, the largest `max_llm_summaries` communities
+    that state relations also get the model's summary of their extractive one."""
     if g.number_of_edges() == 0:
         g.graph["communities"] = []
         return []
@@ -352,12 +399,89 @@ def detect_communities(g: nx.Graph, max_summaries: int = 200) -> list[dict[str, 
             g.nodes[n]["community"] = cid
         if cid < max_summaries and len(members) >= 3:
             summaries.append(_summary(g, cid, members))
+    if summarise is not None:
+        for summary in [s for s in summaries if s["relations"]][:max_llm_summaries]:
+            try:
+                reply = summarise(SUMMARY_SYSTEM, summary["summary"])
+            except Exception as exc:  # a summary is an extra: never fail the build for it
+                log.warning("community summary by the LLM failed", extra={"error": str(exc)})
+                reply = None
+            if reply and reply.strip():
+                summary["llm_summary"] = reply.strip()
     g.graph["communities"] = summaries
     return summaries
 
 
+def _cite(g: nx.Graph, page_node: str, quote: str = "") -> dict[str, Any]:
+    data = g.nodes[page_node]
+    doc = g.nodes.get(f"doc:{data['doc_id']}", {})
+    return {
+        "doc_id": data["doc_id"],
+        "doc_name": str(doc.get("label") or data["doc_id"]),
+        "page": int(data["page"]) + 1,  # 1-based, as cited
+        "chunk_id": data["chunk_id"],
+        "quote": quote,
+    }
+
+
+def _segment_relations(g: nx.Graph, members: set[str]) -> list[dict[str, Any]]:
+    """company -reports-> segment for the community's segments, each with its best-evidenced pages and
+    the sentence (or table row) that names the segment there."""
+    out = []
+    for seg in sorted(n for n in members if g.nodes[n].get("kind") == "segment"):
+        company = g.nodes[seg].get("company", "")
+        if company not in g:
+            continue
+        pages = sorted(
+            (
+                (-float(d.get("weight", 1.0)), -len(d.get("quote", "")), p, d.get("quote", ""))
+                for p, d in g.adj[seg].items()
+                if g.nodes[p].get("kind") == "page"
+            ),
+        )
+        evidence = [_cite(g, p, q) for _, _, p, q in pages[:EVIDENCE_PER_RELATION]]
+        out.append(
+            {
+                "source": str(g.nodes[company].get("label", company)),
+                "rel": "reports segment",
+                "target": str(g.nodes[seg].get("label", seg)),
+                "company": company,
+                "entity": seg,
+                "weight": float(g.edges[company, seg].get("weight", 1.0)) if g.has_edge(company, seg) else 0.0,
+                "evidence": evidence,
+            }
+        )
+    return sorted(out, key=lambda r: (-r["weight"], r["source"], r["target"]))
+
+
+def _metric_relations(g: nx.Graph, members: set[str], k: int) -> list[dict[str, Any]]:
+    """Line items printed next to each other (one statement's rows), the strongest first, each cited to a
+    page that prints both."""
+    edges = sorted(
+        (
+            (-float(d.get("weight", 0.0)), u, v)
+            for u, v, d in g.subgraph(members).edges(data=True)
+            if d.get("rel") == "cooccurs"
+        ),
+    )
+    out = []
+    for w, u, v in edges[:k]:
+        shared = sorted(p for p in nx.common_neighbors(g, u, v) if g.nodes[p].get("kind") == "page")
+        out.append(
+            {
+                "source": str(g.nodes[u].get("label", u)),
+                "rel": "printed with",
+                "target": str(g.nodes[v].get("label", v)),
+                "weight": -w,
+                "evidence": [_cite(g, shared[0])] if shared else [],
+            }
+        )
+    return out
+
+
 def _summary(g: nx.Graph, cid: int, members: set[str]) -> dict[str, Any]:
-    """Top entities by weighted degree inside the community, and its best-connected pages."""
+    """Top entities by weighted degree inside the community, its relations with the sentences that state
+    them (cited [DOC p.N]) and its best-connected pages."""
     sub = g.subgraph(members)
     strength = dict(sub.degree(weight="weight"))
     by_kind: dict[str, list[str]] = defaultdict(list)
@@ -378,14 +502,28 @@ def _summary(g: nx.Graph, cid: int, members: set[str]) -> dict[str, Any]:
         "metrics": labels("metric", 10),
         "periods": labels("period", 5),
     }
-    text = "; ".join(f"{k}: {', '.join(v)}" for k, v in top.items() if v)
+    relations = _segment_relations(g, members)[:RELATIONS_PER_SUMMARY]
+    relations += _metric_relations(g, members, max(0, RELATIONS_PER_SUMMARY - len(relations)))
+    sentences: list[dict[str, Any]] = []
+    for r in relations:
+        for e in r["evidence"]:
+            if e["quote"] and e["quote"] not in (s["quote"] for s in sentences):
+                sentences.append(e)
+    lines = [f"{k}: {', '.join(v)}" for k, v in top.items() if v]
+    for r in relations:
+        cites = "".join(f"[{page_label(e['doc_name'], e['page'])}]" for e in r["evidence"])
+        lines.append(f"{r['source']} {r['rel']} {r['target']} {cites}".rstrip())
+    for e in sentences[:8]:
+        lines.append(f'"{e["quote"]}" [{page_label(e["doc_name"], e["page"])}]')
     return {
         "id": cid,
         "size": len(members),
         **top,
         "filings": sorted(filings)[:20],
         "pages": pages,
-        "summary": text,
+        "relations": relations,
+        "sentences": sentences[:8],
+        "summary": "\n".join(lines),
     }
 
 
@@ -429,10 +567,13 @@ def registry_stamp(records: Sequence[DocumentRecord]) -> str:
 class GraphBuilder:
     """Builds and updates the per-tenant graph files under `graph_dir`."""
 
-    def __init__(self, store: VectorStore, registry: Registry, graph_dir: Path) -> None:
+    def __init__(
+        self, store: VectorStore, registry: Registry, graph_dir: Path, summarise: SummariseFn | None = None
+    ) -> None:
         self.store = store
         self.registry = registry
         self.graph_dir = Path(graph_dir)
+        self.summarise = summarise  # LLM community summaries (None: extractive only)
 
     def ready_documents(self, tenant: str) -> list[DocumentRecord]:
         return self.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -458,7 +599,7 @@ class GraphBuilder:
             g.graph["docs"][record.doc_id] = doc_stamp(record)
         g.graph["pages_total"] = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == "page")
         g.graph["stamp"] = _stamp(g.graph["docs"])
-        detect_communities(g)
+        detect_communities(g, summarise=self.summarise)
         save_graph(g, path)
         log.info(
             "graph built",

@@ -18,7 +18,7 @@ from finrag.finance.facts import question_years
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.words import label_stem as stem
 from finrag.finance.words import label_terms as terms
-from finrag.graph.build import GraphBuilder, graph_path, load_graph, metric_idf, registry_stamp
+from finrag.graph.build import GraphBuilder, SummariseFn, graph_path, load_graph, metric_idf, registry_stamp
 from finrag.protocols import Registry, VectorStore
 from finrag.records import DocStatus, Hit, Scope
 
@@ -173,11 +173,12 @@ class GraphRetriever:
         graph_dir: Path,
         auto_build: bool = True,
         max_entities: int = 8,
+        summarise: SummariseFn | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.graph_dir = Path(graph_dir)
-        self.builder = GraphBuilder(store, registry, self.graph_dir)
+        self.builder = GraphBuilder(store, registry, self.graph_dir, summarise=summarise)
         self.auto_build = auto_build
         self.max_entities = max_entities
         self.rewriter = GlossaryRewriter(enabled=True)

@@ -39,15 +39,21 @@ def build_messages_params(request: LLMRequest, model: str) -> dict[str, Any]:
     """Keyword arguments for `client.messages.create/stream`.
 
     Cache prefix order is system -> messages, so the stable parts go first: system prompt
-    (breakpoint 1), the sources (breakpoint 2 on the last one), then what changes per call:
-    images and the question."""
+    (breakpoint 1), the question-independent filing pages (`prefix`, breakpoint 2), the retrieved
+    sources (breakpoint 3 on the last one, when `cache_context`), then what changes per call: images
+    and the question."""
     system_block: dict[str, Any] = {"type": "text", "text": request.system}
     if request.cache:
         system_block["cache_control"] = dict(EPHEMERAL)
 
     content: list[dict[str, Any]] = []
-    if request.context:
+    if request.context or request.prefix:
         content.append({"type": "text", "text": SOURCES_PREAMBLE})
+    for block in request.prefix:
+        content.append({"type": "text", "text": render_source(block)})
+    if request.prefix and request.cache:
+        content[-1]["cache_control"] = dict(EPHEMERAL)  # breakpoint 2: the question-independent sources
+    if request.context:
         for block in request.context:
             content.append({"type": "text", "text": render_source(block)})
         if request.cache and request.cache_context:

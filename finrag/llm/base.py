@@ -40,6 +40,9 @@ class LLMRequest:
     # questions on one filing); for one-off questions the cache write costs 25% more than input.
     cache: bool = True
     cache_context: bool = True
+    # Sources that do not depend on the question (a filing's cover and statement pages), sent before
+    # `context` and, with `cache`, marked as one cached prefix: follow-up questions read them from the cache.
+    prefix: list[ContextBlock] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for i, img in enumerate(self.images):

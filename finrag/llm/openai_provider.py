@@ -32,8 +32,9 @@ def build_chat_params(request: LLMRequest, model: str, max_tokens_param: str = "
     """Sources before the question so the prompt prefix is stable: OpenAI and vLLM cache
     identical prefixes automatically (no markers to place)."""
     sources = ""
-    if request.context:
-        sources = SOURCES_PREAMBLE + "\n\n" + "\n\n".join(render_source(b) for b in request.context) + "\n\n"
+    blocks = [*request.prefix, *request.context]  # the stable prefix first: it is what gets cached
+    if blocks:
+        sources = SOURCES_PREAMBLE + "\n\n" + "\n\n".join(render_source(b) for b in blocks) + "\n\n"
     question = render_question(request.question)
     user: str | list[dict[str, Any]]
     if request.images:

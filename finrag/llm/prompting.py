@@ -110,6 +110,7 @@ def build_request(
     images: Sequence[bytes] = (),
     cache: bool = True,
     cache_context: bool = True,
+    prefix: Sequence[ContextBlock] = (),
 ) -> LLMRequest:
     if hits and isinstance(hits[0], ContextBlock):
         blocks = [b for b in hits if isinstance(b, ContextBlock)]
@@ -124,6 +125,7 @@ def build_request(
         images=list(images),
         cache=cache,
         cache_context=cache_context,
+        prefix=list(prefix),
     )
 
 

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from finrag.finance.facts import read_question
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.protocols import Embedder, Registry, Reranker, SparseEncoder, VectorStore
 from finrag.records import Chunk, ChunkKind, DocStatus, Hit, Scope
+from finrag.retrieve.multiquery import CompleteFn, Decomposition, MultiQueryRewriter
 from finrag.retrieve.priors import apply_priors, load_intents
 from finrag.retrieve.scope import ScopeResolver
 from finrag.retrieve.statements import statements_asked
@@ -54,6 +56,7 @@ class Retriever:
         settings: RetrievalSettings,
         reranker: Reranker,
         graph_dir: Path | None = None,
+        rewrite_llm: CompleteFn | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -66,6 +69,12 @@ class Retriever:
         self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
         self.graph_dir = graph_dir
         self._graph_route: Any = None
+        self.multi_query = MultiQueryRewriter(
+            min_parts=settings.multi_query_min_parts,
+            max_queries=settings.multi_query_max,
+            complete=rewrite_llm if settings.multi_query_llm else None,
+        )
+        self._summarise = rewrite_llm if settings.graph_llm_summaries else None
 
     def resolver(self, tenant: str) -> ScopeResolver:
         docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -96,9 +105,19 @@ class Retriever:
         with clock("rewrite"):
             rewritten = self.rewriter.rewrite(question)
             queries = rewritten.queries if s.glossary_dense else [question]
+        decomposition = Decomposition()
+        if s.multi_query:
+            with clock("multi_query"):
+                # Filings of the scope, by year / company: only when the scope names filings.
+                in_scope = set(scope.doc_ids)
+                docs = [e.doc for e in self.resolver(tenant).entries if e.doc.doc_id in in_scope]
+                decomposition = self.multi_query.decompose(read_question(question), scope, docs)
+        subqueries = decomposition.subqueries
         with clock("embed_query"):
-            dense = self.embedder.embed_documents(queries)
+            vectors = self.embedder.embed_documents([*queries, *(q.text for q in subqueries)])
+            dense, sub_dense = vectors[: len(queries)], vectors[len(queries) :]
             sparse = self.sparse.embed_query(rewritten.sparse_text if s.glossary_sparse else question)
+            sub_sparse = [self.sparse.embed_query(q.text) for q in subqueries]
         candidates = max(s.rerank_candidates, top_k * 4)
 
         use_dense = s.routes in ("hybrid", "dense")
@@ -114,7 +133,19 @@ class Retriever:
                 for st in statements_asked(question):
                     vocab = self.sparse.embed_query(f"{st.vocabulary} {' '.join(rewritten.expansions)}")
                     batch.append((None, vocab, s.statement_candidates))
+            # Sub-queries: those over the whole scope join the batch; those naming filings (one year's,
+            # one company's) search them alone, within the scope.
+            narrowed: list[tuple[Scope, tuple[Any, Any, int]]] = []
+            for i, q in enumerate(subqueries):
+                query = (sub_dense[i] if use_dense else None, sub_sparse[i] if use_sparse else None, candidates)
+                docs = [d for d in q.doc_ids if not sc.doc_ids or d in sc.doc_ids]
+                if q.doc_ids and docs:
+                    narrowed.append((sc.model_copy(update={"doc_ids": docs}), query))
+                elif not q.doc_ids:
+                    batch.append(query)
             lists = self.store.hybrid_search_many(tenant, sc, batch, s.prefetch_limit, s.rrf_k)
+            for sub_scope, query in narrowed:
+                lists += self.store.hybrid_search_many(tenant, sub_scope, [query], s.prefetch_limit, s.rrf_k)
             return rrf(lists, s.rrf_k) if len(lists) > 1 else lists[0]
 
         with clock("search"):
@@ -151,13 +182,11 @@ class Retriever:
         pages = diversify(pages, min(top_k, s.diversity_window), s.min_documents)
         if s.graph and self.graph_dir is not None:
             # Opt-in (measured: it did not help on FinanceBench dev); needs the `graph` extra.
-            from finrag.graph.route import GraphRetriever, fuse_graph, is_cross_filing
+            from finrag.graph.route import fuse_graph, is_cross_filing
 
             if is_cross_filing(question):
-                if self._graph_route is None:
-                    self._graph_route = GraphRetriever(self.store, self.registry, self.graph_dir)
                 with clock("graph"):
-                    graph_hits = self._graph_route.search(question, tenant, scope, max(top_k, 10))
+                    graph_hits = self.graph_route.search(question, tenant, scope, max(top_k, 10))
                 pages = fuse_graph(pages, graph_hits, s.rrf_k)
         with clock("merge"):
             final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
@@ -171,10 +200,36 @@ class Retriever:
                 "pages": len(pages),
                 "expansions": rewritten.expansions,
                 "intents": list(priors.intents),
+                **(
+                    {"multi_query": {"source": decomposition.source, "subqueries": [q.trace() for q in subqueries]}}
+                    if subqueries
+                    else {}
+                ),
                 "candidates_top": candidates_top,
                 "reranked_top": [_page_trace(h) for h in pages[:20]],
             },
         )
+
+    @property
+    def graph_route(self) -> Any:
+        """The GraphRetriever over `graph_dir` (needs the `graph` extra), built on first use."""
+        if self._graph_route is None:
+            from finrag.graph.route import GraphRetriever
+
+            assert self.graph_dir is not None
+            self._graph_route = GraphRetriever(self.store, self.registry, self.graph_dir, summarise=self._summarise)
+        return self._graph_route
+
+    def global_answer(self, question: str, tenant: str, scope: Scope) -> Any:
+        """A `GraphAnswer` from the graph's community summaries for a global question ("which of these
+        companies …", "compare the segments of …"), None otherwise or when the graph answer is off."""
+        if not self.settings.graph_answers or self.graph_dir is None:
+            return None
+        from finrag.graph.global_answer import GlobalAnswerer, is_global
+
+        if not is_global(question):
+            return None
+        return GlobalAnswerer(self.graph_route).answer(question, tenant, scope)
 
     # ---------------------------------------------------------------------------------------------
     def _explicit_scope(self, filters: Scope, tenant: str) -> Scope:

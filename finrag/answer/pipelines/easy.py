@@ -43,9 +43,15 @@ class EasyPipeline:
                 found.notes.append("no LLM provider configured: the line item was read from its statement row")
                 return found
         question, scope = request.question, request.scope
-        # A one-off question: caching its sources would cost a cache write that is never read.
+        # A one-off question: caching its sources would cost a cache write that is never read. A repeated
+        # filing gets its cover + statement pages as a cached prefix (`LLMAnswerer.prefix_for`).
         gen = self.llm.generate(
-            question, list(request.hits), scope=scope, doc_names=request.ctx.doc_names, cache_context=False
+            question,
+            list(request.hits),
+            scope=scope,
+            doc_names=request.ctx.doc_names,
+            cache_context=False,
+            prefix=self.llm.prefix_for(scope, request.ctx),
         )
         return finish(question, scope, gen, pipeline="easy", hits=request.hits)
 
