@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from finrag.finance.compare import ranked_members, read_superlative
+from finrag.finance.calculator import CalcInput, CalcStep, pct_change
+from finrag.finance.compare import Member, Superlative, candidate_members, ranked_members, read_superlative
 from finrag.finance.data import load
-from finrag.finance.facts import PATTERNS, question_years
+from finrag.finance.facts import PATTERNS, question_years, read_question
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.judgement import EvidenceRule, evidence_rule_for
@@ -334,34 +335,88 @@ def _changed_to(chosen: list[_Candidate]) -> _ChangedTo | None:
     return None
 
 
+def _period(months: int | None, year: int) -> str:
+    return {3: "the three months", 6: "the six months", 9: "the nine months"}.get(months or 12, "") + (
+        f" of FY{year}" if months in (3, 6, 9) else f"FY{year}"
+    )
+
+
 def _superlative(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
-    """ "Which segment had the highest X in FY2022": the rows of the table group headed X, ranked."""
+    """ "Which segment had the highest X in FY2022", "which region grew fastest", "among A, B and C, which
+    brought in the most": the rows of the table that names X (or the candidates' rows), ranked, in the
+    column of the year and period asked (a quarter's column for a quarter, never the annual one)."""
     sup = read_superlative(question)
     if sup is None:
         return None
     asked = question_years(question)
+    months = read_question(question).months
     for hit in hits:
         fy = hit.chunk.metadata.get("fiscal_year")
         year = asked[-1] if asked else (int(fy) if fy is not None else None)
         if year is None:
             continue
-        members = ranked_members(hit.chunk.text, sup.measure, year)
+        if sup.candidates:
+            members = candidate_members(hit.chunk.text, sup, year, months=months)
+        else:
+            members = ranked_members(hit.chunk.text, sup.measure, year, months=months, growth=sup.growth)
         if not members:
             continue
         if not sup.highest:
             members.reverse()
-        win, others = members[0], members[1:]
-        cite = page_label(_doc_name(hit), hit.chunk.page_start + 1)
-        rest = "; ".join(f"{m.label} {format_money(m.value)}" for m in others)
-        return Answer(
-            question=question,
-            text=f"{win.label} had the {sup.word} {sup.measure} in FY{year}: {format_money(win.value)} [{cite}]. "
-            f"The others: {rest} [{cite}].",
-            kind=AnswerKind.COMPARISON,
-            citations=[_citation(hit, "\n".join(m.line for m in members), hit.score)],
-            pipeline="extractive",
-            scope=scope,
-            faithfulness=1.0,  # every figure is a cell of the cited table
-            notes=[f"offline: the rows under the table heading '{sup.measure}', ranked"],
-        )
+        return _ranking_answer(question, scope, hit, sup, members, year, months)
     return None
+
+
+def _ranking_answer(
+    question: str, scope: Scope, hit: Hit, sup: Superlative, members: list[Member], year: int, months: int | None
+) -> Answer:
+    cite = page_label(_doc_name(hit), hit.chunk.page_start + 1)
+    period = _period(months, year)
+    win, others = members[0], members[1:]
+    steps: list[CalcStep] = []
+    lines: list[str]
+    if sup.growth:
+        changes = []
+        for m in members:
+            assert m.prior is not None
+            changes.append(
+                pct_change(
+                    CalcInput(name=f"{m.label} FY{year}", value=m.value, citation=cite, year=year),
+                    CalcInput(name=f"{m.label} FY{year - 1}", value=m.prior, citation=cite, year=year - 1),
+                )
+            )
+        steps = changes
+        # one sentence per row, its label first: each amount is checked against that row of the page
+        lines = [
+            f"{win.label} had the {sup.word} {sup.measure} in {period}: {changes[0].result:+.1f}% [{cite}].",
+            *(
+                f"{m.label}: {format_money(m.value)} in {period}, {format_money(m.prior or 0.0)} in "
+                f"{_period(months, year - 1)} ({c.result:+.1f}%) [{cite}]."
+                for m, c in zip(members, changes, strict=True)
+            ),
+        ]
+        how = f"offline: the rows of the table naming '{sup.measure}', ranked by the change from the year before"
+    else:
+        rest = "; ".join(f"{m.label} {format_money(m.value)}" for m in others)
+        lines = [
+            f"{win.label} had the {sup.word} {sup.measure} in {period}: {format_money(win.value)} [{cite}].",
+            f"The others: {rest} [{cite}].",
+        ]
+        how = (
+            "offline: the rows the question names, ranked"
+            if sup.candidates
+            else f"offline: the rows of the table naming '{sup.measure}', ranked"
+        )
+    answer = Answer(
+        question=question,
+        text="\n".join(lines),
+        kind=AnswerKind.COMPARISON,
+        citations=[_citation(hit, "\n".join(m.line for m in members), hit.score)],
+        pipeline="extractive",
+        scope=scope,
+        faithfulness=1.0,  # every figure is a cell of the cited table or a logged change between two
+        notes=[how],
+    )
+    if steps:
+        answer.trace["calculations"] = [s.model_dump(mode="json") for s in steps]
+    return answer
