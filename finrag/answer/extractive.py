@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from finrag.finance.calculator import CalcInput, CalcStep, pct_change
 from finrag.finance.compare import Member, Superlative, candidate_members, ranked_members, read_superlative
 from finrag.finance.data import load
-from finrag.finance.facts import PATTERNS, question_years, read_question
+from finrag.finance.facts import PATTERNS, asks_why, question_years, read_question
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.judgement import EvidenceRule, evidence_rule_for
@@ -21,6 +21,10 @@ from finrag.records import Answer, AnswerKind, Citation, Hit, Scope
 # Quotes are not an answer: they say so first (the grader, the trust score and people read it).
 EXCERPT_LABEL = "Excerpts from the filing (not a computed answer):"
 _LLM_ADDS = "An LLM answerer (not configured) would read these pages and write the answer from them."
+_LLM_ADDS_WHY = (
+    "An LLM answerer (not configured) would read these pages, the discussion around their figures, and "
+    "explain the causes, or say that the filing gives none."
+)
 
 # Where filings answer a kind of question (finance/data/intents.toml): section key -> prior, per intent.
 _INTENTS: tuple[tuple[tuple[re.Pattern[str], ...], dict[str, float]], ...] = tuple(
@@ -38,6 +42,14 @@ def section_priors(question: str) -> dict[str, float]:
                 out[key] = max(out.get(key, 0.0), prior)
     return out
 
+
+_EXCERPTS = load("excerpts")
+_INTENT_WORDS = frozenset(search_terms(" ".join(_EXCERPTS["intent_words"])))
+_CAUSAL = re.compile(r"(?i)\b(?:" + "|".join(re.escape(c) for c in _EXCERPTS["causal_cues"]) + r")\b")
+_ANAPHORA = re.compile(_EXCERPTS["anaphora"])
+_SUBJECT_WEIGHT = float(_EXCERPTS["subject_weight"])
+_OFF_SUBJECT = float(_EXCERPTS["off_subject"])
+_CUE_BOOST = float(_EXCERPTS["cue_boost"])
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
@@ -81,20 +93,27 @@ def _units(hit: Hit) -> list[tuple[str, str, bool]]:
 
     def flush() -> None:
         if prose:
-            text = " ".join(prose)
-            out.extend((s.strip(), s.strip(), False) for s in _SENTENCE_RE.split(text) if len(s.strip()) > 25)
+            sentences: list[str] = []
+            for s in _SENTENCE_RE.split(" ".join(prose)):
+                s = s.strip()
+                if sentences and _ANAPHORA.match(s):
+                    sentences[-1] += " " + s  # "This represents ...": with the sentence it points back to
+                else:
+                    sentences.append(s)
+            out.extend((s, s, False) for s in sentences if len(s) > 25)
             prose.clear()
 
-    for line in hit.chunk.text.split("\n"):
-        line = line.strip()
+    lines = [ln.strip() for ln in hit.chunk.text.split("\n")]
+    for i, line in enumerate(lines):
         if not line:
             flush()
             continue
         years = YEAR_TOKEN.findall(line)
+        wrapped = i + 1 < len(lines) and bool(re.match(r"[a-z]", lines[i + 1]))  # a sentence goes on below
         if len(years) >= 2 and len(years) == len(_NUM_RE.findall(line)):
             flush()
             header_years = years  # a column header row such as "2022 2021 2020"
-        elif _is_row(line):
+        elif _is_row(line) and not wrapped:
             flush()
             out.append((line, _label_row(line, header_years), True))
         else:
@@ -146,6 +165,9 @@ class ExtractiveAnswerer:
         # the company's own name is on every page of its filings: it says nothing about which sentence answers
         q_terms = search_terms(question) - search_terms(" ".join(scope.companies))
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
+        # what the question is about ("merchandise inventories"), not what it wants ("what drove the increase")
+        subject = q_terms - _INTENT_WORDS
+        why = asks_why(question) is not None
         wants_figure = bool(_FIGURE_QUESTION.search(question))
         years = set(YEAR_TOKEN.findall(question))
         priors = section_priors(question)
@@ -166,8 +188,13 @@ class ExtractiveAnswerer:
                 terms = search_terms(text)
                 if not terms:
                     continue
-                overlap = len(q_terms & terms) + 0.5 * len(x_terms & terms)
+                on_subject = len(subject & terms)
+                overlap = _SUBJECT_WEIGHT * on_subject + len((q_terms - subject) & terms) + 0.5 * len(x_terms & terms)
                 score = overlap / (1.0 + 0.05 * len(terms))
+                if subject and not on_subject:
+                    score *= _OFF_SUBJECT  # shares only "increase" or "fiscal" with the question
+                if why and not is_row and _CAUSAL.search(text):
+                    score *= _CUE_BOOST
                 score *= 1.0 / (1.0 + 0.15 * rank)  # the retriever's order still counts
                 if wants_figure and is_row:
                     score *= 1.3
@@ -186,6 +213,15 @@ class ExtractiveAnswerer:
                 break
         if not chosen:
             return _refusal(question, scope, hits)
+        if why and not any(not c.is_row and subject & search_terms(c.text) for c in chosen):
+            # table rows, or sentences about something else, do not say why: quoting them is no answer
+            return _refusal(
+                question,
+                scope,
+                [c.hit for c in chosen],
+                "the question asks why, and no retrieved sentence about it states a cause",
+                _LLM_ADDS_WHY,
+            )
 
         if PATTERNS["after_change"].search(question):
             changed = _changed_to(chosen)
@@ -260,19 +296,19 @@ def _yes_from(question: str, scope: Scope, decided: tuple[str, Hit]) -> Answer:
     )
 
 
-def _refusal(question: str, scope: Scope, hits: list[Hit]) -> Answer:
-    """No sentence matches the question: say so, and which pages to read."""
+def _refusal(question: str, scope: Scope, hits: list[Hit], reason: str = "", adds: str = "") -> Answer:
+    """No sentence answers the question: say so, which pages to read, and what an LLM would add."""
     pages = list(dict.fromkeys(page_label(_doc_name(h), h.chunk.page_start + 1) for h in hits[:3]))
+    reason = reason or "no sentence of the retrieved pages matches the question"
     return Answer(
         question=question,
-        text=f"I cannot answer this offline: no sentence of the retrieved pages matches the question. "
-        f"Pages to read: {', '.join(pages)}. {_LLM_ADDS}",
+        text=f"I cannot answer this offline: {reason}. Pages to read: {', '.join(pages)}. {adds or _LLM_ADDS}",
         kind=AnswerKind.REFUSAL,
         citations=[_citation(h, h.chunk.text[:300], h.score) for h in hits[:3]],
         pipeline="extractive",
         scope=scope,
         faithfulness=None,
-        notes=["no sentence matched the question's terms"],
+        notes=[f"no sentence matched the question's terms: {reason}"],
     )
 
 
