@@ -241,8 +241,27 @@ def test_cited_texts_are_whole_pages_not_only_the_retrieved_chunk() -> None:
 
 
 def test_a_why_question_answered_only_by_table_rows_is_a_refusal_naming_pages() -> None:
-    rows = "Consolidated Statements of Income\n(In millions)\n2023 2022\nNet revenues $ 5,210 $ 4,880\nPretax income 1,020 990\n"
+    rows = (
+        "Consolidated Statements of Income\n(In millions)\n2023 2022\n"
+        "Net revenues $ 5,210 $ 4,880\nPretax income 1,020 990\n"
+    )
     ans = _ask("What drove Bluefin Foods' gross margin change in FY2023?", rows)
     assert ans.kind == AnswerKind.REFUSAL
     assert "Pages to read: BLUEFIN_2023_10K p.13" in ans.text and "explain the causes" in ans.text
     assert not ans.text.startswith(EXCERPT_LABEL)
+
+
+# --- yes/no on the change of a row the question names ---------------------------------------------------
+def test_did_a_named_row_rise_is_decided_by_its_two_year_cells() -> None:
+    up = _ask("Did Bluefin Foods' Inland Markets net sales increase between FY2022 and FY2023?", _SCHEDULE)
+    assert up.kind == AnswerKind.YES_NO
+    assert up.text.startswith("Yes. Inland Markets rose from $800 million in FY2022 to $1,000 million in FY2023")
+    assert up.trace["calculations"][0]["result"] == pytest.approx(25.0)
+    # the same label under the EBITDA title: the question's measure picks the group
+    drop = _ask("Is there a drop in Export Markets segment EBITDA in FY2023?", _SCHEDULE)
+    assert drop.text.startswith("Yes. Export Markets fell from $45 million in FY2022 to -$12 million in FY2023")
+    quarter = _ask("Did Coastal Markets net sales grow in the fourth quarter of 2023?", _SCHEDULE)
+    assert quarter.text.startswith("Yes. Coastal Markets rose from $380 million in the three months of FY2022")
+    # an outlook is not decided by last year's columns
+    outlook = _ask("Are Export Markets net sales expected to increase in FY2024?", _SCHEDULE)
+    assert outlook.kind != AnswerKind.YES_NO

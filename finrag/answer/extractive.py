@@ -7,12 +7,19 @@ import re
 from dataclasses import dataclass
 
 from finrag.finance.calculator import CalcInput, CalcStep, pct_change
-from finrag.finance.compare import Member, Superlative, candidate_members, ranked_members, read_superlative
+from finrag.finance.compare import (
+    Member,
+    Superlative,
+    candidate_members,
+    named_row,
+    ranked_members,
+    read_superlative,
+)
 from finrag.finance.data import load
 from finrag.finance.facts import PATTERNS, asks_why, question_years, read_question
 from finrag.finance.figures import YEAR_TOKEN
 from finrag.finance.glossary import GlossaryRewriter
-from finrag.finance.judgement import EvidenceRule, evidence_rule_for
+from finrag.finance.judgement import EvidenceRule, evidence_rule_for, rule_for
 from finrag.finance.statements import format_money
 from finrag.finance.text import page_label
 from finrag.finance.words import search_terms
@@ -162,6 +169,9 @@ class ExtractiveAnswerer:
             decided = _evidence(rule, hits) if rule is not None else None
             if decided is not None:
                 return _yes_from(question, scope, decided)
+            moved = _row_direction(question, hits, scope)
+            if moved is not None:
+                return moved
         # the company's own name is on every page of its filings: it says nothing about which sentence answers
         q_terms = search_terms(question) - search_terms(" ".join(scope.companies))
         x_terms = search_terms(" ".join(self.rewriter.rewrite(question).expansions)) - q_terms
@@ -456,3 +466,43 @@ def _ranking_answer(
     if steps:
         answer.trace["calculations"] = [s.model_dump(mode="json") for s in steps]
     return answer
+
+
+def _row_direction(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
+    """ "Did X rise / is there a drop in X between FY2021 and FY2022": the row the question names, read in
+    both years' columns of the period asked, decides it (the change is logged as a calculation). Not for
+    what was expected: an outlook is not in last year's columns."""
+    rule = rule_for(question)
+    facts = read_question(question)
+    if rule is None or not rule.directional or facts.forward:
+        return None
+    years = question_years(question)
+    if not years:
+        return None
+    year, prior_year = years[-1], (years[0] if len(years) > 1 else years[-1] - 1)
+    for hit in hits:
+        m = named_row(hit.chunk.text, question, year, prior_year, months=facts.months)
+        if m is None or m.prior is None or m.value == m.prior:
+            continue
+        cite = page_label(_doc_name(hit), hit.chunk.page_start + 1)
+        step = pct_change(
+            CalcInput(name=f"{m.label} FY{year}", value=m.value, citation=cite, year=year),
+            CalcInput(name=f"{m.label} FY{prior_year}", value=m.prior, citation=cite, year=prior_year),
+        )
+        up = m.value > m.prior
+        yes = up if rule.test == "up" else not up
+        answer = Answer(
+            question=question,
+            text=f"{'Yes' if yes else 'No'}. {m.label} {'rose' if up else 'fell'} from {format_money(m.prior)} in "
+            f"{_period(facts.months, prior_year)} to {format_money(m.value)} in {_period(facts.months, year)} "
+            f"({step.result:+.1f}%) [{cite}].",
+            kind=AnswerKind.YES_NO,
+            citations=[_citation(hit, m.line, hit.score)],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # both cells of the cited row, and their logged change
+            notes=[f"offline: decided by the row '{m.label}' in both years' columns ({rule.basis})"],
+        )
+        answer.trace["calculations"] = [step.model_dump(mode="json")]
+        return answer
+    return None

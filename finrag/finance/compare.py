@@ -302,3 +302,34 @@ def candidate_members(text: str, sup: Superlative, year: int, *, months: int | N
     if len({m.line for m in found}) != len(found):
         return []  # two candidates read the same row: not a comparison
     return sorted(found, key=lambda x: -x.value)
+
+
+def named_row(text: str, question: str, year: int, prior_year: int, *, months: int | None = None) -> Member | None:
+    """The row the question names ("Did Northwind's Industrial Automation revenue rise in FY2022?"), with
+    `year`'s cell and `prior_year`'s (as `prior`), in the period asked; None unless one row is named.
+    Every word of the row's label must be in the question; the words the label leaves out ("revenue")
+    must be named by its group's title when the label does not say them itself."""
+    asked = set(_stems(question))
+    best: tuple[float, Member] | None = None
+    tied = False
+    for b in blocks(text):
+        col = column(b.years, b.durations, year, months)
+        prior = column(b.years, b.durations, prior_year, months)
+        if col is None or prior is None:
+            continue
+        title = set(_stems(b.title))
+        last = set(_stems(b.title.split("\n")[-1])) if b.title else set()
+        for label, cells, line in b.rows:
+            words = set(_stems(label))
+            if not words or not words <= asked or len(cells) != len(b.years):
+                continue
+            rest = asked - words
+            # the heading right above the rows ("Operating income:") names the measure best
+            score = len(words) + 0.5 * len(rest & title) + len(rest & last)
+            if best is not None and score == best[0] and best[1].line != line:
+                tied = True
+            elif best is None or score > best[0]:
+                best, tied = (score, _member(label, cells, line, b, col, prior)), False
+    if best is None or tied:
+        return None
+    return best[1]
