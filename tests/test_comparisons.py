@@ -265,3 +265,18 @@ def test_did_a_named_row_rise_is_decided_by_its_two_year_cells() -> None:
     # an outlook is not decided by last year's columns
     outlook = _ask("Are Export Markets net sales expected to increase in FY2024?", _SCHEDULE)
     assert outlook.kind != AnswerKind.YES_NO
+
+
+def test_a_two_sided_comparison_quotes_a_sentence_about_each_side() -> None:
+    page = (
+        "Total sales grew 4.0% in 2023, and the five-year growth rates for domestic and export sales were 3.1% "
+        "and 5.2%, respectively.\n"
+        "The ten-year growth rates for domestic and export sales were 2.9% and 4.8%, respectively.\n"
+        "Sales by domestic operations were $3.2 billion in 2023 and $3.0 billion in 2022.\n"
+        "Sales by export operations declined 2.5% in 2023 as freight costs rose."
+    )
+    ans = _ask("How did Bluefin Foods' domestic sales growth compare to export sales growth in FY2023?", page)
+    assert ans.kind == AnswerKind.EXCERPTS
+    quotes = ans.text.split("\n")[1:3]
+    assert quotes[0].startswith("Sales by domestic operations were $3.2 billion")
+    assert quotes[1].startswith("Sales by export operations declined 2.5%")

@@ -58,6 +58,9 @@ _SUBJECT_WEIGHT = float(_EXCERPTS["subject_weight"])
 _OFF_SUBJECT = float(_EXCERPTS["off_subject"])
 _CUE_BOOST = float(_EXCERPTS["cue_boost"])
 
+_COMPARE = re.compile(_EXCERPTS["compare"], re.I)
+_US = re.compile(r"\bU\.S\.(?=\W|$)|\bUS\b")  # "U.S." and "US" (not the pronoun): one word, "usa"
+
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“\"])")
 _NUM_RE = re.compile(r"\(?\$?\s?\d[\d,]*(?:\.\d+)?\)?%?")
 _FIGURE_QUESTION = re.compile(
@@ -127,6 +130,22 @@ def _units(hit: Hit) -> list[tuple[str, str, bool]]:
             prose.append(line)
     flush()
     return out
+
+
+def _side_terms(text: str) -> set[str]:
+    return search_terms(_US.sub(" usa ", text))
+
+
+def _sides(question: str, scope: Scope) -> list[set[str]]:
+    """ "How did US sales growth compare to international sales growth": the words naming each side only
+    ([{usa}, {international}]); [] when the question compares nothing or its sides differ by no word."""
+    m = _COMPARE.search(question)
+    if m is None:
+        return []
+    common = search_terms(" ".join(scope.companies)) | _INTENT_WORDS
+    left, right = _side_terms(question[: m.start()]) - common, _side_terms(question[m.end() :]) - common
+    sides = [left - right, right - left]
+    return sides if all(sides) else []
 
 
 def _label_row(row: str, years: list[str]) -> str:
@@ -215,12 +234,20 @@ class ExtractiveAnswerer:
                 candidates.append(_Candidate(text, display, hit, score, is_row, pinned))
         candidates.sort(key=lambda c: (not c.prints_measure, -c.score))
         chosen: list[_Candidate] = []
+        # "how did A compare to B": the best sentence about each side first, then the rest by score
+        sides = _sides(question, scope)
+        for side, other in zip(sides, reversed(sides), strict=True):
+            about = [c for c in candidates if c.score > 0 and side & _side_terms(c.text)]
+            # a sentence about this side alone says more about it than one listing both
+            pick = next((c for c in about if not other & _side_terms(c.text)), about[0] if about else None)
+            if pick is not None and all(pick.text != o.text for o in chosen):
+                chosen.append(pick)
         for c in candidates:
+            if len(chosen) >= self.max_quotes:
+                break
             if c.score <= 0 or any(c.text == o.text for o in chosen):
                 continue
             chosen.append(c)
-            if len(chosen) == self.max_quotes:
-                break
         if not chosen:
             return _refusal(question, scope, hits)
         if why and not any(not c.is_row and subject & search_terms(c.text) for c in chosen):
