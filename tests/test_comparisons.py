@@ -108,6 +108,9 @@ def test_a_comparison_question_is_read_into_direction_measure_growth_and_candida
         "Among operating, investing and financing activities, which provided the most cash for Cedar Ridge Energy?"
     )
     assert s is not None and s.candidates == ("operating", "investing", "financing activities")
+    s = read_superlative("Which market had the biggest decline in net sales for Bluefin Foods in FY2023?")
+    assert s is not None and s.growth and not s.highest and s.measure == "net sales"
+    assert s.phrase == "biggest decline in net sales"
     assert read_superlative("What was Bluefin Foods' net sales in FY2023?") is None
 
 
@@ -154,6 +157,8 @@ def test_growth_rankings_log_each_change_as_a_calculation_on_cited_cells() -> No
     assert by_name["Inland Markets FY2023"] == pytest.approx(25.0)
     assert by_name["Coastal Markets FY2023"] == pytest.approx(100 * (1_500 - 1_400) / 1_400)
     assert "Export Markets: $420 million in FY2023, $600 million in FY2022 (-30.0%)" in ans.text
+    fell = _ask("Which market had the biggest decline in net sales for Bluefin Foods in FY2023?", _SCHEDULE)
+    assert fell.text.startswith("Export Markets had the biggest decline in net sales in FY2023: -30.0%")
 
 
 def test_candidates_the_question_names_are_read_from_their_own_rows() -> None:

@@ -461,7 +461,7 @@ def _ranking_answer(
         steps = changes
         # one sentence per row, its label first: each amount is checked against that row of the page
         lines = [
-            f"{win.label} had the {sup.word} {sup.measure} in {period}: {changes[0].result:+.1f}% [{cite}].",
+            f"{win.label} had the {sup.phrase} in {period}: {changes[0].result:+.1f}% [{cite}].",
             *(
                 f"{m.label}: {format_money(m.value)} in {period}, {format_money(m.prior or 0.0)} in "
                 f"{_period(months, year - 1)} ({c.result:+.1f}%) [{cite}]."
@@ -472,7 +472,7 @@ def _ranking_answer(
     else:
         rest = "; ".join(f"{m.label} {format_money(m.value)}" for m in others)
         lines = [
-            f"{win.label} had the {sup.word} {sup.measure} in {period}: {format_money(win.value)} [{cite}].",
+            f"{win.label} had the {sup.phrase} in {period}: {format_money(win.value)} [{cite}].",
             f"The others: {rest} [{cite}].",
         ]
         how = (

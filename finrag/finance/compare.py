@@ -24,6 +24,7 @@ _S = _DATA["superlative"]
 _HIGH = re.compile(_S["high"], re.I)
 _LOW = re.compile(_S["low"], re.I)
 _GROWTH = re.compile(_S["growth"], re.I)
+_DECLINE = re.compile(_S["decline"], re.I)
 _AMONG = re.compile(_S["among"], re.I)
 _NOT_MEMBER = re.compile(_S["not_member"], re.I)
 _GENERIC = frozenset(label_stem(w) for w in _S["generic"])
@@ -52,6 +53,7 @@ class Superlative:
     word: str  # "highest"
     growth: bool = False  # ranked by the change from the year before
     candidates: tuple[str, ...] = ()  # "operations", "investing", "financing activities"
+    phrase: str = ""  # the question's words from the superlative to the measure ("largest increase in sales")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +106,22 @@ def read_superlative(question: str) -> Superlative | None:
         if not measure and candidates:
             # "which brought in the most (or lost the least) cash flow": the words after the aside
             measure = _measure_of(re.sub(r"^\s*\([^)]*\)", "", rest))
+        clause = question[m.start() : m.end() + len(rest) - len(rest.lstrip()) + len(measure)]
+        growth = bool(_GROWTH.search(clause)) and not candidates
+        if measure and not _GROWTH.sub(" ", measure).strip():
+            # "the largest increase in operating income": the measure follows the change word
+            after = re.match(r"(?i)\s*\S+(?:\s+\S+)*?\s+(?:in|of)\s+(.+)", rest)
+            measure = _measure_of(after.group(1)) if after else ""
+        phrase = m.group(0).strip()
+        if measure and measure in rest:
+            phrase = question[m.start() : m.end() + rest.index(measure) + len(measure)].strip()
         if not measure and not candidates and _GROWTH.search(question):
-            measure = _GROWTH_MEASURE  # "which segment grew fastest": its sales
+            measure, growth = _GROWTH_MEASURE, True  # "which segment grew fastest": its sales
+            phrase = f"{phrase} {measure} growth"
+        if growth and _DECLINE.search(phrase):
+            highest = not highest  # "the biggest decline": the lowest change
         if measure or candidates:
-            clause = question[m.start() : m.end() + len(rest) - len(rest.lstrip()) + len(measure)]
-            return Superlative(
-                highest, measure, m.group(0).strip(), bool(_GROWTH.search(clause)) and not candidates, candidates
-            )
+            return Superlative(highest, measure, m.group(0).strip(), growth, candidates, phrase)
     return None
 
 
