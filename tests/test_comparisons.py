@@ -285,3 +285,57 @@ def test_a_two_sided_comparison_quotes_a_sentence_about_each_side() -> None:
     quotes = ans.text.split("\n")[1:3]
     assert quotes[0].startswith("Sales by domestic operations were $3.2 billion")
     assert quotes[1].startswith("Sales by export operations declined 2.5%")
+
+
+# --- segment results written as prose, over two pages ---------------------------------------------------
+_PROSE_P1 = """Full Year 2023 Highlights:
+Coastal Markets
+• Net sales of $1.5 billion in the current year compared to $1.4 billion in the prior year, an
+increase of 7%;
+• Segment EBITDA of $240 million in the current year compared to $230 million in the prior year.
+"""
+_PROSE_P2 = """Inland Markets
+• Net sales of $1.0 billion in the current year compared to $800 million in the prior year;
+• Segment EBITDA of $210 million in the current year compared to $150 million in the prior year.
+Export Markets
+• Net sales of $420 million in the current year compared to $600 million in the prior year; and
+• Export Markets segment EBITDA loss of $12 million in the current year compared to segment EBITDA of
+$45 million in the prior year.
+"""
+_PROSE_PARAGRAPHS = """Segment Results
+Coastal Markets revenue increased 7.1% to $1,500 million in fiscal 2023. Segment operating income was
+$240 million, or 16.0% of segment revenue, compared with $230 million in fiscal 2022.
+Inland Markets revenue increased 25.0% to $1,000 million in fiscal 2023. Segment operating income was $210
+million, or 21.0% of segment revenue, compared with $150 million in fiscal 2022.
+Liquidity and Capital Resources
+At December 31, 2023, we had cash and cash equivalents of $900 million. Net cash provided by operating
+activities was $700 million compared with $650 million, driven by net income of $400 million.
+"""
+
+
+def test_segment_results_written_as_prose_over_two_pages_are_ranked() -> None:
+    hits = [_hit(_PROSE_P2, page=5), _hit(_PROSE_P1, page=4)]
+    scope = Scope(companies=["Bluefin Foods, Inc."])
+    q = "Which market had the lowest segment EBITDA for Bluefin Foods in FY2023?"
+    ans = ExtractiveAnswerer().answer(q, hits, scope)
+    assert ans.kind == AnswerKind.COMPARISON
+    lines = ans.text.split("\n")
+    assert lines[0] == (
+        "Export Markets had the lowest segment EBITDA in FY2023: a loss of $12 million [BLUEFIN_2023_10K p.6]."
+    )
+    assert [ln.split(":")[0] for ln in lines[1:]] == ["Export Markets", "Inland Markets", "Coastal Markets"]
+    assert lines[-1].endswith("[BLUEFIN_2023_10K p.5]")  # Coastal Markets is on the page before
+    grew = ExtractiveAnswerer().answer("Which market grew fastest for Bluefin Foods in FY2023?", hits, scope)
+    assert grew.text.startswith("Inland Markets had the fastest revenue growth in FY2023: +25.0%")
+    # the prose names no quarter: a quarter's question is not answered from it
+    q4 = ExtractiveAnswerer().answer(
+        "Which market had the highest net sales in the fourth quarter of 2023?", hits, scope
+    )
+    assert q4.kind != AnswerKind.COMPARISON
+
+
+def test_segment_paragraphs_led_by_the_segment_name_are_read() -> None:
+    ans = _ask("Which segment had the highest operating income for Bluefin Foods in FY2023?", _PROSE_PARAGRAPHS)
+    assert ans.kind == AnswerKind.COMPARISON
+    assert ans.text.startswith("Coastal Markets had the highest operating income in FY2023: $240 million")
+    assert "Liquidity" not in ans.text and "At December" not in ans.text and "$700" not in ans.text

@@ -12,6 +12,7 @@ from finrag.finance.compare import (
     Superlative,
     candidate_members,
     named_row,
+    prose_members,
     ranked_members,
     read_superlative,
 )
@@ -437,6 +438,88 @@ def _superlative(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
         if not sup.highest:
             members.reverse()
         return _ranking_answer(question, scope, hit, sup, members, year, months)
+    if not sup.candidates:
+        return _prose_superlative(question, hits, scope, sup, asked, months)
+    return None
+
+
+def _page_runs(hits: list[Hit]) -> list[list[Hit]]:
+    """Each hit alone, then runs of consecutive pages of one filing (a segment's results go on overleaf)."""
+    by_doc: dict[str, dict[int, Hit]] = {}
+    for h in hits:
+        by_doc.setdefault(h.chunk.doc_id, {}).setdefault(h.chunk.page_start, h)
+    runs: list[list[Hit]] = [[h] for h in hits]
+    for pages in by_doc.values():
+        run: list[Hit] = []
+        for p in sorted(pages):
+            if run and p != run[-1].chunk.page_start + 1:
+                if len(run) > 1:
+                    runs.append(run)
+                run = []
+            run.append(pages[p])
+        if len(run) > 1:
+            runs.append(run)
+    return runs
+
+
+def _prose_superlative(
+    question: str, hits: list[Hit], scope: Scope, sup: Superlative, asked: list[int], months: int | None
+) -> Answer | None:
+    """No table ranks it: segment results written as prose ("Regional Operations" / "• Adjusted EBITDA of
+    $1.3 billion in the current year compared to $1.2 billion"), each sentence quoted with its page."""
+    best: tuple[list[Member], list[Hit], int] | None = None
+    for run in _page_runs(hits):
+        fy = run[0].chunk.metadata.get("fiscal_year")
+        year = asked[-1] if asked else (int(fy) if fy is not None else None)
+        if year is None:
+            continue
+        members = prose_members("\n".join(h.chunk.text for h in run), sup.measure, year, months=months)
+        if sup.growth:
+            members = sorted((m for m in members if m.growth is not None), key=lambda m: -(m.growth or 0.0))
+        # the pages stating the most segments (a run of pages over one page of it)
+        if len(members) >= 2 and (best is None or len(members) > len(best[0])):
+            best = (members, run, year)
+    if best is not None:
+        members, run, year = best
+        if not sup.highest:
+            members.reverse()
+
+        def page_of(m: Member, _run: list[Hit] = run) -> Hit:
+            flat = " ".join(m.line.split())[:60]
+            return next((h for h in _run if flat in " ".join(h.chunk.text.split())), _run[0])
+
+        cites = {m.label: page_label(_doc_name(page_of(m)), page_of(m).chunk.page_start + 1) for m in members}
+        win = members[0]
+        period = _period(months, year)
+        steps: list[CalcStep] = []
+        if sup.growth:
+            for m in members:
+                steps.append(
+                    pct_change(
+                        CalcInput(name=f"{m.label} FY{year}", value=m.value, citation=cites[m.label], year=year),
+                        CalcInput(
+                            name=f"{m.label} FY{year - 1}", value=m.prior or 0.0, citation=cites[m.label], year=year - 1
+                        ),
+                    )
+                )
+            head = f"{win.label} had the {sup.phrase} in {period}: {steps[0].result:+.1f}% [{cites[win.label]}]."
+        else:
+            amount = win.printed if win.value >= 0 else f"a loss of {win.printed}"
+            head = f"{win.label} had the {sup.phrase} in {period}: {amount} [{cites[win.label]}]."
+        lines = [head, *(f'{m.label}: "{m.line}" [{cites[m.label]}]' for m in members)]
+        answer = Answer(
+            question=question,
+            text="\n".join(lines),
+            kind=AnswerKind.COMPARISON,
+            citations=[_citation(page_of(m), m.line, page_of(m).score) for m in members],
+            pipeline="extractive",
+            scope=scope,
+            faithfulness=1.0,  # each segment's sentence quoted verbatim, its changes logged
+            notes=[f"offline: each segment's sentence naming '{sup.measure}', ranked"],
+        )
+        if steps:
+            answer.trace["calculations"] = [s.model_dump(mode="json") for s in steps]
+        return answer
     return None
 
 

@@ -170,7 +170,8 @@ def blocks(text: str) -> list[_Block]:
             continue
         if cur is None:
             context = head[-12:]
-            cur = _Block(title="\n".join(context), start=start)
+            # a title is a short line, not prose: the bullets and sentences above a table name other things
+            cur = _Block(title="\n".join(ln for ln in context if _title_line(ln)), start=start)
             years = _header_years(context)
             # a group under a heading line ("Operating income:") inherits the columns of the table above
             cur.years = years or (out[-1].years if out else [])
@@ -183,6 +184,15 @@ def blocks(text: str) -> list[_Block]:
     if cur is not None:
         out.append(cur)
     return out
+
+
+def _title_line(line: str) -> bool:
+    return len(line) <= 100 and not re.search(r"[$%]|^[•·▪◦(]|[.;,]$|\.\s", line)
+
+
+def _per_share(cells: list[str]) -> bool:
+    """Cells with cents ("3.49"): per-share amounts or ratios, not amounts at the table's scale."""
+    return any(re.search(r"\.\d{2}\)?$", c) for c in cells)
 
 
 def _durations(lines: list[str]) -> list[int]:
@@ -273,7 +283,7 @@ def ranked_members(
         members = [
             _member(label, cells, line, b, *cols)
             for label, cells, line in b.rows
-            if len(cells) == len(b.years) and not _NOT_MEMBER.search(label)
+            if len(cells) == len(b.years) and not _NOT_MEMBER.search(label) and not _per_share(cells)
         ]
         if growth:
             members = [m for m in members if m.growth is not None]
@@ -344,3 +354,99 @@ def named_row(text: str, question: str, year: int, prior_year: int, *, months: i
     if best is None or tied:
         return None
     return best[1]
+
+
+_P = _DATA["prose"]
+_NOT_OWNER = frozenset(_P["not_owner"])
+_PRIOR = re.compile(_P["prior"], re.I)
+_NEGATIVE = re.compile(_P["negative"], re.I)
+_INTERIM = re.compile(_P["interim"], re.I)
+_BULLET = re.compile(r"^[•·▪◦\-–*]\s*")
+_OWNER_RUN = re.compile(r"^((?:[A-Z][A-Za-z&.'’-]*|and|of|&)(?:\s+(?:[A-Z][A-Za-z&.'’-]*|and|of|&))*)")
+
+
+def _owner_of(line: str) -> str:
+    """The segment a line names first: its leading capitalised words ("Industrial Automation"), unless they
+    are words that lead any sentence ("Segment", "Net", "The")."""
+    m = _OWNER_RUN.match(line)
+    if m is None:
+        return ""
+    words = m.group(1).split()
+    while words and words[-1].lower() in ("and", "of", "&"):
+        words.pop()
+    if not words or words[0].lower() in _NOT_OWNER:
+        return ""
+    return " ".join(words)
+
+
+def _heading(line: str) -> bool:
+    """A short line of capitalised words and no figure: a segment's heading ("Regional Operations")."""
+    words = line.split()
+    return (
+        0 < len(words) <= 6
+        and not re.search(r"[\d$%:.;,]", line)
+        and all(w[0].isupper() or w in ("and", "of", "&") for w in words)
+    )
+
+
+def _items(text: str) -> list[tuple[str, str]]:
+    """(segment, sentence) pairs: lines re-joined into sentences, each owned by the segment heading above
+    it or by the segment name leading its paragraph."""
+    items: list[tuple[str, str]] = []
+    owner = ""
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        bullet = bool(_BULLET.match(stripped))
+        line = _BULLET.sub("", stripped)
+        if not bullet and _heading(line):
+            owner = _owner_of(line)  # "" for a section title such as "Segment Results"
+            continue
+        if items and not bullet and not items[-1][1].rstrip().endswith((".", ";")):
+            items[-1] = (items[-1][0], items[-1][1] + " " + line)  # the sentence goes on
+            continue
+        if not bullet:
+            owner = _owner_of(line) or owner  # a paragraph led by a segment's name
+        items.append((owner, line))
+    return [(who, s) for who, item in items for s in re.split(r"(?<=[.;])\s+", item) if who and s]
+
+
+def prose_members(text: str, measure: str, year: int, *, months: int | None = None) -> list[Member]:
+    """Segment figures written as prose, best first: for each segment (a heading line, or the name leading
+    its paragraph) the first amount after the measure's words in its first sentence naming the measure,
+    and the amount after "compared to" as the year before. [] unless two or more segments state it. A
+    quarter is read only from sentences naming a shorter period, a year only from sentences naming none."""
+    from finrag.finance.figures import extract_figures
+
+    terms = _measure_terms(measure)
+    if not terms:
+        return []
+    found: dict[str, Member] = {}
+    for who, sentence in _items(text):
+        if who in found or (_INTERIM.search(sentence) is not None) != (months in (3, 6, 9)):
+            continue
+        if not all(_names(c, set(_stems(sentence))) for c in terms):
+            continue
+        named = [
+            w.end()
+            for w in re.finditer(r"[A-Za-z]+", sentence)
+            if any(label_stem(w.group(0).lower()) in p for c in terms for p in c)
+        ]
+        amounts = [f for f in extract_figures(sentence) if f.unit == "USD" and named and f.start > named[0]]
+        cur = next((f for f in amounts if f.year in (None, year)), None)
+        if cur is None:
+            continue
+        value = -abs(cur.value) if _NEGATIVE.search(sentence[: cur.start]) else cur.value
+        prior_m = _PRIOR.search(sentence, cur.end)
+        prior = next(
+            (f for f in amounts if prior_m is not None and f.start > prior_m.start() and f.year in (None, year - 1)),
+            None,
+        )
+        prior_value = None
+        if prior is not None:
+            prior_value = -abs(prior.value) if _NEGATIVE.search(sentence[: prior.start]) else prior.value
+        found[who] = Member(who, value, cur.text, sentence, prior_value, prior.text if prior is not None else "")
+    if len(found) < 2:
+        return []
+    return sorted(found.values(), key=lambda x: -x.value)
