@@ -112,6 +112,9 @@ def test_a_comparison_question_is_read_into_direction_measure_growth_and_candida
     assert s is not None and s.growth and not s.highest and s.measure == "net sales"
     assert s.phrase == "biggest decline in net sales"
     assert read_superlative("What was Bluefin Foods' net sales in FY2023?") is None
+    # a company's name is not a superlative ("Top" of "Top Line Foods")
+    assert read_superlative("What did Top Line Foods acquire in FY2023?", ["Top Line Foods, Inc."]) is None
+    assert read_superlative("What did Top Line Foods acquire in FY2023?") is not None
 
 
 # --- the column of the year and the period asked --------------------------------------------------

@@ -419,7 +419,7 @@ def _superlative(question: str, hits: list[Hit], scope: Scope) -> Answer | None:
     """ "Which segment had the highest X in FY2022", "which region grew fastest", "among A, B and C, which
     brought in the most": the rows of the table that names X (or the candidates' rows), ranked, in the
     column of the year and period asked (a quarter's column for a quarter, never the annual one)."""
-    sup = read_superlative(question)
+    sup = read_superlative(question, scope.companies)
     if sup is None:
         return None
     asked = question_years(question)

@@ -12,8 +12,10 @@ before when the question asks about growth or performance. The rules are data (`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from finrag.finance.companies import base_name
 from finrag.finance.data import load
 from finrag.finance.periods import header_durations
 from finrag.finance.scales import stated_scales
@@ -87,8 +89,13 @@ def _measure_of(rest: str) -> str:
     return re.split(r"(?i)\b(?:in|for|during|of|among|at|as|by|from|than)\b|[?,.(]", rest, maxsplit=1)[0].strip()
 
 
-def read_superlative(question: str) -> Superlative | None:
-    """ "the highest operating income in FY2022" -> (highest, "operating income"); None when not asked."""
+def read_superlative(question: str, companies: Sequence[str] = ()) -> Superlative | None:
+    """ "the highest operating income in FY2022" -> (highest, "operating income"); None when not asked.
+    `companies`: names of the companies asked about, whose words are not superlatives ("Best Buy")."""
+    for name in companies:
+        base = base_name(name)
+        if base:
+            question = re.sub(re.escape(base), lambda m: " " * len(m.group(0)), question, flags=re.I)
     among = _AMONG.search(question)
     candidates: tuple[str, ...] = ()
     if among:
