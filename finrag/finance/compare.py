@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from finrag.finance.companies import base_name
 from finrag.finance.data import load
+from finrag.finance.figures import extract_figures
 from finrag.finance.periods import header_durations
 from finrag.finance.scales import stated_scales
 from finrag.finance.words import label_stem, label_terms
@@ -424,8 +425,6 @@ def prose_members(text: str, measure: str, year: int, *, months: int | None = No
     its paragraph) the first amount after the measure's words in its first sentence naming the measure,
     and the amount after "compared to" as the year before. [] unless two or more segments state it. A
     quarter is read only from sentences naming a shorter period, a year only from sentences naming none."""
-    from finrag.finance.figures import extract_figures
-
     terms = _measure_terms(measure)
     if not terms:
         return []
