@@ -342,3 +342,21 @@ def test_segment_paragraphs_led_by_the_segment_name_are_read() -> None:
     assert ans.kind == AnswerKind.COMPARISON
     assert ans.text.startswith("Coastal Markets had the highest operating income in FY2023: $240 million")
     assert "Liquidity" not in ans.text and "At December" not in ans.text and "$700" not in ans.text
+
+
+def test_titles_and_flattened_tables_are_not_read_as_segments() -> None:
+    q = "Which market had the highest net sales for Bluefin Foods in FY2023?"
+    titles = (
+        "Quarterly Net Sales Data\n"
+        "• Net sales of $2.1 billion in the current year compared to $2.0 billion in the prior year.\n"
+        "Annual Net Sales Data\n"
+        "• Net sales of $5.6 billion in the current year compared to $5.4 billion in the prior year.\n"
+    )
+    assert _ask(q, titles).kind != AnswerKind.COMPARISON  # headings naming the measure are titles
+    flattened = (
+        "Harbor Division net sales were $ 1,200 $ 1,100 $ 1,000, gross profit $ 300 $ 280 $ 260, operating "
+        "income $ 90 $ 85 $ 80.\n"
+        "Valley Division net sales were $ 900 $ 950 $ 990, gross profit $ 200 $ 210 $ 220, operating income "
+        "$ 60 $ 70 $ 75.\n"
+    )
+    assert _ask(q, flattened).kind != AnswerKind.COMPARISON  # a table run into one line is not a sentence

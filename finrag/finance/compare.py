@@ -369,6 +369,7 @@ _NOT_OWNER = frozenset(_P["not_owner"])
 _PRIOR = re.compile(_P["prior"], re.I)
 _NEGATIVE = re.compile(_P["negative"], re.I)
 _INTERIM = re.compile(_P["interim"], re.I)
+_MAX_FIGURES = int(_P["max_figures"])
 _BULLET = re.compile(r"^[•·▪◦\-–*]\s*")
 _OWNER_RUN = re.compile(r"^((?:[A-Z][A-Za-z&.'’-]*|and|of|&)(?:\s+(?:[A-Z][A-Za-z&.'’-]*|and|of|&))*)")
 
@@ -432,6 +433,8 @@ def prose_members(text: str, measure: str, year: int, *, months: int | None = No
     for who, sentence in _items(text):
         if who in found or (_INTERIM.search(sentence) is not None) != (months in (3, 6, 9)):
             continue
+        if any(_names(c, set(_stems(who))) for c in terms):
+            continue  # a heading naming the measure ("Selected Revenue Data") is a title, not a segment
         if not all(_names(c, set(_stems(sentence))) for c in terms):
             continue
         named = [
@@ -439,7 +442,10 @@ def prose_members(text: str, measure: str, year: int, *, months: int | None = No
             for w in re.finditer(r"[A-Za-z]+", sentence)
             if any(label_stem(w.group(0).lower()) in p for c in terms for p in c)
         ]
-        amounts = [f for f in extract_figures(sentence) if f.unit == "USD" and named and f.start > named[0]]
+        figures = extract_figures(sentence)
+        if len(figures) > _MAX_FIGURES:
+            continue  # a table flattened into one line, not a sentence about one segment
+        amounts = [f for f in figures if f.unit == "USD" and named and f.start > named[0]]
         cur = next((f for f in amounts if f.year in (None, year)), None)
         if cur is None:
             continue
