@@ -123,6 +123,9 @@ def finish(
     )
     if calculations:
         answer.trace["calculations"] = [s.model_dump(mode="json") for s in calculations]
+    elif gen.offline and gen.offline_answer is not None and gen.offline_answer.trace.get("calculations"):
+        # an offline comparison's changes between cited cells: the trust score checks them as calculations
+        answer.trace["calculations"] = gen.offline_answer.trace["calculations"]
     if gen.prompt:
         answer.trace["prompt"] = gen.prompt
     flags = gen.injection_flags or (redact_hits(hits)[1] if hits else [])

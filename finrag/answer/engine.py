@@ -389,5 +389,15 @@ def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext) -> dict[st
     out: dict[str, str] = {}
     for c in answer.citations:
         label = page_label(c.doc_name, c.page)
-        out[label] = by_label.get(label) or c.quote
+        if label in out:
+            continue
+        text = by_label.get(label, "")
+        # a retrieved chunk is often part of its page: a figure the pipeline read on the same page (a row
+        # of the statement outside that chunk) is on the cited page, so the whole page is what is checked
+        if ctx.read_page is not None:
+            try:
+                text = "\n".join(t for t in (text, ctx.read_page(c.doc_id, c.page - 1)) if t)
+            except Exception as e:  # a missing page leaves the chunks at hand
+                log.warning("read_page %s p%s failed: %s", c.doc_id, c.page, e)
+        out[label] = text or c.quote
     return out
