@@ -7,12 +7,23 @@ It judges three things:
 (a) every figure is supported: the numeric grounding of `finrag.answer.grounding` (on a cited page in
     the right year column, or a logged calculation with cited inputs). A figure that is not supported
     caps the score under the fallback line: the answer is not served as it is. A figure computed
-    without a logged calculation is not supported (searching the page for some pair that gives it
-    matched altered figures by chance: measured, see docs/benchmarks.md).
+    without a logged calculation is supported when the question's own calculation (its plan: a
+    metric of metrics.toml, a growth rate, an average over years, the change between two years), the
+    figure its yes/no rule decides on, or the metric the answer names next to the figure, redone over
+    the cited pages with the product's row finder, gives it within the answer's rounding; where the
+    question's calculation can be done so, a figure of its kind must be that calculation's. Otherwise
+    one step over two rows the question names, or the difference or sum of two of the answer's own
+    supported figures. (Searching the page for any pair that gives it matched altered figures by
+    chance: measured, see docs/benchmarks.md.)
 (b) the answer answers the question asked: the cited filings are the company the question names; the
     answer does not speak of another period (another year, a quarter for a year or the reverse); a
     question asking for a figure gets one whose line agrees with the question's metric; a yes/no
-    question gets "Yes" or "No". Excerpts (`AnswerKind.EXCERPTS`), quote dumps and evasive sentences
+    question gets "Yes" or "No" (or one of the two ways a "did it increase or decrease" question
+    offers), and that Yes/No agrees with what the cited figures decide (the question's judgement rule,
+    `finrag.finance.judgement`, over figures recomputed from the cited pages) and with the answer's own
+    explanation ("Yes, growth is expected to decelerate" to "will it accelerate?" is a contradiction).
+    "Not a useful metric" is an answer where the question allows it and the cited statements print no
+    row the metric needs. Excerpts (`AnswerKind.EXCERPTS`), quote dumps and evasive sentences
     are not answers and stay under the line; a refusal is not wrong but is not an answer to trust.
 (c) paraphrases and unit conventions are supported: "$1,577M", "1.58 billion", "capital spending was
     $1,577 million" are read with their scale, and the question's metric (in the filing's words, from
