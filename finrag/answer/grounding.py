@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from finrag.finance.calculator import CalcInput, CalcStep, CalculatorError, pct_change
@@ -433,12 +434,20 @@ def _filing_year(key: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+@lru_cache(maxsize=4096)
+def _candidates(
+    item: LineItem, year: int, text: str, filing_year: int | None, months: int | None
+) -> tuple[tuple[float, float, str, str, float, bool], ...]:
+    """`find_in_page`, remembered: one answer's plans, years and yes/no rule ask for the same rows."""
+    return tuple(find_in_page(item, year, text, filing_year=filing_year, months=months))
+
+
 def _best_value(item: LineItem, year: int, sources: Mapping[str, str], months: int | None) -> float | None:
     """The item's value in `year` from its best-scoring row over the cited pages (the product's own
     row finder, `find_in_page`), or None when no cited page prints it."""
     best: tuple[float, float] | None = None
     for key, text in sources.items():
-        for cand in find_in_page(item, year, text, filing_year=_filing_year(key), months=months):
+        for cand in _candidates(item, year, text, _filing_year(key), months):
             if best is None or cand[0] > best[0]:
                 best = (cand[0], cand[1])
     return best[1] if best is not None else None
