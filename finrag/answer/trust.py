@@ -424,9 +424,7 @@ _SAYS_NOT_APPLICABLE = re.compile(
 _ALTERNATIVES = re.compile(r"(?i)\b([a-z]{4,})\s+or\s+([a-z]{4,})\b")
 
 
-def _not_applicable(
-    question: str, facts: QuestionFacts, text: str, pages: Mapping[str, str], plans: Sequence[Plan]
-) -> bool:
+def _not_applicable(question: str, facts: QuestionFacts, text: str, pages: Mapping[str, str]) -> bool:
     """The answer says the asked metric does not apply, the question allows that answer, and the cited
     statements indeed print no row the metric needs (its plan cannot be computed from them): a bank's
     statements have no cost of goods sold for a gross margin. Where the pages do give the metric, saying
@@ -668,7 +666,7 @@ def trust_score(
     asks_figure = (facts.plan is not None or bool(_QUANTITY.search(question))) and not facts.yes_no
     asks_figure = asks_figure and not facts.needs_reading
     decided_by_pages = False  # the answer's claim was checked against what the cited pages decide
-    not_applicable = not refusal and _not_applicable(question, facts, text, pages, plans)
+    not_applicable = not refusal and _not_applicable(question, facts, text, pages)
     if not_applicable:
         caps.ok("the question allows 'not a useful metric' and the cited statements print no row it needs")
     if facts.yes_no and not refusal and not not_applicable:
