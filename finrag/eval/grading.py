@@ -203,9 +203,12 @@ def _answer_readings(answer: Figure, gold: Figure) -> list[float]:
 
 def _round_equal(answer: float, gold: Figure, gold_value: float) -> bool:
     """The answer, rounded to the gold's stated decimals (at the gold's scale), is the gold: a gold
-    "0.01" accepts 0.0128; "$1577.00" states whole millions (money's trailing zeros are format)."""
+    "0.01" accepts 0.0128; "$1577.00" states whole millions (money's trailing zeros are format), "$0.40"
+    states its cents."""
     scale = gold.scale if gold.scale else 1.0
-    dec = gold.significant_decimals
+    # money's trailing zeros are format for whole amounts ("$303.00"), but under one unit the cents are
+    # the figure ("$0.40" billion states 0.40, not 0.4 give or take 0.05)
+    dec = gold.significant_decimals if gold.number >= 1 else gold.decimals
     return round(answer / scale, dec) == round(gold_value / scale, dec)
 
 
