@@ -67,7 +67,7 @@ def test_a_yes_or_no_against_what_the_cited_figures_decide() -> None:
     assert right >= TRUSTED and "its No agrees with the working capital computed from the cited pages" in reasons
     flipped, reasons = score(q, "Yes. Working capital was -$350 million in FY2022 [NORTHWIND_2022_10K p.42].")
     assert flipped < TRUSTED
-    assert "the answer says Yes, the working capital computed from the cited pages say No" in reasons
+    assert "the answer says Yes, the working capital computed from the cited pages says No" in reasons
 
 
 def test_an_answer_whose_explanation_contradicts_its_yes() -> None:

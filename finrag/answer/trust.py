@@ -686,8 +686,7 @@ def trust_score(
             elif decided != said_yes:
                 caps.cap(
                     CAP_WRONG_POLARITY,
-                    f"the answer says {'Yes' if said_yes else 'No'}, {on} say{'s' if on.startswith('a ') else ''} "
-                    f"{'Yes' if decided else 'No'}",
+                    f"the answer says {'Yes' if said_yes else 'No'}, {on} says {'Yes' if decided else 'No'}",
                 )
             else:
                 decided_by_pages = True
