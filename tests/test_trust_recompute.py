@@ -132,3 +132,8 @@ def test_a_figure_the_answer_derives_from_its_own_figures() -> None:
         q, None, "No, it fell from 36.8% in FY2021 to 34.6% in FY2022, a drop of 3.2% [NORTHWIND_2022_10K p.41].", page
     )
     assert t.score < TRUSTED
+
+
+def test_two_things_joined_by_or_are_not_two_ways() -> None:
+    q = "Did Northwind Robotics pay a dividend or buy back shares in FY2022?"
+    assert score(q, f"Northwind Robotics reported a dividend {CITE}.")[0] < TRUSTED

@@ -438,13 +438,10 @@ def _not_applicable(question: str, facts: QuestionFacts, text: str, pages: Mappi
 
 
 def _picks_alternative(question: str, text: str) -> bool:
-    """ "Did it increase or decrease?" answered "increased": the question offers two ways, not yes/no."""
-    m = _ALTERNATIVES.search(question)
-    if m is None:
-        return False
-    clean = CITATION.sub(" ", text).lower()
-    stems = [w.lower()[:-1] if w.lower().endswith("e") else w.lower() for w in m.groups()]  # "increase" -> "increas"
-    return any(re.search(rf"\b{re.escape(s)}", clean) for s in stems)
+    """ "Did it increase or decrease?" answered "increased": the question offers the two ways a figure
+    can go (a change word each way joined by "or"), not yes/no, and the answer says one way."""
+    offers_ways = any({_direction(a), _direction(b)} == {1, -1} for a, b in _ALTERNATIVES.findall(question))
+    return offers_ways and _direction(CITATION.sub(" ", text)) is not None
 
 
 def _own_arithmetic(numeric: GroundingReport) -> None:
