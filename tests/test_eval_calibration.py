@@ -105,3 +105,12 @@ def test_measure_rates_and_auroc() -> None:
     assert everything_passes["non_answers_flagged"] == 0.0 and everything_passes["auroc"] == 0.5
     assert not everything_passes["targets_met"]["altered_caught"]
     assert auroc([0.9, 0.8], [0.1, 0.8]) == 0.875 and auroc([], [0.1]) is None
+
+
+def test_a_paraphrase_states_no_more_precision_than_the_gold() -> None:
+    from finrag.eval.calibration import _money_words
+
+    exact = dict(_money_words(1.577e9, 0.5e6))  # "$1,577 million": to the million
+    assert exact == {"compact-scale": "$1,577M", "million-words": "$1,577 million", "billions": "1.58 billion dollars"}
+    coarse = dict(_money_words(4e8, 5e7))  # "$0.40" billion: to a tenth of a billion
+    assert coarse == {"billions": "0.4 billion dollars"}  # not "$400M", which claims the amount to the million

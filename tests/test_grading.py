@@ -219,3 +219,22 @@ def test_yes_no_rows_are_counted_by_the_polarity_the_answer_gave() -> None:
     yn = summarise_rows(rows)["yes_no"]
     assert (yn["n"], yn["right_polarity"], yn["answered_yes_or_no"]) == (3, round(1 / 3, 4), 2)
     assert summarise_rows(rows)["wrong_with_trust>=0.9"] == 2
+
+
+def test_an_opening_no_that_names_a_missing_answer_is_a_refusal_not_a_no() -> None:
+    gold = "No, working capital was negative."
+    assert yes_no("No supported answer: the draft gave figures that are not on the pages.") is None
+    assert grade_yes_no("No supported answer: the figures are not on the pages.", gold).grade == "refused"
+    assert grade_yes_no("No information on working capital in these filings.", gold).grade == "refused"
+    assert grade_yes_no("No, data on the balance sheet show a deficit.", gold).grade == "correct"
+    assert grade_yes_no("No. Working capital was -$350 million.", gold).grade == "correct"
+
+
+def test_cents_under_one_unit_are_part_of_the_gold() -> None:
+    q = "How much did Bluefin Foods pay in dividends in FY2022? Answer in USD billions."
+    # "$0.40" billion states 0.40: 0.39 is 2.5 % off, inside the loose tolerance only
+    assert numeric("Bluefin Foods paid $0.39 billion [p.3].", "$0.40", q) == "incorrect"
+    assert numeric("Bluefin Foods paid $0.39 billion [p.3].", "$0.40", q, 0.025) == "correct"
+    assert numeric("Bluefin Foods paid $0.4 billion [p.3].", "$0.40", q) == "correct"
+    # whole amounts: the cents are format, "$303.00" is 303
+    assert numeric("$302.6 million [p.3]", "$303.00", "Answer in USD millions.") == "correct"

@@ -128,9 +128,17 @@ def test_a_yes_no_question_needs_yes_or_no() -> None:
 def test_a_computed_figure_follows_from_the_rows_the_question_names() -> None:
     q = "What was Acme's FY2022 capital expenditure as a percentage of net sales?"
     t = trust_score(q, None, f"Acme's FY2022 capex was 4.6% of net sales [{KEY}].", PAGES)  # 1,577 / 34,229
-    assert t.score >= TRUSTED and t.checks["numeric"]["figures"][0]["reason"].startswith(
-        "one step over the cited pages: share"
+    # the question's own calculation, redone over the cited rows
+    assert t.score >= TRUSTED and t.checks["numeric"]["figures"][0]["reason"] == (
+        "computed from the cited pages: capital expenditures as a share of revenue for FY2022"
     )
+    # a question no metric of ours covers: one step over two rows it names
+    q2 = "What was the ratio of Acme's depreciation and amortization to its purchases of equipment in FY2022?"
+    t = trust_score(q2, None, f"Acme: 1.16 [{KEY}]", PAGES)  # 1,831 / 1,577
+    assert t.score >= TRUSTED and t.checks["numeric"]["figures"][0]["reason"].startswith(
+        "one step over the cited pages: ratio"
+    )
+    assert trust_score(q2, None, f"Acme: 1.24 [{KEY}]", PAGES).score < TRUSTED
     for wrong in ("4.9%", "5.1%", "46.1%"):
         score, _ = trust(q, f"Acme's FY2022 capex was {wrong} of net sales [{KEY}].")
         assert score < TRUSTED, wrong

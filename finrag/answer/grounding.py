@@ -16,9 +16,10 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
-from finrag.finance.calculator import CalcStep, CalculatorError
+from finrag.finance.calculator import CalcInput, CalcStep, CalculatorError, pct_change
 from finrag.finance.figures import (
     PAGE_SCALES,
     Figure,
@@ -28,6 +29,9 @@ from finrag.finance.figures import (
     scale_from_text,
     years_in,
 )
+from finrag.finance.metrics import ITEMS, LineItem
+from finrag.finance.plan import Plan
+from finrag.finance.statements import find_in_page
 from finrag.finance.words import SYNONYMS, content_words
 
 
@@ -407,3 +411,120 @@ def derive_figure(figure: Figure, sources: Mapping[str, str], words: frozenset[s
                 if abs(abs(v) - target) <= tol:
                     return f"one step over the cited pages: {name} of {la[:40]!r} and {lb[:40]!r}"
     return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The question's own calculation, redone over the cited pages
+
+_FILING_YEAR = re.compile(r"_((?:19|20)\d{2})_")
+
+
+@dataclass(slots=True)
+class Recomputed:
+    """A figure the cited pages give by a plan's calculation: the plan's figure in one year, its
+    average over the plan's years, or the change between two years."""
+
+    value: float
+    unit: str  # the plan's unit: "%", "x", "days", "USD", "USD/share"
+    how: str
+
+
+def _filing_year(key: str) -> int | None:
+    m = _FILING_YEAR.search(key)
+    return int(m.group(1)) if m else None
+
+
+@lru_cache(maxsize=4096)
+def _candidates(
+    item: LineItem, year: int, text: str, filing_year: int | None, months: int | None
+) -> tuple[tuple[float, float, str, str, float, bool], ...]:
+    """`find_in_page`, remembered: one answer's plans, years and yes/no rule ask for the same rows."""
+    return tuple(find_in_page(item, year, text, filing_year=filing_year, months=months))
+
+
+def _best_value(item: LineItem, year: int, sources: Mapping[str, str], months: int | None) -> float | None:
+    """The item's value in `year` from its best-scoring row over the cited pages (the product's own
+    row finder, `find_in_page`), or None when no cited page prints it."""
+    best: tuple[float, float] | None = None
+    for key, text in sources.items():
+        for cand in _candidates(item, year, text, _filing_year(key), months):
+            if best is None or cand[0] > best[0]:
+                best = (cand[0], cand[1])
+    return best[1] if best is not None else None
+
+
+def plan_value(plan: Plan, year: int, sources: Mapping[str, str], months: int | None = None) -> float | None:
+    """The plan's figure for fiscal `year` computed from the cited pages alone, or None when an input
+    is not printed there (the first of the metric's alternative formulas whose inputs all are)."""
+    one = replace(plan, years=[year], average=False)
+    for alt in range(len(plan.metrics)) if plan.metrics else range(1):
+        found: dict[tuple[str, int], float] = {}
+        for key, y in one.needs(alt):
+            v = _best_value(ITEMS[key], y, sources, months)
+            if v is None:
+                break
+            found[(key, y)] = v
+        else:
+
+            def get(key: str, offset: int, found: dict[tuple[str, int], float] = found) -> CalcInput:
+                return CalcInput(name=f"{ITEMS[key].name} FY{year + offset}", value=found[(key, year + offset)])
+
+            try:
+                if plan.metrics:
+                    return plan.metrics[alt].build(get)[-1].result
+                assert plan.item is not None
+                if plan.kind == "growth":
+                    return pct_change(get(plan.item.key, 0), get(plan.item.key, -1)).result
+                return found[(plan.item.key, year)]
+            except CalculatorError:
+                continue
+    return None
+
+
+def recompute(
+    plan: Plan, sources: Mapping[str, str], years: Sequence[int] = (), months: int | None = None
+) -> list[Recomputed]:
+    """What the plan gives over the cited pages: its figure in each year it asks about (and in `years`,
+    the years an answer ties its figures to), its average over the plan's years when it asks for one,
+    and the change between two consecutive years (in points for percentages). The year before each is
+    read only to state a change: its own figure is another period's, not an answer."""
+    unit = plan.unit
+    asked = sorted(set(plan.years) | set(years))
+    wanted = sorted(set(asked) | {y - 1 for y in asked})
+    values = {y: v for y in wanted if (v := plan_value(plan, y, sources, months)) is not None}
+    name = plan.name
+    out = [Recomputed(values[y], unit, f"{name} for FY{y}") for y in asked if y in values]
+    if plan.average and len(plan.years) > 1 and all(y in values for y in plan.years):
+        avg = sum(values[y] for y in plan.years) / len(plan.years)
+        out.append(Recomputed(avg, unit, f"{name} averaged over FY{plan.years[0]}-FY{plan.years[-1]}"))
+    for y in asked:
+        if y in values and y - 1 in values and plan.kind != "growth":
+            a, b = values[y - 1], values[y]
+            out.append(Recomputed(b - a, unit, f"change in {name} from FY{y - 1} to FY{y}"))
+            if unit != "%" and a:
+                out.append(Recomputed(100 * (b - a) / abs(a), "%", f"{name} growth from FY{y - 1} to FY{y}"))
+    return out
+
+
+def matches_value(figure: Figure, value: float, unit: str) -> bool:
+    """The figure states `value` (a plan's result in `unit`) within its own rounding, by magnitude (prose
+    words the sign: "declined 2.2%"); a percent may be written as a ratio ("0.654" for 65.4 %) or as bare
+    points, a bare
+    amount at any usual scale when nothing says its scale."""
+    target = abs(figure.value)
+    tol = figure.tolerance() + 1e-9 * max(1.0, target)
+    v = abs(value)
+    if unit == "%":
+        if figure.unit == "%":
+            return abs(v - target) <= tol
+        if figure.unit in (None, "x") and not figure.scale_word:
+            # a ratio ("0.127" for 12.7 %), or percentage points written bare ("up 0.7 points")
+            return abs(v / 100 - target) <= tol or abs(v - target) <= tol
+        return False
+    if figure.unit in ("%", "bps"):
+        return False
+    if unit in ("USD", "USD/share") and figure.unit in (None, "USD") and not figure.scale_word and figure.scale == 1.0:
+        return any(
+            abs(v - figure.number * s) <= 0.5 * 10.0 ** (-figure.significant_decimals) * s for s in (1.0, *PAGE_SCALES)
+        )
+    return abs(v - target) <= tol

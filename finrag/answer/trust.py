@@ -7,12 +7,23 @@ It judges three things:
 (a) every figure is supported: the numeric grounding of `finrag.answer.grounding` (on a cited page in
     the right year column, or a logged calculation with cited inputs). A figure that is not supported
     caps the score under the fallback line: the answer is not served as it is. A figure computed
-    without a logged calculation is not supported (searching the page for some pair that gives it
-    matched altered figures by chance: measured, see docs/benchmarks.md).
+    without a logged calculation is supported when the question's own calculation (its plan: a
+    metric of metrics.toml, a growth rate, an average over years, the change between two years), the
+    figure its yes/no rule decides on, or the metric the answer names next to the figure, redone over
+    the cited pages with the product's row finder, gives it within the answer's rounding; where the
+    question's calculation can be done so, a figure of its kind must be that calculation's. Otherwise
+    one step over two rows the question names, or the difference or sum of two of the answer's own
+    supported figures. (Searching the page for any pair that gives it matched altered figures by
+    chance: measured, see docs/benchmarks.md.)
 (b) the answer answers the question asked: the cited filings are the company the question names; the
     answer does not speak of another period (another year, a quarter for a year or the reverse); a
     question asking for a figure gets one whose line agrees with the question's metric; a yes/no
-    question gets "Yes" or "No". Excerpts (`AnswerKind.EXCERPTS`), quote dumps and evasive sentences
+    question gets "Yes" or "No" (or one of the two ways a "did it increase or decrease" question
+    offers), and that Yes/No agrees with what the cited figures decide (the question's judgement rule,
+    `finrag.finance.judgement`, over figures recomputed from the cited pages) and with the answer's own
+    explanation ("Yes, growth is expected to decelerate" to "will it accelerate?" is a contradiction).
+    "Not a useful metric" is an answer where the question allows it and the cited statements print no
+    row the metric needs. Excerpts (`AnswerKind.EXCERPTS`), quote dumps and evasive sentences
     are not answers and stay under the line; a refusal is not wrong but is not an answer to trust.
 (c) paraphrases and unit conventions are supported: "$1,577M", "1.58 billion", "capital spending was
     $1,577 million" are read with their scale, and the question's metric (in the filing's words, from
@@ -24,18 +35,30 @@ without figures, whose words are all there is to check."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from finrag.answer.grounding import GroundingReport, answer_contexts, check_answer, derive_figure
+from finrag.answer.grounding import (
+    GroundingReport,
+    Recomputed,
+    answer_contexts,
+    check_answer,
+    derive_figure,
+    matches_value,
+    plan_value,
+    recompute,
+)
 from finrag.answer.support import CALC_WORDS, clean_sources, is_refusal, lexical_support
 from finrag.finance.calculator import CalcStep
 from finrag.finance.facts import QuestionFacts, read_question
-from finrag.finance.figures import PageIndex, analyze_page, extract_figures
+from finrag.finance.figures import Figure, PageIndex, analyze_page, extract_figures, years_in
 from finrag.finance.glossary import GlossaryRewriter
+from finrag.finance.judgement import decide, evidence_rule_for, plan_for, rule_for
 from finrag.finance.periods import parse_periods
+from finrag.finance.plan import Plan, plan_question
 from finrag.finance.text import CITATION
 from finrag.finance.words import STATEMENT_WORDS, content_words
 from finrag.records import Answer, AnswerKind
@@ -49,6 +72,7 @@ CAP_WRONG_COMPANY = 0.2
 CAP_WRONG_PERIOD = 0.3
 CAP_WRONG_ROW = 0.4
 CAP_NOT_ANSWERED = 0.4  # a figure asked for and none given, a yes/no not answered yes or no
+CAP_WRONG_POLARITY = 0.3  # a Yes where the cited pages decide No, or the reverse
 CAP_EXCERPTS = 0.5
 CAP_REFUSAL = 0.3
 CAP_UNCITED = 0.5
@@ -260,6 +284,7 @@ def other_row(
     asked: frozenset[str],
     said: Sequence[frozenset[str]],
     calculations: Sequence[CalcStep] = (),
+    recomputed: frozenset[int] = frozenset(),
 ) -> str:
     """Why a supported figure is a cell of another row than the one asked about, or "".
 
@@ -269,10 +294,12 @@ def other_row(
     page shares more words with the question (in the filing's wording too): "net cash used in investing
     activities" for "net cash provided by operating activities". A figure the answer names was matched
     to a row agreeing with its name by the grounding already. A figure a logged calculation gives is
-    the calculation's, whatever cell happens to print the same number."""
-    for c, own in zip(numeric.checks, said, strict=False):
+    the calculation's, whatever cell happens to print the same number; so is a figure the question's
+    own calculation over the cited pages gives (`recomputed`: indexes of such figures), since that
+    calculation reads the asked item's row by its labels."""
+    for i, (c, own) in enumerate(zip(numeric.checks, said, strict=False)):
         m = c.match
-        if own or not c.supported or m is None or m.row is None or m.source_key not in pages:
+        if i in recomputed or own or not c.supported or m is None or m.row is None or m.source_key not in pages:
             continue
         tol = c.figure.tolerance() + 1e-9 * max(1.0, abs(c.figure.value))
         if any(abs(abs(step.result) - abs(c.figure.value)) <= tol for step in calculations):
@@ -295,6 +322,200 @@ def _metric_words(question: str) -> frozenset[str]:
     rewritten = _GLOSSARY.rewrite(question)
     expanded = content_words(" ".join(rewritten.expansions)) - STATEMENT_WORDS
     return content_words(question) | expanded
+
+
+def _filing_years(keys: Sequence[str]) -> list[int]:
+    return sorted({int(m.group(1)) for k in keys if (m := re.search(r"_((?:19|20)\d{2})_", k))})
+
+
+def _default_year(facts: QuestionFacts, keys: Sequence[str]) -> int | None:
+    """The year a question without one is about: the cited filing's (the latest, when several)."""
+    if facts.years:
+        return facts.years[-1]
+    years = _filing_years(keys)
+    return years[-1] if years else facts.default_year
+
+
+def _own_plan(question: str, facts: QuestionFacts, keys: Sequence[str]) -> Plan | None:
+    """The question's own calculation, in the cited filing's year when the question names none."""
+    year = _default_year(facts, keys)
+    return facts.plan if facts.plan is not None or year is None else plan_question(question, year)
+
+
+def _plans(question: str, facts: QuestionFacts, text: str, keys: Sequence[str]) -> list[Plan]:
+    """Calculations an answer's figures may come from: the question's own plan, the plan its yes/no rule
+    decides on ("capital-intensive": capital expenditures / revenue), and the metrics the answer itself
+    names next to its figures ("CAPEX/Revenue Ratio: 5.1%", one line or sentence at a time)."""
+    year = _default_year(facts, keys)
+    plans: list[Plan] = []
+    own = _own_plan(question, facts, keys)
+    if own is not None:
+        plans.append(own)
+    rule = rule_for(question) if facts.yes_no else None
+    if rule is not None:
+        ruled = plan_for(rule, own, year)
+        if ruled is not None and ruled is not own:
+            plans.append(ruled)
+    for part in _CLAUSES.split(CITATION.sub(" ", text)):
+        if extract_figures(part):
+            named = plan_question(part, year)
+            if named is not None and named.name not in {p.name for p in plans}:
+                plans.append(named)
+    return plans
+
+
+_CLAUSES = re.compile(r"\n+|(?<=[.;])\s+(?=[A-Z])")
+
+
+def _recomputed(plans: Sequence[Plan], facts: QuestionFacts, text: str, pages: Mapping[str, str]) -> list[Recomputed]:
+    """Figures the plans give over the cited pages, in the years asked and the years the answer names."""
+    said_years = sorted({f.year for f in extract_figures(CITATION.sub(" ", text)) if f.year is not None})
+    out: list[Recomputed] = []
+    for plan in plans:
+        out += recompute(plan, pages, said_years, facts.months)
+    return out
+
+
+def yes_no_decided(
+    question: str, facts: QuestionFacts, pages: Mapping[str, str], plans: Sequence[Plan]
+) -> tuple[bool | None, str]:
+    """(Yes / No / None, on what) as the cited pages decide a yes/no question: its rule's figure
+    computed from the cited statement rows and tested as the rule says (`finrag.finance.judgement`),
+    or a sentence the rule's evidence pattern finds ("lawsuits have been filed"); None when they do not
+    decide it."""
+    rule = rule_for(question)
+    if rule is not None:
+        year = _default_year(facts, list(pages))
+        plan = plan_for(rule, facts.plan if facts.plan is not None else (plans[0] if plans else None), year)
+        if plan is not None:
+            last = plan.years[-1]
+            span = (
+                list(plan.years) if len(plan.years) > 1 else [last - n for n in range(max(rule.years, 2) - 1, -1, -1)]
+            )
+            values = {y: v for y in span if (v := plan_value(plan, y, pages, facts.months)) is not None}
+            value = values.get(last)
+            change: float | None = None
+            if plan.kind == "growth":
+                change = value
+            elif len(values) >= 2 and min(values) < last and last in values:
+                change = values[last] - values[min(values)]
+            if rule.test == "stable":
+                ordered = [values[y] for y in sorted(values)]
+                value = max((abs(b - a) for a, b in itertools.pairwise(ordered)), default=None)
+            if value is not None or change is not None:
+                verdict = decide(rule, value, change, rule.threshold_in(question))
+                if verdict is not None:
+                    return verdict, f"the {plan.name} computed from the cited pages"
+    evidence = evidence_rule_for(question)
+    if evidence is not None and any(evidence.found.search(t) for t in pages.values()):
+        return True, "a sentence of the cited pages"
+    return None, ""
+
+
+# "If operating margin is not a useful metric for a company like this, then state that": the question
+# itself allows the answer that the metric does not apply.
+_ALLOWS_NOT_APPLICABLE = re.compile(
+    r"(?i)\bif\b[^?]{0,80}?\bnot\s+(?:a\s+)?(?:useful|relevant|meaningful|applicable)\b"
+)
+_SAYS_NOT_APPLICABLE = re.compile(
+    r"(?i)\bnot\s+(?:a\s+|very\s+)?(?:useful|relevant|meaningful|applicable|measured|used|appropriate)\b|"
+    r"\b(?:irrelevant|inapplicable|meaningless)\b"
+)
+_ALTERNATIVES = re.compile(r"(?i)\b([a-z]{4,})\s+or\s+([a-z]{4,})\b")
+
+
+def _not_applicable(question: str, facts: QuestionFacts, text: str, pages: Mapping[str, str]) -> bool:
+    """The answer says the asked metric does not apply, the question allows that answer, and the cited
+    statements indeed print no row the metric needs (its plan cannot be computed from them): a bank's
+    statements have no cost of goods sold for a gross margin. Where the pages do give the metric, saying
+    it does not apply is not accepted."""
+    if not (_ALLOWS_NOT_APPLICABLE.search(question) and _SAYS_NOT_APPLICABLE.search(CITATION.sub(" ", text))):
+        return False
+    own = _own_plan(question, facts, list(pages))
+    if own is None or not pages:
+        return False
+    return all(plan_value(own, y, pages, facts.months) is None for y in own.years)
+
+
+def _picks_alternative(question: str, text: str) -> bool:
+    """ "Did it increase or decrease?" answered "increased": the question offers the two ways a figure
+    can go (a change word each way joined by "or"), not yes/no, and the answer says one way."""
+    offers_ways = any({_direction(a), _direction(b)} == {1, -1} for a, b in _ALTERNATIVES.findall(question))
+    return offers_ways and _direction(CITATION.sub(" ", text)) is not None
+
+
+def _own_arithmetic(numeric: GroundingReport) -> None:
+    """A figure that is the difference or sum of two of the answer's own supported figures of its unit
+    ("from 36.8% to 34.6%, a drop of 2.2%") is supported: the answer shows its arithmetic. The inputs
+    are as rounded as the answer wrote them, so their rounding adds to the tolerance."""
+    for c in numeric.checks:
+        if c.supported:
+            continue
+        f = c.figure
+        pct = f.unit == "%"
+        same = [
+            o.figure
+            for o in numeric.checks
+            if o.supported
+            and o is not c
+            and ((o.figure.unit == "%") == pct or (f.unit is None and o.figure.unit == "%"))
+        ]  # a bare figure may be the points between two percents ("up 0.7 points")
+        for a, b in itertools.combinations(same, 2):
+            tol = f.tolerance() + a.tolerance() + b.tolerance()
+            for name, v in (("difference", abs(abs(a.value) - abs(b.value))), ("sum", abs(a.value) + abs(b.value))):
+                if abs(v - abs(f.value)) <= tol:
+                    c.supported, c.reason = True, f"the {name} of the answer's own figures {a.text} and {b.text}"
+                    break
+            if c.supported:
+                break
+
+
+# Which way a question or an answer says a figure went: change words only (not the noun "growth",
+# which "the growth decelerated" uses for a fall too); a "not" just before one turns it.
+_UP = re.compile(
+    r"(?i)\b(?:increas\w*|improv\w*|grow|grows|grew|grown|rose|ris(?:e|es|en|ing)|accelerat\w*|expand\w*|"
+    r"higher|positive)\b"
+)
+_DOWN = re.compile(
+    r"(?i)\b(?:decreas\w*|declin\w*|drop\w*|fell|fall\w*|shr[aiu]nk\w*|decelerat\w*|deteriorat\w*|"
+    r"contract(?:ed|ing|ion)|lower|negative)\b"
+)
+_NEGATION = re.compile(r"(?i)\b(?:not|never|no\s+longer|neither)\b|n['’]t\b")
+
+
+def _direction(text: str) -> int | None:
+    """+1 when the text's change words all say up, -1 when all say down (a "not" before one turns it)."""
+    ways = set()
+    for rx, way in ((_UP, 1), (_DOWN, -1)):
+        for m in rx.finditer(text):
+            before = text[max(0, m.start() - 25) : m.start()]
+            ways.add(-way if _NEGATION.search(before) else way)
+    return ways.pop() if len(ways) == 1 else None
+
+
+def body_polarity(question: str, body: str, ignore: frozenset[str] = frozenset()) -> bool | None:
+    """Yes / No as the answer's own explanation says it, None when it does not say: a change the
+    other way than the question asks ("accelerate?" - "expected to decelerate") is a No, the same way
+    a Yes; the question's own words negated ("not of a high growth company") a No."""
+    asked, said = _direction(question), _direction(body)
+    if asked is not None and said is not None:
+        return asked == said
+    q_words = content_words(question) - ignore
+    for m in _NEGATION.finditer(body):
+        after = content_words(" ".join(body[m.end() :].split()[:4]))
+        if after & q_words:
+            return False
+    return None
+
+
+def _same_kind(figure: Figure, unit: str) -> bool:
+    """A figure of the kind a calculation in `unit` gives: a percent (or bare ratio) for "%", a bare
+    number for "x" / "days", an amount (with its currency or scale word) for "USD"."""
+    if unit == "%":
+        return figure.unit in ("%", None, "x") and not figure.scale_word
+    if unit in ("x", "days"):
+        return figure.unit in (None, "x", "days") and not figure.scale_word
+    return figure.unit == "USD" or (figure.unit is None and figure.scale_word is not None)
 
 
 def trust_score(
@@ -344,13 +565,36 @@ def trust_score(
         extra_context=q_words,
         drop_words=name_words,
     )
-    # (c) a computed figure without a logged calculation: one step over two rows the question names
+    # (c) a computed figure without a logged calculation: the question's own calculation (or the metric
+    # the answer names) redone over the cited pages gives it; else one step over two rows the question names
+    plans = _plans(question, facts, own, keys)
+    recomputed: set[int] = set()
+    computable_unit: str | None = None  # the unit of the question's own calculation, when the pages give it
+    if numeric.total:
+        derived = _recomputed(plans, facts, own, pages)
+        own_plan = _own_plan(question, facts, keys)
+        if own_plan is not None and any(d.how.startswith(own_plan.name) for d in derived):
+            computable_unit = own_plan.unit
+        for i, c in enumerate(numeric.checks):
+            hit = next((d for d in derived if matches_value(c.figure, d.value, d.unit)), None)
+            if hit is None:
+                continue
+            recomputed.add(i)
+            if not c.supported:
+                c.supported, c.reason = True, f"computed from the cited pages: {hit.how}"
     specific = (content_words(question) - STATEMENT_WORDS - name_words) | (q_words - content_words(question))
     for c in numeric.checks:
+        # where the question's own calculation can be done over the cited pages, a figure of its kind must
+        # be that calculation's: another one-step combination (cost of sales over year-end inventory for
+        # an inventory turnover) is the usual mistake, not a second way to the answer
+        if computable_unit is not None and _same_kind(c.figure, computable_unit):
+            continue
         if not c.supported and c.match is None and c.calc_index is None:
-            how = derive_figure(c.figure, pages, specific, facts.years)
+            # a dated question ("as of May 26, 2023") names its year by the date
+            how = derive_figure(c.figure, pages, specific, facts.years or tuple(years_in(question)))
             if how:
                 c.supported, c.reason = True, how
+    _own_arithmetic(numeric)
     checks["numeric"] = {
         "supported": numeric.supported,
         "total": numeric.total,
@@ -365,6 +609,8 @@ def trust_score(
     if numeric.total:
         if numeric.passed:
             where = "a logged calculation" if any(c.calc_index is not None for c in numeric.checks) else None
+            if recomputed and any(c.match is None and c.calc_index is None for c in numeric.checks):
+                where = "a calculation over the cited pages" + (" or a logged one" if where else "")
             caps.ok(
                 "every figure found on the cited pages"
                 + (" or in " + where if where else "")
@@ -386,7 +632,7 @@ def trust_score(
         frozenset(w for w in ws - name_words if not any(w in f for f in firms))  # "Northwind Robotics:"
         for ws in answer_contexts(grounded, extract_figures(grounded))
     ]
-    wrong_row = other_row(numeric, pages, q_words, said, calculations) if numeric.total else ""
+    wrong_row = other_row(numeric, pages, q_words, said, calculations, frozenset(recomputed)) if numeric.total else ""
     if wrong_row:
         caps.cap(CAP_WRONG_ROW, wrong_row)
 
@@ -416,9 +662,34 @@ def trust_score(
         caps.cap(CAP_NOT_ANSWERED, "talks about the pages instead of answering")
     asks_figure = (facts.plan is not None or bool(_QUANTITY.search(question))) and not facts.yes_no
     asks_figure = asks_figure and not facts.needs_reading
-    if facts.yes_no and not refusal:
-        if _YES_NO_OPENING.match(CITATION.sub(" ", text)):
-            caps.ok("a yes/no question answered yes or no")
+    decided_by_pages = False  # the answer's claim was checked against what the cited pages decide
+    not_applicable = not refusal and _not_applicable(question, facts, text, pages)
+    if not_applicable:
+        caps.ok("the question allows 'not a useful metric' and the cited statements print no row it needs")
+    if facts.yes_no and not refusal and not not_applicable:
+        opening = _YES_NO_OPENING.match(CITATION.sub(" ", text))
+        if opening:
+            said_yes = opening.group(0).strip(" \t\n*_\"'").lower().startswith("y")
+            decided, on = yes_no_decided(question, facts, pages, plans)
+            body = CITATION.sub(" ", text)[opening.end() :]
+            says = body_polarity(question, body, name_words)
+            if says is not None and says != said_yes:
+                caps.cap(
+                    CAP_WRONG_POLARITY,
+                    f"it opens {'Yes' if said_yes else 'No'} but its own explanation says the opposite",
+                )
+            if decided is None:
+                caps.ok("a yes/no question answered yes or no")
+            elif decided != said_yes:
+                caps.cap(
+                    CAP_WRONG_POLARITY,
+                    f"the answer says {'Yes' if said_yes else 'No'}, {on} says {'Yes' if decided else 'No'}",
+                )
+            else:
+                decided_by_pages = True
+                caps.ok(f"its {'Yes' if said_yes else 'No'} agrees with {on}")
+        elif _picks_alternative(question, text):
+            caps.ok("the question offers two alternatives and the answer picks one")
         else:
             caps.cap(CAP_NOT_ANSWERED, "a yes/no question not answered yes or no")
     elif asks_figure and not refusal:
@@ -428,7 +699,7 @@ def trust_score(
             caps.ok("the figure answers the metric asked")
 
     # figures-free answers: their words are what can be checked
-    if numeric.total == 0 and not refusal and text.strip():
+    if numeric.total == 0 and not refusal and text.strip() and not (decided_by_pages or not_applicable):
         lex = lexical_support(text, pages, ignore=ignore_words | CALC_WORDS)
         checks["lexical"] = round(lex.score, 4)
         if lex.sentences and lex.score < 1.0:

@@ -116,17 +116,29 @@ def _replace(text: str, fig: Figure, new: str) -> str:
     return text[: fig.start] + new + text[fig.end :]
 
 
-def _money_words(value: float) -> list[tuple[str, str]]:
-    """Paraphrases of an amount in base units: (rule, text)."""
+def _money_words(value: float, tolerance: float = 0.0) -> list[tuple[str, str]]:
+    """Paraphrases of an amount in base units: (rule, text). A paraphrase states no more precision than
+    the gold (`tolerance`: half a unit of its last stated digit, in base units): "$0.40" billion is not
+    rewritten "$400M", which claims the amount to the million."""
     out: list[tuple[str, str]] = []
     v = abs(value)
     neg = "-" if value < 0 else ""
-    if v >= 1e6:
+
+    def decimals(scale: float, most: int) -> int | None:
+        """Decimals at `scale` that keep within the gold's precision; None when even whole units are finer."""
+        if tolerance <= 0:
+            return most
+        d = math.floor(math.log10(0.5 * scale / tolerance) + 1e-9)
+        return None if d < 0 else min(d, most)
+
+    dm = decimals(1e6, 1)
+    if v >= 1e6 and dm is not None:
         m = v / 1e6
-        out.append(("compact-scale", f"{neg}${m:,.0f}M" if m >= 100 else f"{neg}${m:,.1f}M"))
-        out.append(("million-words", f"{neg}${m:,.1f} million"))
-    if v >= 1e8:
-        out.append(("billions", f"{neg}{v / 1e9:.2f} billion dollars"))
+        out.append(("compact-scale", f"{neg}${m:,.{0 if m >= 100 else dm}f}M"))
+        out.append(("million-words", f"{neg}${m:,.{dm}f} million"))
+    db = decimals(1e9, 2)
+    if v >= 1e8 and db is not None:
+        out.append(("billions", f"{neg}{v / 1e9:.{db}f} billion dollars"))
     return out
 
 
@@ -175,7 +187,7 @@ def items_for_question(q: Question, source: str) -> list[CalibrationItem]:
         fig, value = gf.figure, gf.figure.value
         wrap = (lambda s: f"{company}: {s} {cite}") if gf.bare else (lambda s: _replace(gold_text, fig, s) + f" {cite}")
         if fig.unit in ("USD", None) and abs(value) >= 1e6:
-            for rule, text in _money_words(value):
+            for rule, text in _money_words(value, fig.tolerance()):
                 add("correct", f"paraphrase:{rule}", wrap(text), tags)
         if fig.unit == "%":
             add("correct", "paraphrase:ratio", wrap(f"{value / 100:.{fig.decimals + 2}f}"), tags)

@@ -47,7 +47,8 @@ _DECREASE = re.compile(
 )
 # Refusals the product's own refusal rule (support.is_refusal) does not word the same way.
 _REFUSAL_EXTRA = re.compile(
-    r"(?i)\b(?:cannot|can['’]t|could\s+not|unable\s+to|not\s+able\s+to)\s+(?:be\s+)?"
+    r"(?i)^\W*no\s+(?:supported\s+|usable\s+|reliable\s+)?(?:answer|information|data|evidence)\b|"
+    r"\b(?:cannot|can['’]t|could\s+not|unable\s+to|not\s+able\s+to)\s+(?:be\s+)?"
     r"(?:answer\w*|determin\w*|comput\w*|calculat\w*|find|locate|tell)\b|"
     r"\b(?:insufficient|not\s+enough)\s+(?:information|data|evidence)\b|"
     r"\b(?:does|do)\s+not\s+(?:state|disclose|report|contain)\b[^.]{0,60}\b(?:filings?|sources?|pages?|documents?)\b|"
@@ -123,10 +124,19 @@ def _headline_sentence(answer_text: str) -> str:
     return ""
 
 
+# "No supported answer: ...", "No information on ...": "no" as a determiner of the missing answer, not a No.
+_NO_ANSWER = re.compile(
+    r"(?i)^\W*no\s+(?:(?:supported|usable|reliable|clear|such|relevant)\s+)?"
+    r"(?:answer|information|data|evidence|figures?|sources?)\b"
+)
+
+
 def yes_no(text: str) -> bool | None:
-    """True for yes, False for no, None when the text does not open with either."""
-    words = _words(strip_citations(text).lower())
-    if not words:
+    """True for yes, False for no, None when the text does not open with either (an opening "No
+    information ..." / "No supported answer" names a missing answer: it is not a No)."""
+    clean = strip_citations(text)
+    words = _words(clean.lower())
+    if not words or _NO_ANSWER.match(clean):
         return None
     return {"yes": True, "no": False}.get(words[0])
 
@@ -193,9 +203,12 @@ def _answer_readings(answer: Figure, gold: Figure) -> list[float]:
 
 def _round_equal(answer: float, gold: Figure, gold_value: float) -> bool:
     """The answer, rounded to the gold's stated decimals (at the gold's scale), is the gold: a gold
-    "0.01" accepts 0.0128; "$1577.00" states whole millions (money's trailing zeros are format)."""
+    "0.01" accepts 0.0128; "$1577.00" states whole millions (money's trailing zeros are format), "$0.40"
+    states its cents."""
     scale = gold.scale if gold.scale else 1.0
-    dec = gold.significant_decimals
+    # money's trailing zeros are format for whole amounts ("$303.00"), but under one unit the cents are
+    # the figure ("$0.40" billion states 0.40, not 0.4 give or take 0.05)
+    dec = gold.significant_decimals if gold.number >= 1 else gold.decimals
     return round(answer / scale, dec) == round(gold_value / scale, dec)
 
 
