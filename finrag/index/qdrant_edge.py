@@ -90,6 +90,14 @@ class QdrantEdgeStore:
                 self._drop_shard()
                 raise
 
+    def optimize(self) -> bool:
+        """Run the shard's segment optimisers now (build the HNSW and payload indexes of segments that
+        outgrew the indexing threshold, merge small ones). Qdrant edge has no background optimiser:
+        without this, new points stay in plain segments that every search scans in full. True if any
+        segment changed."""
+        with self._lock:
+            return bool(self.shard.optimize())
+
     def close(self) -> None:
         with self._lock:
             try:
