@@ -31,6 +31,7 @@ Every figure printed is measured in this run; nothing is extrapolated.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -107,7 +108,8 @@ def read_filing(path: Path) -> list[Any]:
     return [Page(i, t, find_tables(t)) for i, t in enumerate(path.read_text(encoding="utf-8").split("\f"))]
 
 
-def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool) -> dict[str, Any]:
+def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool, first: int = 0, last: int = 10**9) -> dict[str, Any]:
+    """Ingest files [first, last) of the corpus (sorted by name) into data_dir."""
     from finrag.ingest.chunk import FilingChunker
     from finrag.ingest.describe import CoverPageDescriber
     from finrag.ingest.pipeline import IngestPipeline, IngestReport, ParsedFiling, file_hash
@@ -121,7 +123,7 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool) -> dict[str, An
     pipeline = IngestPipeline(c.registry, c.store, embedder, c.sparse, child_max_tokens=s.child_max_tokens)
     chunker = FilingChunker(max_tokens=s.child_max_tokens, with_prefix=s.metadata_prefix)
     describer = CoverPageDescriber()
-    files = sorted(corpus.glob("*.txt"))
+    files = sorted(corpus.glob("*.txt"))[first:last]
     report = IngestReport()
     t0 = time.perf_counter()
     for path in files:
@@ -135,26 +137,29 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool) -> dict[str, An
         event = pipeline._index(path, TENANT, digest[:16], digest, parsed, report)
         assert event.status == "ingested", event
     ingest_s = time.perf_counter() - t0
-    t = time.perf_counter()
-    optimized = c.store.optimize() if hasattr(c.store, "optimize") else None
-    build_s = time.perf_counter() - t
-    points = c.store.count()
     service.close()
     return {
         "pages": report.pages,
         "filings": len(files),
         "chunks": report.chunks,
-        "points": points,
         "ingest_s": ingest_s,
         "pages_per_s": report.pages / ingest_s,
         "stages_s": {k: round(v, 2) for k, v in report.seconds.items()},
-        "index_build_s": build_s,
-        "optimized": optimized,
-        "disk_bytes": dir_bytes(data_dir),
-        "disk_per_page_kb": dir_bytes(data_dir) / report.pages / 1024,
         "rss_mb": peak_rss_mb(),
         "vectors": "MiniLM" if real_embed else "random vectors",
     }
+
+
+def phase_build(data_dir: Path) -> dict[str, Any]:
+    """The index build: the shard's optimisers (HNSW + payload indexes of full segments), timed."""
+    service = _service(data_dir)
+    store = service.c.store
+    t = time.perf_counter()
+    optimized = store.optimize() if hasattr(store, "optimize") else None
+    build_s = time.perf_counter() - t
+    points = store.count()
+    service.close()
+    return {"index_build_s": build_s, "optimized": optimized, "points": points, "rss_mb": peak_rss_mb()}
 
 
 def questions_for(corpus: Path, n: int, seed: int = 0) -> list[str]:
@@ -240,63 +245,69 @@ def phase_delete(data_dir: Path, n: int) -> dict[str, Any]:
     return {"deleted": len(docs), "delete_s_per_filing": took / max(1, len(docs))}
 
 
-def phase_store(points: int, work: Path, n_queries: int) -> dict[str, Any]:
-    """N chunks straight into a QdrantEdgeStore (random vectors, real BM25 of generated chunk text)."""
+def phase_store_load(work: Path, first: int, count: int, seed: int) -> dict[str, Any]:
+    """Chunks [first, first + count) straight into a QdrantEdgeStore: random vectors, real BM25 of
+    generated chunk text (paragraphs of a scale corpus), the ingest path's payload fields."""
     from finrag.index.qdrant_edge import QdrantEdgeStore
     from finrag.index.sparse import Bm25Encoder
-    from finrag.records import Chunk, ChunkKind, Scope
+    from finrag.records import Chunk, ChunkKind
     from finrag.sample.scale import scale_corpus
 
     store = QdrantEdgeStore(work / "qdrant")
-    sparse = Bm25Encoder()
-    vectors = RandomVectors()
-    rng = random.Random(0)
-    docs: list[tuple[str, str, int]] = []
+    sparse, vectors = Bm25Encoder(), RandomVectors(seed=seed)
     t0 = time.perf_counter()
-    n = 0
+    n = first
     batch: list[Chunk] = []
-
-    def flush_batch() -> None:
-        store.upsert(batch, vectors.embed_documents([c.text for c in batch]), [sparse.embed_document(c.text) for c in batch])
-        batch.clear()
-
-    for f in scale_corpus(10**9, seed=11):
-        doc_id = f"{f.doc_name}"
-        docs.append((doc_id, f.form, f.fiscal_year))
+    docs = (work / "docs.jsonl").open("a")
+    for f in scale_corpus(10**9, seed=seed):
+        docs.write(json.dumps([f.doc_name, f.form, f.fiscal_year]) + "\n")
         for page_no, page in enumerate(f.pages):
-            paras = [p for p in page.split("\n\n") if len(p) > 80]
-            for j, text in enumerate(paras[:5]):
-                batch.append(
-                    Chunk(
-                        id=f"{n:032x}"[:8] + "-0000-4000-8000-" + f"{n:012x}",
-                        doc_id=doc_id,
-                        tenant=TENANT,
-                        kind=ChunkKind.TABLE if j == 0 and "$" in text else ChunkKind.PASSAGE,
-                        text=text,
-                        page_start=page_no,
-                        page_end=page_no,
-                        metadata={"doc_name": doc_id, "company": f.company, "doc_type": f.form,
-                                  "fiscal_year": f.fiscal_year, "section_key": "item_7"},  # fmt: skip
-                    )
-                )
+            for j, text in enumerate(p for p in page.split("\n\n") if len(p) > 80):
+                meta = {"doc_name": f.doc_name, "company": f.company, "doc_type": f.form, "fiscal_year": f.fiscal_year}
+                batch.append(Chunk(id=f"00000000-0000-4000-8000-{n:012x}", doc_id=f.doc_name, tenant=TENANT,
+                                   kind=ChunkKind.TABLE if j == 0 and "$" in text else ChunkKind.PASSAGE, text=text,
+                                   page_start=page_no, page_end=page_no, metadata=meta))  # fmt: skip
                 n += 1
-                if len(batch) >= 2048:
-                    flush_batch()
-            if n >= points:
+                if n >= first + count:
+                    break
+            if len(batch) >= 2048 or n >= first + count:
+                store.upsert(batch, vectors.embed_documents([c.text for c in batch]),
+                             [sparse.embed_document(c.text) for c in batch])  # fmt: skip
+                batch.clear()
+            if n >= first + count:
                 break
-        if n >= points:
+        if n >= first + count:
             break
-    if batch:
-        flush_batch()
     store.flush()
-    load_s = time.perf_counter() - t0
+    store.close()
+    docs.close()
+    took = time.perf_counter() - t0
+    return {"loaded": n - first, "load_s": took, "chunks_per_s": (n - first) / took, "rss_mb": peak_rss_mb()}
+
+
+def phase_store_query(work: Path, n_queries: int, optimize: bool) -> dict[str, Any]:
+    """Open the store as a server would, optionally run its optimisers (timed), then time hybrid searches
+    over all filings and scoped to one filing (a question that names a company and a year)."""
+    from finrag.index.qdrant_edge import QdrantEdgeStore
+    from finrag.index.sparse import Bm25Encoder
+    from finrag.records import Scope
+
+    store = QdrantEdgeStore(work / "qdrant")
     t = time.perf_counter()
-    optimized = store.optimize()
-    build_s = time.perf_counter() - t
+    store.warm_up()
+    open_s = time.perf_counter() - t
+    build_s = None
+    if optimize:
+        t = time.perf_counter()
+        store.optimize()
+        build_s = time.perf_counter() - t
+    sparse, vectors = Bm25Encoder(), RandomVectors(seed=99)
+    docs = [json.loads(line) for line in (work / "docs.jsonl").read_text().splitlines()]
+    rng = random.Random(0)
     latencies: dict[str, list[float]] = {"all": [], "scoped": []}
     for i in range(n_queries):
-        doc_id, form, year = rng.choice(docs)
-        q = f"capital expenditures revenue {['risk', 'debt', 'tax', 'segment'][i % 4]} fiscal {year}"
+        doc_id, _form, year = rng.choice(docs)
+        q = f"capital expenditures {['risk', 'debt', 'income taxes', 'segment revenue'][i % 4]} fiscal {year}"
         dense = vectors.embed_query(q)
         for label, scope in (("all", Scope()), ("scoped", Scope(doc_ids=[doc_id], fiscal_years=[year]))):
             t = time.perf_counter()
@@ -306,9 +317,8 @@ def phase_store(points: int, work: Path, n_queries: int) -> dict[str, Any]:
     store.close()
     return {
         "points": count,
-        "load_s": load_s,
+        "open_s": open_s,
         "index_build_s": build_s,
-        "optimized": optimized,
         "disk_bytes": dir_bytes(work / "qdrant"),
         **{f"search_{k}_p50_ms": pct(v, 0.5) for k, v in latencies.items()},
         **{f"search_{k}_p95_ms": pct(v, 0.95) for k, v in latencies.items()},
@@ -316,15 +326,41 @@ def phase_store(points: int, work: Path, n_queries: int) -> dict[str, Any]:
     }
 
 
+def measure_store(points: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    step = args.store_batch
+    loads = [
+        run_phase("store-load", str(work), str(first), str(min(step, points - first)), str(1000 + first // step))
+        for first in range(0, points, step)
+    ]
+    row: dict[str, Any] = {
+        "load_s": sum(r["load_s"] for r in loads),
+        "chunks_per_s": points / sum(r["load_s"] for r in loads),
+        "load_rss_mb": max(r["rss_mb"] for r in loads),
+        "plain": run_phase("store-query", str(work), str(args.questions), "0"),
+    }
+    if args.store_optimize:
+        row["optimized"] = run_phase("store-query", str(work), str(args.questions), "1")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return row
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------------------
 
 
-def run_phase(*args: str) -> dict[str, Any]:
+LOCK: list[str] = []  # ["flock", PATH] when --lock: each phase holds the shared heavy-job lock alone
+CODE = [ROOT]  # the checkout whose finrag the phases import (--before re-runs serve with another one)
+
+
+def run_phase(*args: str, code: Path | None = None) -> dict[str, Any]:
     """One phase in a fresh interpreter; its last stdout line is its JSON result."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True, env=env)
+    env = {**os.environ, "PYTHONPATH": f"{code or CODE[0]}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [*LOCK, sys.executable, __file__, "--phase", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"phase {args[0]} failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -339,9 +375,43 @@ def measure_size(pages: int, work: Path, args: argparse.Namespace) -> dict[str, 
     if not (corpus / "documents.jsonl").exists():
         generate_scale(corpus, pages, seed=args.seed)
     gen_s = time.perf_counter() - t
-    row: dict[str, Any] = {"size_pages": pages, "generate_s": gen_s}
-    row["ingest"] = run_phase("ingest", str(corpus), str(data), "1" if args.real_embed else "0")
+    row: dict[str, Any] = {"size_pages": pages, "generate_s": gen_s, "generate_pages_per_s": pages / gen_s}
+    # Ingest in batches of about --batch-pages pages, each its own process (and lock hold): the pages/s
+    # of the first and the last batch say whether ingest slows down as the index grows.
+    docs = [json.loads(line) for line in (corpus / "documents.jsonl").read_text().splitlines()]
+    sizes = [d["pages"] for d in sorted(docs, key=lambda d: d["doc_name"])]
+    bounds, acc = [0], 0
+    for i, n in enumerate(sizes, start=1):
+        acc += n
+        if acc >= args.batch_pages and i < len(sizes):
+            bounds.append(i)
+            acc = 0
+    bounds.append(len(sizes))
+    embed = "1" if args.real_embed else "0"
+    batches = [
+        run_phase("ingest", str(corpus), str(data), embed, str(a), str(b)) for a, b in itertools.pairwise(bounds)
+    ]
+    ingest_s = sum(b["ingest_s"] for b in batches)
+    build = run_phase("build", str(data))
+    row["ingest"] = {
+        "pages": sum(b["pages"] for b in batches),
+        "filings": sum(b["filings"] for b in batches),
+        "chunks": sum(b["chunks"] for b in batches),
+        "points": build["points"],
+        "ingest_s": ingest_s,
+        "pages_per_s": sum(b["pages"] for b in batches) / ingest_s,
+        "batch_pages_per_s": [round(b["pages_per_s"], 1) for b in batches],
+        "stages_s": {k: round(sum(b["stages_s"][k] for b in batches), 2) for k in batches[0]["stages_s"]},
+        "index_build_s": build["index_build_s"],
+        "rss_mb": max(b["rss_mb"] for b in batches),
+        "build_rss_mb": build["rss_mb"],
+        "disk_bytes": dir_bytes(data),
+        "vectors": batches[0]["vectors"],
+    }
+    row["ingest"]["disk_per_page_kb"] = row["ingest"]["disk_bytes"] / row["ingest"]["pages"] / 1024
     row["serve"] = run_phase("serve", str(corpus), str(data), str(args.questions))
+    if args.before:
+        row["serve_before"] = run_phase("serve", str(corpus), str(data), str(args.questions), code=args.before)
     row["reingest"] = run_phase("reingest", str(corpus), str(data))
     row["delete"] = run_phase("delete", str(data), str(args.deletes))
     if not args.keep:
@@ -368,12 +438,17 @@ def print_table(rows: list[dict[str, Any]], store_rows: list[dict[str, Any]]) ->
             )
         )  # fmt: skip
     for r in store_rows:
-        print(
-            f"vector store alone: {r['points']:,} chunks (random vectors + real BM25): load {r['load_s']:.0f} s, "
-            f"build {r['index_build_s']:.0f} s, disk {r['disk_bytes'] / 2**20:.0f} MiB, search all p50/p95 "
-            f"{r['search_all_p50_ms']:.0f}/{r['search_all_p95_ms']:.0f} ms, scoped "
-            f"{r['search_scoped_p50_ms']:.0f}/{r['search_scoped_p95_ms']:.0f} ms, RSS {r['rss_mb']:.0f} MB"
-        )
+        for label in ("plain", "optimized"):
+            if label not in r:
+                continue
+            q = r[label]
+            print(
+                f"vector store alone, {label}: {q['points']:,} chunks (random vectors + real BM25): load "
+                f"{r['load_s']:.0f} s ({r['chunks_per_s']:.0f} chunks/s), build {q['index_build_s'] or 0:.0f} s, "
+                f"disk {q['disk_bytes'] / 2**20:.0f} MiB, search over all p50/p95 {q['search_all_p50_ms']:.0f}/"
+                f"{q['search_all_p95_ms']:.0f} ms, scoped to one filing {q['search_scoped_p50_ms']:.0f}/"
+                f"{q['search_scoped_p95_ms']:.0f} ms, RSS {q['rss_mb']:.0f} MB"
+            )
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> bool:
@@ -417,15 +492,19 @@ def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--phase":
         name, rest = sys.argv[2], sys.argv[3:]
         if name == "ingest":
-            result = phase_ingest(Path(rest[0]), Path(rest[1]), rest[2] == "1")
+            result = phase_ingest(Path(rest[0]), Path(rest[1]), rest[2] == "1", int(rest[3]), int(rest[4]))
+        elif name == "build":
+            result = phase_build(Path(rest[0]))
         elif name == "serve":
             result = phase_serve(Path(rest[0]), Path(rest[1]), int(rest[2]))
         elif name == "reingest":
             result = phase_reingest(Path(rest[0]), Path(rest[1]))
         elif name == "delete":
             result = phase_delete(Path(rest[0]), int(rest[1]))
-        elif name == "store":
-            result = phase_store(int(rest[0]), Path(rest[1]), int(rest[2]))
+        elif name == "store-load":
+            result = phase_store_load(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]))
+        elif name == "store-query":
+            result = phase_store_query(Path(rest[0]), int(rest[1]), rest[2] == "1")
         else:
             raise SystemExit(f"unknown phase {name}")
         print(json.dumps(result))
@@ -440,14 +519,19 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=None, help="where corpora and indexes go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes")
     ap.add_argument("--out", type=Path, default=Path("bench/data/scale"), help="JSON and PNG go here")
+    ap.add_argument("--store-batch", type=int, default=250_000, help="chunks loaded per process (lock hold)")
+    ap.add_argument("--store-optimize", action="store_true", help="also build the HNSW index of the store (slow)")
+    ap.add_argument("--batch-pages", type=int, default=20_000, help="ingest this many pages per process")
+    ap.add_argument("--lock", default="", help="run each phase under `flock LOCK` (the shared heavy-job lock)")
+    ap.add_argument("--before", type=Path, default=None, help="also run the serve phase with this checkout's code")
     args = ap.parse_args()
+    if args.lock:
+        LOCK[:] = ["flock", args.lock]
     work = args.work or Path(tempfile.mkdtemp(prefix="finrag-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = [measure_size(int(s), work, args) for s in args.sizes.split(",") if s]
-    store_rows = [
-        run_phase("store", p, str(work / f"store-{p}"), str(args.questions)) for p in args.store_points.split(",") if p
-    ]
+    store_rows = [measure_store(int(p), work / f"store-{p}", args) for p in args.store_points.split(",") if p]
     print_table(rows, store_rows)
     result = {"sizes": rows, "store": store_rows, "cores": os.cpu_count(), "load": os.getloadavg()}
     (args.out / "scale.json").write_text(json.dumps(result, indent=2))

@@ -14,7 +14,9 @@ from finrag.retrieve.scope import ScopeResolver
 from finrag.settings import RetrievalSettings
 
 
-def _doc(i: int, status: DocStatus = DocStatus.READY, year: int = 2023, form: DocType = DocType.TEN_K) -> DocumentRecord:
+def _doc(
+    i: int, status: DocStatus = DocStatus.READY, year: int = 2023, form: DocType = DocType.TEN_K
+) -> DocumentRecord:
     company = f"Company{i:05d} Widgets Inc."
     return DocumentRecord(
         doc_id=f"d{i:05d}-{year}-{form}",

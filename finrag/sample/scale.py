@@ -85,7 +85,7 @@ def _scaled_drivers(template: CompanySpec, factor: float) -> CompanySpec:
     d = template.drivers
 
     def scale(v: Any) -> Any:
-        if isinstance(v, bool) or isinstance(v, float) and v < 1:
+        if isinstance(v, bool) or (isinstance(v, float) and v < 1):
             return v  # ratios and rates stay
         if isinstance(v, int):
             return round(v * factor)
@@ -299,7 +299,9 @@ def _contents(p: _Pages, items: Sequence[str]) -> None:
     p.lines(["TABLE OF CONTENTS", "", *(f"{item} {i + 3}" for i, item in enumerate(items))], keep=False)
 
 
-def _fill(p: _Pages, w: _Writer, kind: str, pages: int, tables: Sequence[tuple[str, list[str], list[Row]]] = ()) -> None:
+def _fill(
+    p: _Pages, w: _Writer, kind: str, pages: int, tables: Sequence[tuple[str, list[str], list[Row]]] = ()
+) -> None:
     """Write prose of `kind` (and the given tables, spread through it) until `pages` pages are used."""
     end = len(p.pages) + max(1, pages)
     queue = list(tables)
@@ -321,9 +323,16 @@ def _long_tables(w: _Writer, years: tuple[int, int]) -> list[tuple[str, list[str
         rows.append(Row(f"{segment}:"))
         for product, region in itertools.product(c.industry["products"], w.regions[: r.randint(3, 6)]):
             cur = r.randint(5, 900)
-            rows.append(Row(f"{product.capitalize()}, {region}", (money(cur), money(round(cur * r.uniform(0.8, 1.1)))), indent=1))
+            rows.append(
+                Row(
+                    f"{product.capitalize()}, {region}", (money(cur), money(round(cur * r.uniform(0.8, 1.1)))), indent=1
+                )
+            )
     props = [
-        Row(f"{r.choice(w.regions)} facility {i + 1} ({r.choice(('owned', 'leased'))})", (f"{r.randint(20, 900):,}", str(r.randint(1950, years[0]))))
+        Row(
+            f"{r.choice(w.regions)} facility {i + 1} ({r.choice(('owned', 'leased'))})",
+            (f"{r.randint(20, 900):,}", str(r.randint(1950, years[0]))),
+        )
         for i in range(r.randint(30, 90))
     ]
     return [
@@ -344,10 +353,15 @@ def _statements(p: _Pages, spec: CompanySpec, cur: YearFin, prev: YearFin, years
         p.table(title, [caption, cols], rows)
 
 
-def _notes_tables(spec: CompanySpec, cur: YearFin, prev: YearFin, years: tuple[int, int]) -> list[tuple[str, list[str], list[Row]]]:
+def _notes_tables(
+    spec: CompanySpec, cur: YearFin, prev: YearFin, years: tuple[int, int]
+) -> list[tuple[str, list[str], list[Row]]]:
     header = [spec.fy_caption(), f"{years[0]} {years[1]}"]
     seg = [Row(n, (money(r), money(pr))) for (n, r, _), (_, pr, _) in zip(cur.segments, prev.segments, strict=True)]
-    seg += [Row(f"{n} operating income", (money(o), money(po))) for (n, _, o), (_, _, po) in zip(cur.segments, prev.segments, strict=True)]
+    seg += [
+        Row(f"{n} operating income", (money(o), money(po)))
+        for (n, _, o), (_, _, po) in zip(cur.segments, prev.segments, strict=True)
+    ]
     prev_debt = dict(prev.debt_detail)
     debt = [Row(t, (money(a), money(prev_debt.get(t, 0)))) for t, a in cur.debt_detail]
     debt.append(Row("Total long-term debt", (money(cur.bal.debt), money(prev.bal.debt)), bold=True))
@@ -356,7 +370,11 @@ def _notes_tables(spec: CompanySpec, cur: YearFin, prev: YearFin, years: tuple[i
         Row("Provision for income taxes", (money(cur.inc.tax), money(prev.inc.tax))),
         Row("Effective tax rate", (cur.effective_rate, prev.effective_rate)),
     ]
-    return [("Segment Information", header, seg), ("Debt", [spec.bs_caption(), header[1]], debt), ("Income Taxes", header, tax)]
+    return [
+        ("Segment Information", header, seg),
+        ("Debt", [spec.bs_caption(), header[1]], debt),
+        ("Income Taxes", header, tax),
+    ]
 
 
 TEN_K_ITEMS = (
@@ -403,7 +421,9 @@ def _ten_k(c: ScaleCompany, year: int, length: int, rng: random.Random) -> list[
         p.para(w.paragraph("boilerplate"))
     p.heading("PART II")
     p.heading("Item 5. Market for Registrant's Common Equity, Related Stockholder Matters and Issuer Purchases")
-    p.para(f"Our common stock is listed on the {spec.exchange} under the symbol '{spec.ticker}'. " + w.paragraph("mdna"))
+    p.para(
+        f"Our common stock is listed on the {spec.exchange} under the symbol '{spec.ticker}'. " + w.paragraph("mdna")
+    )
     p.new_page()
     p.heading("Item 7. Management's Discussion and Analysis of Financial Condition and Results of Operations")
     _fill(p, w, "mdna", budget["mdna"])
@@ -453,7 +473,10 @@ def _ten_q(c: ScaleCompany, year: int, quarter: int, length: int, rng: random.Ra
     p.new_page()
     p.table(
         "Condensed Consolidated Balance Sheets (Unaudited)",
-        [f"{period[: period.rindex(',')]}, {spec.fy_end(year - 1)[: spec.fy_end(year - 1).rindex(',')]},", f"{year} {year - 1}"],
+        [
+            f"{period[: period.rindex(',')]}, {spec.fy_end(year - 1)[: spec.fy_end(year - 1).rindex(',')]},",
+            f"{year} {year - 1}",
+        ],
         balance_rows([bal, fin[py].bal]),
     )
     p.new_page()
@@ -462,8 +485,12 @@ def _ten_q(c: ScaleCompany, year: int, quarter: int, length: int, rng: random.Ra
     p.new_page()
     p.heading("Item 2. Management's Discussion and Analysis of Financial Condition and Results of Operations")
     _fill(p, w, "mdna", budget["mdna"])
-    for item in ("Item 3. Quantitative and Qualitative Disclosures About Market Risk", "Item 4. Controls and Procedures",
-                 "PART II - OTHER INFORMATION", "Item 1. Legal Proceedings"):  # fmt: skip
+    for item in (
+        "Item 3. Quantitative and Qualitative Disclosures About Market Risk",
+        "Item 4. Controls and Procedures",
+        "PART II - OTHER INFORMATION",
+        "Item 1. Legal Proceedings",
+    ):
         p.heading(item)
         p.para(w.paragraph("boilerplate"))
     p.heading("Item 1A. Risk Factors")
