@@ -285,14 +285,14 @@ def phase_store_load(work: Path, first: int, count: int, seed: int) -> dict[str,
     return {"loaded": n - first, "load_s": took, "chunks_per_s": (n - first) / took, "rss_mb": peak_rss_mb()}
 
 
-def phase_store_query(work: Path, n_queries: int, optimize: bool) -> dict[str, Any]:
+def phase_store_query(work: Path, n_queries: int, optimize: bool, int8: bool = False) -> dict[str, Any]:
     """Open the store as a server would, optionally run its optimisers (timed), then time hybrid searches
     over all filings and scoped to one filing (a question that names a company and a year)."""
     from finrag.index.qdrant_edge import QdrantEdgeStore
     from finrag.index.sparse import Bm25Encoder
     from finrag.records import Scope
 
-    store = QdrantEdgeStore(work / "qdrant")
+    store = QdrantEdgeStore(work / "qdrant", quantization="int8" if int8 else "none", vectors_on_disk=int8)
     t = time.perf_counter()
     store.warm_up()
     open_s = time.perf_counter() - t
@@ -342,6 +342,8 @@ def measure_store(points: int, work: Path, args: argparse.Namespace) -> dict[str
     }
     if args.store_optimize:
         row["optimized"] = run_phase("store-query", str(work), str(args.questions), "1")
+    if args.store_int8:  # the same shard reopened with int8 quantisation, originals on disk, re-optimised
+        row["int8"] = run_phase("store-query", str(work), str(args.questions), "1", "int8")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return row
@@ -438,7 +440,7 @@ def print_table(rows: list[dict[str, Any]], store_rows: list[dict[str, Any]]) ->
             )
         )  # fmt: skip
     for r in store_rows:
-        for label in ("plain", "optimized"):
+        for label in ("plain", "optimized", "int8"):
             if label not in r:
                 continue
             q = r[label]
@@ -504,7 +506,7 @@ def main() -> int:
         elif name == "store-load":
             result = phase_store_load(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]))
         elif name == "store-query":
-            result = phase_store_query(Path(rest[0]), int(rest[1]), rest[2] == "1")
+            result = phase_store_query(Path(rest[0]), int(rest[1]), rest[2] == "1", rest[3:] == ["int8"])
         else:
             raise SystemExit(f"unknown phase {name}")
         print(json.dumps(result))
@@ -521,6 +523,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("bench/data/scale"), help="JSON and PNG go here")
     ap.add_argument("--store-batch", type=int, default=250_000, help="chunks loaded per process (lock hold)")
     ap.add_argument("--store-optimize", action="store_true", help="also build the HNSW index of the store (slow)")
+    ap.add_argument("--store-int8", action="store_true", help="then reopen it with int8 quantisation (optimises)")
     ap.add_argument("--batch-pages", type=int, default=20_000, help="ingest this many pages per process")
     ap.add_argument("--lock", default="", help="run each phase under `flock LOCK` (the shared heavy-job lock)")
     ap.add_argument("--before", type=Path, default=None, help="also run the serve phase with this checkout's code")
