@@ -394,7 +394,9 @@ def measure_size(pages: int, work: Path, args: argparse.Namespace) -> dict[str, 
         run_phase("ingest", str(corpus), str(data), embed, str(a), str(b)) for a, b in itertools.pairwise(bounds)
     ]
     ingest_s = sum(b["ingest_s"] for b in batches)
-    build = run_phase("build", str(data))
+    build = run_phase("build", str(data)) if not args.no_build else {"index_build_s": None, "rss_mb": None}
+    if args.no_build:  # searched as ingest left it: plain (unindexed) segments
+        build["points"] = sum(b["chunks"] for b in batches)
     row["ingest"] = {
         "pages": sum(b["pages"] for b in batches),
         "filings": sum(b["filings"] for b in batches),
@@ -432,7 +434,8 @@ def print_table(rows: list[dict[str, Any]], store_rows: list[dict[str, Any]]) ->
                 str(x)
                 for x in (
                     i["pages"], i["filings"], i["chunks"], f"{i['pages_per_s']:.0f}", i["vectors"],
-                    f"{i['index_build_s']:.1f}", f"{i['disk_per_page_kb']:.1f}", f"{i['rss_mb']:.0f} MB",
+                    "not built" if i["index_build_s"] is None else f"{i['index_build_s']:.1f}",
+                    f"{i['disk_per_page_kb']:.1f}", f"{i['rss_mb']:.0f} MB",
                     f"{s['rss_mb']:.0f} MB", f"{s['retrieve_p50_ms']:.0f} ms", f"{s['retrieve_p95_ms']:.0f} ms",
                     f"{s['scope_p50_ms']:.1f} ms", f"{s['scope_p95_ms']:.1f} ms",
                     f"{r['reingest']['reingest_s']:.1f}", f"{r['delete']['delete_s_per_filing']:.2f}",
@@ -477,7 +480,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
     axes[1][0].plot(x, [r["ingest"]["rss_mb"] for r in rows], "o-", label="ingest")
     axes[1][0].plot(x, [r["serve"]["rss_mb"] for r in rows], "s-", label="serve")
     axes[1][1].plot(x, [r["reingest"]["reingest_s"] for r in rows], "o-", label="re-ingest unchanged")
-    axes[1][1].plot(x, [r["ingest"]["index_build_s"] for r in rows], "s-", label="index build")
+    axes[1][1].plot(x, [r["ingest"]["index_build_s"] or float("nan") for r in rows], "s-", label="index build")
     for ax, title, _ in series:
         ax.set_title(title)
         ax.set_xscale("log")
@@ -524,6 +527,7 @@ def main() -> int:
     ap.add_argument("--store-batch", type=int, default=250_000, help="chunks loaded per process (lock hold)")
     ap.add_argument("--store-optimize", action="store_true", help="also build the HNSW index of the store (slow)")
     ap.add_argument("--store-int8", action="store_true", help="then reopen it with int8 quantisation (optimises)")
+    ap.add_argument("--no-build", action="store_true", help="skip the index build (HNSW): serve plain segments")
     ap.add_argument("--batch-pages", type=int, default=20_000, help="ingest this many pages per process")
     ap.add_argument("--lock", default="", help="run each phase under `flock LOCK` (the shared heavy-job lock)")
     ap.add_argument("--before", type=Path, default=None, help="also run the serve phase with this checkout's code")
