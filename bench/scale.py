@@ -326,6 +326,107 @@ def phase_store_query(work: Path, n_queries: int, optimize: bool, int8: bool = F
     }
 
 
+def phase_scope(data_dir: Path, filings: int, n_questions: int) -> dict[str, Any]:
+    """Scope resolution as the retriever does it per question (registry check, resolver, resolve) and the
+    READY filter of a question's hits, against a registry of `filings` filings (no index needed)."""
+    from sqlalchemy.orm import Session
+
+    from finrag.db.models import DocumentRow
+    from finrag.records import DocStatus, DocType, DocumentRecord, Filing
+    from finrag.registry.sql import SqlRegistry
+    from finrag.retrieve.retriever import Retriever
+    from finrag.settings import RetrievalSettings
+
+    try:
+        from finrag.sample.scale import scale_companies
+    except ImportError:  # --before with a checkout older than the generator: take it from this one
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("scale_gen", ROOT / "finrag" / "sample" / "scale.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules["scale_gen"] = module
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        scale_companies = module.scale_companies
+
+    registry = SqlRegistry(f"sqlite:///{data_dir / 'registry.sqlite3'}")
+    registry.warm_up()
+    names: list[tuple[str, str, int]] = []
+    rows = []
+    now = "2026-12-01T00:00:00+00:00"
+    for company in scale_companies(7):
+        spec = company.spec
+        for year in company.years:
+            for quarter in (1, 2, 3, None):
+                doc_id = f"{len(rows):016x}"
+                form = DocType.TEN_K if quarter is None else DocType.TEN_Q
+                filing = Filing(company=spec.name, aliases=[spec.short], ticker=spec.ticker, doc_type=form,
+                                fiscal_year=year, fiscal_quarter=quarter)  # fmt: skip
+                rec = DocumentRecord(doc_id=doc_id, tenant=TENANT, name=doc_id, source_path=f"/{doc_id}",
+                                     content_hash=doc_id, status=DocStatus.READY, pages=165, filing=filing)  # fmt: skip
+                f = {k: getattr(rec.filing, k) for k in rec.filing.__slots__}  # type: ignore[attr-defined]
+                f["doc_type"] = str(form)
+                rows.append(DocumentRow(tenant=TENANT, doc_id=doc_id, name=doc_id, source_path=rec.source_path,
+                                        content_hash=doc_id, status="ready", pages=165, chunks=900, error="",
+                                        filing=f, created_at=now, updated_at=now))  # fmt: skip
+                names.append((spec.short, spec.ticker, year))
+                if len(rows) >= filings:
+                    break
+            if len(rows) >= filings:
+                break
+        if len(rows) >= filings:
+            break
+    with Session(registry.engine) as session, session.begin():
+        session.add_all(rows)
+    retriever = Retriever(None, None, None, registry, RetrievalSettings(), None)  # type: ignore[arg-type]
+    rng = random.Random(1)
+    questions = []
+    for i in range(n_questions):
+        short, ticker, year = rng.choice(names)
+        questions.append(
+            (
+                f"What was {short}'s revenue in fiscal {year}?",
+                f"How much debt did {ticker} have at the end of {year}?",
+                "Which companies reported an impairment in their 10-K?",
+            )[i % 3]
+        )
+    t = time.perf_counter()
+    retriever.resolver(TENANT)
+    build_ms = (time.perf_counter() - t) * 1000
+    scope_ms, ready_ms = [], []
+    hit_docs = [f"{i:016x}" for i in range(8)]
+    for q in questions:
+        t = time.perf_counter()
+        retriever.resolver(TENANT).resolve(q)
+        scope_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        if hasattr(registry, "ready_ids"):
+            registry.ready_ids(TENANT, hit_docs)
+        else:  # the code before the fix listed every READY document per question
+            _ = {d.doc_id for d in registry.list(tenant=TENANT, status=DocStatus.READY)}
+        ready_ms.append((time.perf_counter() - t) * 1000)
+    return {
+        "filings": len(rows),
+        "resolver_build_ms": build_ms,
+        "scope_p50_ms": pct(scope_ms, 0.5),
+        "scope_p95_ms": pct(scope_ms, 0.95),
+        "ready_filter_p50_ms": pct(ready_ms, 0.5),
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_scope(filings: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    row: dict[str, Any] = {"filings": filings}
+    for label, code in (("after", None), ("before", args.before)):
+        if label == "before" and code is None:
+            continue
+        data = work / f"scope-{filings}-{label}"
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        row[label] = run_phase("scope", str(data), str(filings), str(args.questions), code=code)
+        shutil.rmtree(data, ignore_errors=True)
+    return row
+
+
 def measure_store(points: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -506,6 +607,8 @@ def main() -> int:
             result = phase_reingest(Path(rest[0]), Path(rest[1]))
         elif name == "delete":
             result = phase_delete(Path(rest[0]), int(rest[1]))
+        elif name == "scope":
+            result = phase_scope(Path(rest[0]), int(rest[1]), int(rest[2]))
         elif name == "store-load":
             result = phase_store_load(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]))
         elif name == "store-query":
@@ -524,6 +627,7 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=None, help="where corpora and indexes go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the indexes")
     ap.add_argument("--out", type=Path, default=Path("bench/data/scale"), help="JSON and PNG go here")
+    ap.add_argument("--scope-filings", default="", help="scope resolution alone at these registry sizes (filings)")
     ap.add_argument("--store-batch", type=int, default=250_000, help="chunks loaded per process (lock hold)")
     ap.add_argument("--store-optimize", action="store_true", help="also build the HNSW index of the store (slow)")
     ap.add_argument("--store-int8", action="store_true", help="then reopen it with int8 quantisation (optimises)")
@@ -538,9 +642,19 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = [measure_size(int(s), work, args) for s in args.sizes.split(",") if s]
+    scope_rows = [measure_scope(int(n), work, args) for n in args.scope_filings.split(",") if n]
+    for r in scope_rows:
+        for label in ("before", "after"):
+            if label in r:
+                x = r[label]
+                print(
+                    f"scope resolution, {label}: {x['filings']:,} filings in the registry: per question p50/p95 "
+                    f"{x['scope_p50_ms']:.2f}/{x['scope_p95_ms']:.2f} ms (resolver built in "
+                    f"{x['resolver_build_ms']:.0f} ms), READY filter of the hits {x['ready_filter_p50_ms']:.2f} ms"
+                )
     store_rows = [measure_store(int(p), work / f"store-{p}", args) for p in args.store_points.split(",") if p]
     print_table(rows, store_rows)
-    result = {"sizes": rows, "store": store_rows, "cores": os.cpu_count(), "load": os.getloadavg()}
+    result = {"sizes": rows, "store": store_rows, "scope": scope_rows, "cores": os.cpu_count(), "load": os.getloadavg()}
     (args.out / "scale.json").write_text(json.dumps(result, indent=2))
     if rows and plot(rows, args.out / "scale.png"):
         print(f"plot: {args.out / 'scale.png'}")
