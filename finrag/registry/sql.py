@@ -143,12 +143,12 @@ class SqlRegistry:
         ready: set[str] = set()
         with self._session() as s:
             for start in range(0, len(wanted), 500):  # bounded IN lists
-                stmt = select(DocumentRow.doc_id).where(
-                    DocumentRow.tenant == tenant,
-                    DocumentRow.status == DocStatus.READY.value,
-                    DocumentRow.doc_id.in_(wanted[start : start + 500]),
+                # By primary key only: with the status in the WHERE clause SQLite walks the status index,
+                # i.e. every READY row.
+                stmt = select(DocumentRow.doc_id, DocumentRow.status).where(
+                    DocumentRow.tenant == tenant, DocumentRow.doc_id.in_(wanted[start : start + 500])
                 )
-                ready.update(s.scalars(stmt).all())
+                ready.update(doc_id for doc_id, status in s.execute(stmt) if status == DocStatus.READY.value)
         return ready
 
     def delete(self, tenant: str, doc_id: str) -> None:
