@@ -664,7 +664,21 @@ def main() -> int:
     ap.add_argument("--batch-pages", type=int, default=20_000, help="ingest this many pages per process")
     ap.add_argument("--lock", default="", help="run each phase under `flock LOCK` (the shared heavy-job lock)")
     ap.add_argument("--before", type=Path, default=None, help="also run the serve phase with this checkout's code")
+    ap.add_argument(
+        "--merge", type=Path, nargs="*", default=[], help="only print and plot these runs' scale.json together"
+    )
     args = ap.parse_args()
+    if args.merge:  # runs made at different times (one size each), drawn as one curve
+        merged = [row for path in args.merge for row in json.loads(path.read_text())["sizes"]]
+        merged.sort(key=lambda r: r["ingest"]["pages"])
+        print_table(merged, [])
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "scale.json").write_text(
+            json.dumps({"sizes": merged, "merged_from": [str(p) for p in args.merge]}, indent=2)
+        )
+        if plot(merged, args.out / "scale.png"):
+            print(f"plot: {args.out / 'scale.png'}")
+        return 0
     if args.lock:
         LOCK[:] = ["flock", args.lock]
     work = args.work or Path(tempfile.mkdtemp(prefix="finrag-scale-"))
