@@ -57,7 +57,9 @@ def peak_rss_mb() -> float:
 
 
 def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes on disk (allocated blocks, as `du`): Qdrant preallocates sparse files whose apparent size
+    is far larger."""
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file())
 
 
 def pct(values: list[float], q: float) -> float:
