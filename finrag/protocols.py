@@ -3,7 +3,7 @@ only ever see the Protocol (the factory picks the implementation once, from sett
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -136,6 +136,14 @@ class Registry(Protocol):
     def set_status(self, tenant: str, doc_id: str, status: DocStatus, **fields: object) -> None: ...
 
     def list(self, tenant: str | None = None, status: DocStatus | None = None) -> list[DocumentRecord]: ...
+
+    def fingerprint(self, tenant: str | None = None, status: DocStatus | None = None) -> str:
+        """A string that changes whenever `list(tenant, status)` would (cheap: no rows loaded)."""
+        ...
+
+    def ready_ids(self, tenant: str, doc_ids: Collection[str]) -> set[str]:
+        """The READY documents among `doc_ids`."""
+        ...
 
     def delete(self, tenant: str, doc_id: str) -> None: ...
 

@@ -270,7 +270,7 @@ class QAService:
         result = self.retriever.run(question, tenant, top_k, filters)
         # Only READY documents answer: chunks of one still indexing (or failed half-way) are left out,
         # whatever the store holds for them at this moment.
-        ready = {d.doc_id for d in self.c.registry.list(tenant=tenant, status=DocStatus.READY)}
+        ready = self.c.registry.ready_ids(tenant, {h.chunk.doc_id for h in result.hits})
         dropped = [h for h in result.hits if h.chunk.doc_id not in ready]
         if dropped:
             result.hits = [h for h in result.hits if h.chunk.doc_id in ready]
@@ -321,7 +321,7 @@ class QAService:
             answer.notes.append(
                 f"injection guard: instruction-like text withheld from {len(guarded.passages)} source passage(s)"
             )
-        if not result.hits and not self.c.registry.list(tenant=tenant, status=DocStatus.READY):
+        if not result.hits and self.c.registry.fingerprint(tenant=tenant, status=DocStatus.READY).startswith("0:"):
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
             answer.citations = []
             answer.notes.append("empty index")

@@ -38,9 +38,17 @@ class QdrantEdgeStore:
     One process owns the folder (an OS lock taken before anything is opened); a second one gets
     `StoreLockedError` naming the owner and changes nothing."""
 
-    def __init__(self, path: Path, dim: int = 384) -> None:
+    def __init__(self, path: Path, dim: int = 384, quantization: str = "none", vectors_on_disk: bool = False) -> None:
+        """`quantization="int8"`: scalar int8 copies of the dense vectors kept in RAM for the search, the
+        float originals only read to rescore the best candidates; `vectors_on_disk`: the originals are
+        left on disk (mmap, not preloaded). Both take effect on segments the optimiser builds (`optimize`),
+        on a new shard or, given when an existing one is opened, from its next optimisation."""
+        if quantization not in ("none", "int8"):
+            raise ValueError(f"quantization: 'none' or 'int8', not {quantization!r}")
         self.path = Path(path)
         self.dim = dim
+        self.quantization = quantization
+        self.vectors_on_disk = vectors_on_disk
         self._shard: q.EdgeShard | None = None
         # The shard is not safe for concurrent writers; readers and writers share it in-process.
         self._lock = threading.RLock()
@@ -57,11 +65,13 @@ class QdrantEdgeStore:
                 return
             self.owner.acquire()  # before any file of the shard is opened
             config = q.EdgeConfig(
-                vectors={DENSE: q.EdgeVectorParams(size=self.dim, distance=q.Distance.Cosine)},
+                vectors={DENSE: self._vector_params()},
                 sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
             )
             if (self.path / "segments").exists() or any(self.path.glob("*")):
-                self._shard = q.EdgeShard.load(str(self.path))
+                tuned = self.quantization != "none" or self.vectors_on_disk
+                # Without options the shard keeps what it was created with (an index built before them).
+                self._shard = q.EdgeShard.load(str(self.path), config if tuned else None)
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._shard = q.EdgeShard.create(str(self.path), config)
@@ -70,6 +80,17 @@ class QdrantEdgeStore:
                 for name in INTEGER_FIELDS:
                     self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
             log.debug("qdrant edge shard open", extra={"path": str(self.path)})
+
+    def _vector_params(self) -> q.EdgeVectorParams:
+        quantization = None
+        if self.quantization == "int8":
+            quantization = q.ScalarQuantizationConfig(type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
+        return q.EdgeVectorParams(
+            size=self.dim,
+            distance=q.Distance.Cosine,
+            on_disk=True if self.vectors_on_disk else None,
+            quantization_config=quantization,
+        )
 
     @property
     def shard(self) -> q.EdgeShard:
@@ -89,6 +110,14 @@ class QdrantEdgeStore:
                 log.error("qdrant edge flush failed; the shard will be reopened", extra={"error": self.write_error})
                 self._drop_shard()
                 raise
+
+    def optimize(self) -> bool:
+        """Run the shard's segment optimisers now (build the HNSW and payload indexes of segments that
+        outgrew the indexing threshold, merge small ones). Qdrant edge has no background optimiser:
+        without this, new points stay in plain segments that every search scans in full. True if any
+        segment changed."""
+        with self._lock:
+            return bool(self.shard.optimize())
 
     def close(self) -> None:
         with self._lock:

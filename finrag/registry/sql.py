@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,9 @@ from finrag.registry.sqlite_read import filing_from_json
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # Microseconds: `fingerprint` tells registry states apart by row count and latest update, and two
+    # changes within one second must not look alike.
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _to_record(row: DocumentRow) -> DocumentRecord:
@@ -120,6 +123,33 @@ class SqlRegistry:
             stmt = stmt.where(DocumentRow.status == status.value)
         with self._session() as s:
             return [_to_record(r) for r in s.scalars(stmt).all()]
+
+    def fingerprint(self, tenant: str | None = None, status: DocStatus | None = None) -> str:
+        """Changes whenever `list(tenant, status)` would: its row count and latest update, computed in
+        SQL. What per-question caches compare, instead of loading and parsing every row per question."""
+        stmt = select(func.count(), func.max(DocumentRow.updated_at)).select_from(DocumentRow)
+        if tenant is not None:
+            stmt = stmt.where(DocumentRow.tenant == tenant)
+        if status is not None:
+            stmt = stmt.where(DocumentRow.status == status.value)
+        with self._session() as s:
+            count, latest = s.execute(stmt).one()
+        return f"{count}:{latest or ''}"
+
+    def ready_ids(self, tenant: str, doc_ids: Collection[str]) -> set[str]:
+        """Those of `doc_ids` that are READY: one indexed lookup of the few documents a question's
+        hits come from, not a listing of the whole registry."""
+        wanted = sorted(set(doc_ids))
+        ready: set[str] = set()
+        with self._session() as s:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                # By primary key only: with the status in the WHERE clause SQLite walks the status index,
+                # i.e. every READY row.
+                stmt = select(DocumentRow.doc_id, DocumentRow.status).where(
+                    DocumentRow.tenant == tenant, DocumentRow.doc_id.in_(wanted[start : start + 500])
+                )
+                ready.update(doc_id for doc_id, status in s.execute(stmt) if status == DocStatus.READY.value)
+        return ready
 
     def delete(self, tenant: str, doc_id: str) -> None:
         with self._session() as s, s.begin():

@@ -66,7 +66,7 @@ class Retriever:
         self.rewriter = GlossaryRewriter(settings.glossary)
         self.intents = load_intents()
         self.reranker = reranker
-        self._resolvers: dict[str, tuple[tuple[int, str], ScopeResolver]] = {}
+        self._resolvers: dict[str, tuple[str, ScopeResolver]] = {}
         self.graph_dir = graph_dir
         self._graph_route: Any = None
         self.multi_query = MultiQueryRewriter(
@@ -77,10 +77,12 @@ class Retriever:
         self._summarise = rewrite_llm if settings.graph_llm_summaries else None
 
     def resolver(self, tenant: str) -> ScopeResolver:
-        docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
-        version = (len(docs), max((d.updated_at for d in docs), default=""))
+        # The registry's fingerprint (one SQL aggregate) decides; the documents are listed and the
+        # resolver rebuilt only when they changed, not on every question.
+        version = self.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
         cached = self._resolvers.get(tenant)
         if cached is None or cached[0] != version:
+            docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
             cached = (version, ScopeResolver(docs, periods=self.settings.periods))
             self._resolvers[tenant] = cached
         return cached[1]

@@ -16,12 +16,18 @@ The parts: `companies` (+ companies.toml), `model` (the financial model), `pdf` 
 rows), `forms` and `ten_k` (the form templates), `golden` (the questions); this module assembles them.
 
 Usage: ``python -m finrag.sample.generate OUT_DIR`` or :func:`generate_samples`.
+
+Scale corpora (`finrag.sample.scale`): ``python -m finrag.sample.generate OUT_DIR --scale-pages 100000
+--seed 7`` writes that many pages of 10-K / 10-Q filings as page text (one ``NAME.txt`` per filing,
+pages separated by form feeds, plus documents.jsonl), not PDFs: see that module for why.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,12 +95,41 @@ def generate_samples(out_dir: Path) -> list[Path]:
     return paths
 
 
+def generate_scale(out_dir: Path, pages: int, seed: int = 0, min_pages: int = 80, max_pages: int = 250) -> list[Path]:
+    """Write a scale corpus of `pages` pages as page text (NAME.txt, pages split by form feeds) plus
+    documents.jsonl; return the text files."""
+    from finrag.sample.scale import scale_corpus
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with (out_dir / DOCUMENTS_FILE).open("w", encoding="utf-8") as fh:
+        for f in scale_corpus(pages, seed, min_pages, max_pages):
+            path = out_dir / f"{f.doc_name}.txt"
+            path.write_text(f.text(), encoding="utf-8")
+            paths.append(path)
+            record = {"doc_name": f.doc_name, "company": f.company, "ticker": f.ticker, "doc_type": f.form,
+                      "doc_period": f.fiscal_year, "quarter": f.quarter, "pages": len(f.pages)}  # fmt: skip
+            fh.write(json.dumps(record) + "\n")
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m finrag.sample.generate OUT_DIR", file=sys.stderr)
-        return 2
-    for path in generate_samples(Path(args[0])):
+    ap = argparse.ArgumentParser(prog="python -m finrag.sample.generate", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("--scale-pages", type=int, default=0, help="write a scale corpus of this many pages (page text)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--min-pages", type=int, default=80)
+    ap.add_argument("--max-pages", type=int, default=250)
+    args = ap.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.scale_pages:
+        t0 = time.perf_counter()
+        paths = generate_scale(args.out_dir, args.scale_pages, args.seed, args.min_pages, args.max_pages)
+        took = time.perf_counter() - t0
+        print(f"{len(paths)} filings, {args.scale_pages} pages in {took:.1f} s ({args.scale_pages / took:.0f} pages/s)")
+        return 0
+    for path in generate_samples(args.out_dir):
         print(path)
     return 0
 

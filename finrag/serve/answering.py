@@ -107,8 +107,7 @@ class Answering:
 
     def index_version(self, tenant: str) -> str:
         """The tenant's counter, plus a registry fingerprint that also catches CLI ingests and deletes."""
-        docs = self.state.service.c.registry.list(tenant=tenant, status=DocStatus.READY)
-        fingerprint = f"{len(docs)}:{max((d.updated_at for d in docs), default='')}"
+        fingerprint = self.state.service.c.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
         return f"{self.state.versions.get(tenant)}:{fingerprint}"
 
     def answer(
