@@ -130,6 +130,34 @@ class CitationOut(BaseModel):
     page_image_url: str = Field(description="PNG of the cited page (needs the same API key)")
 
 
+class TrustOut(BaseModel):
+    score: float = Field(description="the trust score (0-1), as `faithfulness`")
+    threshold: float = Field(description="the line under which an answer is not trusted")
+    trusted: bool
+    failed: list[str] = Field(default_factory=list, description="checks that failed, in words")
+    passed: list[str] = Field(default_factory=list, description="checks that passed, in words")
+
+
+class CalcInputOut(BaseModel):
+    label: str = Field(description="what the input is (a line item, a year's figure)")
+    value: float
+    year: int | None = None
+    citation: str = Field("", description="the page it was read from, as the answer cites it")
+    doc_id: str = ""
+    doc_name: str = ""
+    page: int | None = Field(None, description="1-based page of the input")
+    page_image_url: str = ""
+
+
+class CalcStepOut(BaseModel):
+    op: str
+    formula: str = Field(description="symbolic, with the inputs' names")
+    expression: str = Field(description="the numbers substituted")
+    result: float
+    unit: str | None = None
+    inputs: list[CalcInputOut]
+
+
 class QueryResponse(BaseModel):
     request_id: str
     question: str
@@ -145,6 +173,10 @@ class QueryResponse(BaseModel):
     faithfulness: float | None = Field(None, description="the trust score (0-1): under 0.7 the answer is not trusted")
     trust_reasons: list[str] = Field(
         default_factory=list, description="why the trust score is what it is: the checks that failed, then those passed"
+    )
+    trust: TrustOut | None = Field(None, description="the trust score with its failed and passed checks apart")
+    calculation: list[CalcStepOut] = Field(
+        default_factory=list, description="the calculator's steps, each input with the page it was read from"
     )
     unsupported_figures: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
