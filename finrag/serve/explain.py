@@ -3,6 +3,7 @@ and passed, in words, and the calculator's steps with each input linked to its p
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -47,6 +48,14 @@ def trust_out(answer: Answer, threshold: float = TRUSTED) -> TrustOut | None:
     )
 
 
+def _earlier(steps: list[CalcStepOut], value: float) -> int | None:
+    """The latest earlier step whose result is `value` (a chained calculation's intermediate)."""
+    for n in range(len(steps) - 1, -1, -1):
+        if math.isclose(steps[n].result, value, rel_tol=1e-9, abs_tol=1e-12):
+            return n
+    return None
+
+
 def calculation_out(answer: Answer, page_url: Any) -> list[CalcStepOut]:
     """`page_url(doc_id, page)`: the page image's URL. Inputs are linked through the answer's citations
     (the calculator logs the citation label an input was read from)."""
@@ -72,6 +81,7 @@ def calculation_out(answer: Answer, page_url: Any) -> list[CalcStepOut]:
                     doc_name=doc_name,
                     page=page,
                     page_image_url=page_url(doc_id, page) if doc_id and page else "",
+                    from_step=None if label else _earlier(steps, i.value),
                 )
             )
         steps.append(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from finrag.records import DocType, DocumentRecord, Scope
+from finrag.records import DocStatus, DocType, DocumentRecord, Scope
 
 Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
@@ -147,6 +147,7 @@ class CalcInputOut(BaseModel):
     doc_name: str = ""
     page: int | None = Field(None, description="1-based page of the input")
     page_image_url: str = ""
+    from_step: int | None = Field(None, description="the earlier step (0-based) whose result this input is")
 
 
 class CalcStepOut(BaseModel):
@@ -226,6 +227,15 @@ class FilingOut(BaseModel):
     period_end: str
 
 
+class IngestProgress(BaseModel):
+    stage: Literal["queued", "embedding", "done", "failed"]
+    pages_parsed: int = Field(description="pages read from the PDF (known once parsing finished)")
+    pages_embedded: int = Field(
+        description="pages whose passages are embedded and searchable; a filing is embedded in one batch, so "
+        "this goes from 0 to all pages when its points are written"
+    )
+
+
 class DocumentOut(BaseModel):
     doc_id: str
     name: str
@@ -236,6 +246,10 @@ class DocumentOut(BaseModel):
     filing: FilingOut
     created_at: str
     updated_at: str
+    progress: IngestProgress
+    corrected: list[str] = Field(
+        default_factory=list, description="filing fields set by a person (PATCH), not detected from the filing"
+    )
 
     @classmethod
     def of(cls, rec: DocumentRecord) -> DocumentOut:
@@ -257,7 +271,53 @@ class DocumentOut(BaseModel):
             ),
             created_at=rec.created_at,
             updated_at=rec.updated_at,
+            progress=IngestProgress(
+                stage=_STAGES[rec.status],
+                pages_parsed=rec.pages,
+                pages_embedded=rec.pages if rec.status == DocStatus.READY else 0,
+            ),
+            corrected=sorted(k for k, v in f.source.items() if v == "override"),
         )
+
+
+_STAGES: dict[DocStatus, Literal["queued", "embedding", "done", "failed"]] = {
+    DocStatus.PENDING: "queued",
+    DocStatus.INDEXING: "embedding",
+    DocStatus.READY: "done",
+    DocStatus.FAILED: "failed",
+}
+
+
+class DocumentPatch(BaseModel):
+    """A correction of what was detected from the filing's cover pages. The document is re-scoped (its
+    registry entry and its points' payload) without re-embedding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: Annotated[str, WithJsonSchema(_COMPANY)] | None = Field(None, examples=["Northwind Robotics"])
+    doc_type: DocType | None = Field(None, description="case does not matter")
+    fiscal_year: Annotated[int, WithJsonSchema(_YEAR)] | None = Field(
+        None, description="null clears it (in the body explicitly)"
+    )
+
+    @field_validator("doc_type", mode="before")
+    @classmethod
+    def _doc_type_case(cls, value: Any) -> Any:
+        return DOC_TYPES.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 200 or not re.search(NON_BLANK, value)):
+            raise ValueError("company names must be 1-200 characters, not all blank")
+        return " ".join(value.split()) if value is not None else None
+
+    @field_validator("fiscal_year")
+    @classmethod
+    def _year(cls, value: int | None) -> int | None:
+        if value is not None and not 1900 <= value <= 2100:
+            raise ValueError("fiscal years must be between 1900 and 2100")
+        return value
 
 
 class DocumentList(BaseModel):

@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi import Path as PathParam
@@ -15,12 +15,13 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from finrag.ingest.render import PageRenderError
-from finrag.records import DocumentRecord
+from finrag.finance.companies import company_aliases
+from finrag.records import DocStatus, DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse, not_found
 from finrag.serve.jobs import QueueFullError
 from finrag.serve.routes.jobs import job_out
-from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
+from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, DocumentPatch, JobOut
 from finrag.serve.state import ServeState
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -160,6 +161,59 @@ def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
 )
 async def delete_document(doc_id: DocId, state: StateDep, who: IngestKey) -> Deleted:
     return Deleted(deleted=True, id=await run_in_threadpool(_delete, state, who.tenant, doc_id))
+
+
+def _correct(state: ServeState, tenant: str, doc_id: str, patch: DocumentPatch) -> DocumentRecord:
+    """Re-scope a filing whose cover page was misread: the registry's Filing (what scope inference reads)
+    and the payload of its points (what scope filters match), without re-embedding."""
+    given = patch.model_fields_set
+    if not given:
+        raise ApiError(422, "validation_error", "nothing to change: give company, doc_type or fiscal_year")
+    for name in ("company", "doc_type"):
+        if name in given and getattr(patch, name) is None:
+            raise ApiError(422, "validation_error", f"{name}: cannot be null")
+    with state.write_lock:  # one writer at a time: an ingest of this document cannot interleave
+        rec = _document(state, tenant, doc_id)
+        if rec.status != DocStatus.READY:
+            raise ApiError(409, "not_ready", f"document {doc_id!r} is {rec.status.value}: correct it once it is ready")
+        f = rec.filing
+        payload: dict[str, Any] = {}
+        if "company" in given and patch.company is not None and patch.company != f.company:
+            # The detected aliases and ticker named the misread company: they would keep scoping
+            # questions about it to this filing.
+            f.company, f.aliases, f.ticker = patch.company, company_aliases(patch.company), ""
+            payload["company"] = patch.company
+        if "doc_type" in given and patch.doc_type is not None:
+            f.doc_type = patch.doc_type
+            payload["doc_type"] = patch.doc_type.value
+        if "fiscal_year" in given:
+            f.fiscal_year = patch.fiscal_year
+            payload["fiscal_year"] = patch.fiscal_year
+        for name in given:
+            f.source[name] = "override"
+        registry, store = state.service.c.registry, state.service.c.store
+        if payload:
+            store.set_document_payload(tenant, rec.doc_id, payload)
+            store.flush()
+        registry.upsert(rec)
+    state.tenant_changed(tenant)  # cached answers were scoped with the old values
+    updated = registry.get(tenant, rec.doc_id)
+    assert updated is not None
+    return updated
+
+
+@router.patch(
+    "/{doc_id}",
+    response_model=DocumentOut,
+    summary="Correct a filing's detected company, form or fiscal year (re-scoped without re-embedding)",
+    responses={
+        **ERROR_RESPONSES,
+        **NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "the document is not ready (being ingested, or failed)"},
+    },
+)
+async def correct_document(doc_id: DocId, patch: DocumentPatch, state: StateDep, who: IngestKey) -> DocumentOut:
+    return DocumentOut.of(await run_in_threadpool(_correct, state, who.tenant, doc_id, patch))
 
 
 def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
