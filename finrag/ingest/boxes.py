@@ -37,32 +37,36 @@ SourceLookup = Callable[[str, str], "str | None"]
 @dataclass(frozen=True, slots=True)
 class PageGlyphs:
     """A page's characters as pdfium reads them (generated spaces and line breaks included) and each
-    character's box, top-left origin; a generated character has an empty box (all zero)."""
+    character's box in the UNROTATED page's top-left space (crop box origin), where text lines run
+    horizontally; a generated character has an empty box (all zero). `rotation` (/Rotate, clockwise)
+    turns them into the rendered page's space."""
 
     text: str
     boxes: np.ndarray  # float32 (n, 4): x0, y0, x1, y1
-    width: float
-    height: float
+    page_w: float  # unrotated
+    page_h: float
+    rotation: int = 0
 
+    @property
+    def width(self) -> float:
+        """Width of the page as rendered, in points."""
+        return self.page_h if self.rotation in (90, 270) else self.page_w
 
-def _to_top_left(
-    boxes: np.ndarray, crop: tuple[float, float, float, float], rotation: int
-) -> tuple[np.ndarray, float, float]:
-    """PDF user space (origin bottom-left) to the rendered page's top-left space, with /Rotate applied
-    (clockwise, like pdfium renders it)."""
-    left, bottom, right, top = crop
-    w, h = right - left, top - bottom
-    x0, y0 = boxes[:, 0] - left, top - boxes[:, 3]
-    x1, y1 = boxes[:, 2] - left, top - boxes[:, 1]
-    if rotation == 90:
-        out, size = np.stack([h - y1, x0, h - y0, x1], axis=1), (h, w)
-    elif rotation == 180:
-        out, size = np.stack([w - x1, h - y1, w - x0, h - y0], axis=1), (w, h)
-    elif rotation == 270:
-        out, size = np.stack([y0, w - x1, y1, w - x0], axis=1), (h, w)
-    else:
-        out, size = np.stack([x0, y0, x1, y1], axis=1), (w, h)
-    return out.astype(np.float32), float(size[0]), float(size[1])
+    @property
+    def height(self) -> float:
+        return self.page_w if self.rotation in (90, 270) else self.page_h
+
+    def rendered(self, box: Sequence[float]) -> Box:
+        """A box of the unrotated page as it appears on the rendered (rotated) page."""
+        x0, y0, x1, y1 = box
+        w, h = self.page_w, self.page_h
+        if self.rotation == 90:
+            x0, y0, x1, y1 = h - y1, x0, h - y0, x1
+        elif self.rotation == 180:
+            x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
+        elif self.rotation == 270:
+            x0, y0, x1, y1 = y0, w - x1, y1, w - x0
+        return Box(x0=round(x0, 2), y0=round(y0, 2), x1=round(x1, 2), y1=round(y1, 2))
 
 
 def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
@@ -98,10 +102,13 @@ def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
                 page.close()
         finally:
             pdf.close()
-    empty = ~raw.any(axis=1)
-    boxes, width, height = _to_top_left(raw, crop, rotation)  # type: ignore[arg-type]
-    boxes[empty] = 0.0
-    return PageGlyphs(text=text, boxes=boxes, width=width, height=height)
+    left, bottom, right, top = crop
+    # PDF user space (origin bottom-left) to top-left space from the crop box, which is what is rendered
+    boxes = np.stack([raw[:, 0] - left, top - raw[:, 3], raw[:, 2] - left, top - raw[:, 1]], axis=1)
+    boxes[~raw.any(axis=1)] = 0.0
+    if rotation not in (0, 90, 180, 270):
+        rotation = 0
+    return PageGlyphs(text, boxes.astype(np.float32), right - left, top - bottom, rotation)
 
 
 @lru_cache(maxsize=64)
@@ -240,7 +247,7 @@ def line_boxes(glyphs: PageGlyphs, spans: Sequence[tuple[int, int]]) -> list[Box
         else:
             same[0], same[1] = min(same[0], b[0]), min(same[1], b[1])
             same[2], same[3] = max(same[2], b[2]), max(same[3], b[3])
-    return [Box(x0=round(b[0], 2), y0=round(b[1], 2), x1=round(b[2], 2), y1=round(b[3], 2)) for b in merged]
+    return [glyphs.rendered(b) for b in merged]
 
 
 def locate_quote(glyphs: PageGlyphs, quote: str) -> list[Box]:
