@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from finrag.records import DocStatus, DocType, DocumentRecord, Scope
+from finrag.records import Box, DocStatus, DocType, DocumentRecord, Scope
 
 Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
@@ -127,6 +127,14 @@ class CitationOut(BaseModel):
     chunk_id: str
     quote: str
     score: float
+    boxes: list[Box] = Field(
+        default_factory=list,
+        description="where the quote is on the page: one box per text line, in PDF points with the origin at "
+        "the page's top-left (y down, like the page image; scale by image width / page_width); empty when "
+        "the quote was not located",
+    )
+    page_width: float = Field(0.0, description="page width in points (0 when unknown)")
+    page_height: float = Field(0.0, description="page height in points (0 when unknown)")
     page_image_url: str = Field(description="PNG of the cited page (needs the same API key)")
 
 
