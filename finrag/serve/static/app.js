@@ -345,6 +345,21 @@ function withUnit(value, unit) {
   return amount(value);
 }
 
+// The citation an input was read from: same page, the quote sharing most words with the input's label
+// (its boxes mark the row on the page).
+function citedRow(result, input) {
+  const words = (t) => new Set(t.toLowerCase().match(/[a-z]{3,}/g) || []);
+  const want = words(input.label);
+  let best = null;
+  let bestScore = -1;
+  for (const c of result.citations) {
+    if (c.doc_id !== input.doc_id || c.page !== input.page) continue;
+    const score = [...words(c.quote)].filter((w) => want.has(w)).length;
+    if (score > bestScore) { best = c; bestScore = score; }
+  }
+  return best ? { boxes: best.boxes, page_width: best.page_width, page_height: best.page_height } : {};
+}
+
 const isStep = (i) => i.from_step !== null && i.from_step !== undefined;
 
 function showCalculation(result) {
@@ -361,7 +376,8 @@ function showCalculation(result) {
         el("td", {}, i.page_image_url
           ? el("a", { href: `#calc-${n}`, class: "calc-source", onclick: (ev) => {
             ev.preventDefault();
-            openPage({ doc_name: i.doc_name, page: i.page, page_image_url: i.page_image_url, quote: `${i.label}: ${amount(i.value)}` }, ev.currentTarget);
+            openPage({ ...citedRow(result, i), doc_name: i.doc_name, page: i.page, page_image_url: i.page_image_url,
+              quote: `${i.label}: ${amount(i.value)}` }, ev.currentTarget);
           } }, `${i.doc_name} p.${i.page}`)
           : isStep(i) ? `result of step ${i.from_step + 1}` : "—"),
       ))),
