@@ -14,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.llm import LLMSettings
+from finrag.records import Answer
 from finrag.serve.app import create_app
+from finrag.serve.explain import trust_out
 from finrag.service import QAService, build_components
 from finrag.settings import AnswerSettings, ServeSettings
 from tests.conftest import make_settings
@@ -95,6 +97,27 @@ def test_trust_reasons_split_into_failed_and_passed(site: Site) -> None:
     if not t["trusted"]:
         assert t["failed"], t
     assert t["failed"] + t["passed"] == vague["trust_reasons"]
+
+
+def test_trust_split_with_a_judge_and_for_traces_written_before_the_split() -> None:
+    reasons = ["a figure is from another year's column than the question's", "every figure found on the cited pages"]
+    judged = Answer(
+        question="q",
+        text="a",
+        faithfulness=0.3,
+        trace={
+            "trust": {"reasons": reasons, "failed": 1},
+            "judge": {"score": 0.5, "heuristic": 0.3, "claims": [{"claim": "x", "supported": False}]},
+        },
+    )
+    t = trust_out(judged, 0.7)
+    assert t is not None and not t.trusted and t.threshold == 0.7
+    assert t.failed == [reasons[0], "an LLM judge found 1 claim(s) the cited pages do not support"]
+    assert t.passed == [reasons[1]]
+    old = Answer(question="q", text="a", faithfulness=0.9, trace={"trust": {"reasons": ["period matches"]}})
+    t = trust_out(old, 0.7)
+    assert t is not None and t.trusted and t.failed == [] and t.passed == ["period matches"]
+    assert trust_out(Answer(question="q", text="a"), 0.7) is None  # no check ran: nothing to show
 
 
 def test_documents_show_ingest_progress(site: Site) -> None:

@@ -14,36 +14,28 @@ from finrag.records import Answer
 from finrag.serve.schemas import CalcInputOut, CalcStepOut, TrustOut
 
 _LABEL = re.compile(r"^(?P<doc>.+) p\.(?P<page>\d+)$")
-# Reasons that some paths record as bare scores or codes, said in words.
-_WORDING = (
-    (re.compile(r"^faithfulness (\d\.\d+) < (\d\.\d+)"), r"trust score \1 is under the line of \2"),
-    (re.compile(r"^no answer$"), "the answer is empty"),
-)
-
-
-def in_words(reason: str) -> str:
-    for pattern, words in _WORDING:
-        if pattern.search(reason):
-            return pattern.sub(words, reason)
-    return reason
 
 
 def trust_out(answer: Answer, threshold: float = TRUSTED) -> TrustOut | None:
     if answer.faithfulness is None:
         return None
     trust: dict[str, Any] = answer.trace.get("trust") or {}
-    reasons = [in_words(str(r)) for r in trust.get("reasons", [])]
+    reasons = [str(r) for r in trust.get("reasons", [])]  # the scorer words each check already
     # Traces written before the split was recorded: a score under the line means the first reason failed.
-    failed = int(trust.get("failed", 1 if answer.faithfulness < threshold and reasons else 0))
+    n_failed = int(trust.get("failed", 1 if answer.faithfulness < threshold and reasons else 0))
+    failed, passed = reasons[:n_failed], reasons[n_failed:]
     judge = answer.trace.get("judge")
-    passed = reasons[failed:]
-    if isinstance(judge, dict) and "heuristic" in judge:
-        passed.append(f"an LLM judge's verdict is weighed in (checks alone gave {float(judge['heuristic']):.2f})")
+    if isinstance(judge, dict) and "score" in judge and "heuristic" in judge:
+        unsupported = [c["claim"] for c in judge.get("claims", []) if not c.get("supported")]
+        if unsupported:
+            failed.append(f"an LLM judge found {len(unsupported)} claim(s) the cited pages do not support")
+        else:
+            passed.append(f"an LLM judge found every claim supported (judge score {float(judge['score']):.2f})")
     return TrustOut(
         score=answer.faithfulness,
         threshold=threshold,
         trusted=answer.faithfulness >= threshold,
-        failed=reasons[:failed],
+        failed=failed,
         passed=passed,
     )
 
