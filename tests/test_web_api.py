@@ -178,9 +178,9 @@ def _reply(text: str) -> Any:
     return answer
 
 
-def test_stream_sends_the_llm_draft_before_the_checked_answer(
-    tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server: FakeAnthropic
-) -> None:
+@pytest.fixture()
+def llm_app(tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server: FakeAnthropic) -> Iterator[TestClient]:
+    """An app whose LLM is the fake Anthropic server, over the Cedar Ridge 8-K (tenant acme)."""
     settings = make_settings(
         tmp_path / "data",
         llm=LLMSettings(
@@ -195,17 +195,29 @@ def test_stream_sends_the_llm_draft_before_the_checked_answer(
     components.embedder = shared_embedder
     svc = QAService(settings, components)
     assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
-    text = "Cedar Ridge Energy entered into an amended credit agreement as its 8-K reports [{label}]."
-    anthropic_server.answer = _reply(text)
     app = create_app(settings, svc, ServeSettings())
     key, _ = app.state.finrag.keys.create("acme", "k")
     try:
-        with TestClient(app) as c:
-            q = {"question": "What did Cedar Ridge Energy announce in its 8-K?", "stream": True, "mode": "easy"}
-            with c.stream("POST", "/v1/query", headers=bearer(key), json=q) as r:
-                events = sse_events(r.read().decode())
+        with TestClient(app, headers=bearer(key)) as c:
+            yield c
     finally:
         svc.close()
+
+
+DRAFT = "Cedar Ridge Energy entered into an amended credit agreement as its 8-K reports [{label}]."
+DRAFT_Q = {"question": "What did Cedar Ridge Energy announce in its 8-K?", "stream": True, "mode": "easy"}
+
+
+def streamed(c: TestClient) -> list[tuple[str, str]]:
+    with c.stream("POST", "/v1/query", json=DRAFT_Q) as r:
+        return sse_events(r.read().decode())
+
+
+def test_stream_sends_the_llm_draft_before_the_checked_answer(
+    llm_app: TestClient, anthropic_server: FakeAnthropic
+) -> None:
+    anthropic_server.answer = _reply(DRAFT)
+    events = streamed(llm_app)
     kinds = [e for e, _ in events]
     assert "draft" in kinds and kinds.index("draft") < kinds.index("citations")
     drafts = [json.loads(d) for e, d in events if e == "draft"]
@@ -215,7 +227,30 @@ def test_stream_sends_the_llm_draft_before_the_checked_answer(
     pieces = [d["delta"] for d in drafts[last + 1 :]]
     sent = anthropic_server.requests[-1].body
     assert sent["stream"] is True
-    assert len(pieces) == len(split_for_stream(_reply(text)(sent))) > 1
-    assert "".join(pieces) == _reply(text)(sent)
+    assert len(pieces) == len(split_for_stream(_reply(DRAFT)(sent))) > 1
+    assert "".join(pieces) == _reply(DRAFT)(sent)
     final = json.loads(next(d for e, d in events if e == "citations"))
     assert final["pipeline"] and final["answer"]
+
+
+def test_a_stream_broken_mid_draft_is_redone_and_the_draft_restarts(
+    llm_app: TestClient, anthropic_server: FakeAnthropic
+) -> None:
+    anthropic_server.answer = _reply(DRAFT)
+    anthropic_server.stream_error_after = 2  # an overloaded error after two pieces, once
+    events = streamed(llm_app)
+    drafts = [json.loads(d) for e, d in events if e == "draft"]
+    starts = [i for i, d in enumerate(drafts) if d.get("start")]
+    assert len(starts) == 2 and starts[1] - starts[0] == 3  # two pieces, then a new draft
+    assert [r.body.get("stream") for r in anthropic_server.requests[:2]] == [True, None]  # redone whole
+    assert not any(e == "error" for e, _ in events)
+    final = json.loads(next(d for e, d in events if e == "citations"))
+    assert "amended credit agreement" in final["answer"]
+    assert final["trace"]["answered_by"].startswith("anthropic")
+
+
+def test_without_a_stream_no_llm_call_is_streamed(llm_app: TestClient, anthropic_server: FakeAnthropic) -> None:
+    anthropic_server.answer = _reply(DRAFT)
+    r = llm_app.post("/v1/query", json={**DRAFT_Q, "stream": False})
+    assert r.status_code == 200 and "amended credit agreement" in r.json()["answer"]
+    assert anthropic_server.requests and all(not q.body.get("stream") for q in anthropic_server.requests)

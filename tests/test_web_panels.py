@@ -267,6 +267,8 @@ def test_correcting_a_filing_from_the_documents_view(page: Any, site: Site) -> N
     page.keyboard.press("Escape")
     page.wait_for_selector(f'#documents tr[data-doc-id="{doc}"] [data-field=company]')
     assert site.svc.document(doc, "acme").filing.company == "Cedar Ridge Utilities"
+    assert row.locator("[data-field=company]").inner_text().startswith("Cedar Ridge Utilities")
+    page.wait_for_function("() => document.activeElement.textContent === 'edit'")  # focus back on the row
 
 
 # --- keyboard and accessibility ------------------------------------------------------------------

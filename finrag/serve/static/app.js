@@ -131,10 +131,10 @@ function editDocument(d) {
     el("input", { id: id("fiscal_year"), name: "fiscal_year", type: "number", min: 1900, max: 2100,
       value: f.fiscal_year ?? "" }),
     el("button", { type: "submit" }, "Save"),
-    el("button", { type: "button", class: "secondary", onclick: () => { refreshDocuments(); } }, "Cancel"),
+    el("button", { type: "button", class: "secondary", onclick: () => cancelEdit(d) }, "Cancel"),
     el("span", { class: "error", role: "alert" }),
   );
-  form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") refreshDocuments(); });
+  form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { ev.preventDefault(); cancelEdit(d); } });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const year = form.elements.fiscal_year.value.trim();
@@ -148,14 +148,23 @@ function editDocument(d) {
         method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       });
       await refreshDocuments();
-      const again = document.querySelector(`#documents tr[data-doc-id="${CSS.escape(d.doc_id)}"] button`);
-      if (again) again.focus();
+      focusEdit(d);
     } catch (e) {
       form.querySelector(".error").textContent = e.message;
     }
   });
   row.replaceChildren(el("td", { colspan: 7 }, el("strong", {}, d.name), form));
   form.elements.company.focus();
+}
+
+function focusEdit(d) {
+  const again = document.querySelector(`#documents tr[data-doc-id="${CSS.escape(d.doc_id)}"] button`);
+  if (again) again.focus();
+}
+
+async function cancelEdit(d) {
+  await refreshDocuments();
+  focusEdit(d); // keyboard users land where they were
 }
 
 async function deleteDocument(doc) {
@@ -291,7 +300,9 @@ function showScope(result) {
   const s = result.scope || {};
   $("#scope").hidden = false;
   const note = s.note || (s.applied ? "" : "no filter: every filing was searched");
-  $("#scope-note").textContent = note;
+  $("#scope-note").textContent = s.company_missing
+    ? `${note}${note ? " · " : ""}the question names no company: pick one to narrow the search`
+    : note;
   const companies = [...new Set([...knownDocs.map((d) => d.filing.company).filter(Boolean), ...(s.companies || [])])].sort();
   const years = [...new Set([...knownDocs.map((d) => d.filing.fiscal_year).filter(Boolean), ...(s.fiscal_years || [])])].sort();
   const one = (list) => (list && list.length === 1 ? String(list[0]) : "");
