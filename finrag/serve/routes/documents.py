@@ -23,7 +23,7 @@ from finrag.records import Box, DocStatus, DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse, not_found
 from finrag.serve.jobs import QueueFullError
-from finrag.serve.routes.jobs import job_out
+from finrag.serve.routes.jobs import job_out, public_reason
 from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, DocumentPatch, JobOut
 from finrag.serve.state import ServeState
 
@@ -126,7 +126,15 @@ async def upload(
 @router.get("", response_model=DocumentList, summary="Documents of the key's tenant", responses=ERROR_RESPONSES)
 async def list_documents(state: StateDep, who: ReadKey) -> DocumentList:
     docs = await run_in_threadpool(state.service.documents, who.tenant)
-    return DocumentList(documents=[DocumentOut.of(d) for d in docs])
+    return DocumentList(documents=[document_out(d) for d in docs])
+
+
+def document_out(rec: DocumentRecord) -> DocumentOut:
+    """A document as clients see it: a failure's reason names the file as it was sent, never the path
+    (or content-hash name) it is stored under."""
+    out = DocumentOut.of(rec)
+    out.error = public_reason(rec.error, f"{rec.name}.pdf")
+    return out
 
 
 def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
@@ -143,7 +151,7 @@ def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
     responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
 async def get_document(doc_id: DocId, state: StateDep, who: ReadKey) -> DocumentOut:
-    return DocumentOut.of(await run_in_threadpool(_document, state, who.tenant, doc_id))
+    return document_out(await run_in_threadpool(_document, state, who.tenant, doc_id))
 
 
 def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
@@ -216,7 +224,7 @@ def _correct(state: ServeState, tenant: str, doc_id: str, patch: DocumentPatch) 
     },
 )
 async def correct_document(doc_id: DocId, patch: DocumentPatch, state: StateDep, who: IngestKey) -> DocumentOut:
-    return DocumentOut.of(await run_in_threadpool(_correct, state, who.tenant, doc_id, patch))
+    return document_out(await run_in_threadpool(_correct, state, who.tenant, doc_id, patch))
 
 
 def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
