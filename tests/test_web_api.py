@@ -83,6 +83,9 @@ def test_calculation_steps_link_each_input_to_its_cited_page(site: Site) -> None
     # the last step's result is the figure the answer states (a percentage, as the answer prints it)
     last = body["calculation"][-1]
     assert f"{last['result']:.1f}%" in body["answer"].split("\n")[0]
+    # the stored answer shows the same steps and trust
+    stored = site.client.get(f"/v1/answers/{body['answer_id']}", headers=bearer(site.key)).json()["answer"]
+    assert stored["calculation"] == body["calculation"] and stored["trust"] == body["trust"]
 
 
 def test_trust_reasons_split_into_failed_and_passed(site: Site) -> None:
