@@ -5,18 +5,22 @@ and correcting a filing's detected company / form / fiscal year without re-embed
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from finrag.llm import LLMSettings
 from finrag.records import Answer
 from finrag.serve.app import create_app
 from finrag.serve.explain import trust_out
+from finrag.serve.testing import live_server
 from finrag.service import QAService, build_components
 from finrag.settings import AnswerSettings, ServeSettings
 from tests.conftest import make_settings
@@ -182,7 +186,9 @@ def _reply(text: str) -> Any:
 
 
 @pytest.fixture()
-def llm_app(tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server: FakeAnthropic) -> Iterator[TestClient]:
+def llm_service(
+    tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server: FakeAnthropic
+) -> Iterator[FastAPI]:
     """An app whose LLM is the fake Anthropic server, over the Cedar Ridge 8-K (tenant acme)."""
     settings = make_settings(
         tmp_path / "data",
@@ -200,11 +206,17 @@ def llm_app(tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server:
     assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
     app = create_app(settings, svc, ServeSettings())
     key, _ = app.state.finrag.keys.create("acme", "k")
+    app.state.test_key = key
     try:
-        with TestClient(app, headers=bearer(key)) as c:
-            yield c
+        yield app
     finally:
         svc.close()
+
+
+@pytest.fixture()
+def llm_app(llm_service: FastAPI) -> Iterator[TestClient]:
+    with TestClient(llm_service, headers=bearer(llm_service.state.test_key)) as c:
+        yield c
 
 
 DRAFT = "Cedar Ridge Energy entered into an amended credit agreement as its 8-K reports [{label}]."
@@ -257,3 +269,26 @@ def test_without_a_stream_no_llm_call_is_streamed(llm_app: TestClient, anthropic
     r = llm_app.post("/v1/query", json={**DRAFT_Q, "stream": False})
     assert r.status_code == 200 and "amended credit agreement" in r.json()["answer"]
     assert anthropic_server.requests and all(not q.body.get("stream") for q in anthropic_server.requests)
+
+
+def test_a_client_leaving_during_the_draft_is_noticed(llm_service: FastAPI, anthropic_server: FakeAnthropic) -> None:
+    """The stream is cancelled while the answer is still being computed (the model still writing): the
+    server counts the disconnect and keeps serving."""
+    anthropic_server.answer = _reply(DRAFT)
+    anthropic_server.delta_delay_s = 0.3
+    metrics = llm_service.state.finrag.metrics
+    before = metrics.errors.labels(type="client_disconnected")._value.get()
+    with live_server(llm_service) as base, httpx.Client(timeout=30) as http:
+        auth = {"Authorization": f"Bearer {llm_service.state.test_key}"}
+        with http.stream("POST", base + "/v1/query", headers=auth, json=DRAFT_Q) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                if line.startswith("data:") and "delta" in line:
+                    break  # the first piece of the draft: leave
+        deadline = time.monotonic() + 15
+        while metrics.errors.labels(type="client_disconnected")._value.get() == before:
+            assert time.monotonic() < deadline, "the server did not notice the disconnect"
+            time.sleep(0.05)
+        anthropic_server.delta_delay_s = 0.0
+        again = http.post(base + "/v1/query", headers=auth, json={**DRAFT_Q, "stream": False})
+        assert again.status_code == 200 and again.json()["answer"]
