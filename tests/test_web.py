@@ -135,12 +135,14 @@ def test_llm_text_streams_into_a_draft_then_the_checked_answer_replaces_it(
             page.click("#ask-btn")
             page.wait_for_selector("#draft-box:not([hidden])", timeout=60_000)
             seen = set()
+            ARTIFACTS.mkdir(exist_ok=True)
             while page.is_visible("#draft-box") and len(seen) < 50:
                 seen.add(page.inner_text("#draft"))
+                if len(seen) == 3:
+                    page.screenshot(path=str(ARTIFACTS / "web-draft.png"), full_page=True)
                 page.wait_for_timeout(100)
             grown = sorted(len(t) for t in seen if t)
             assert len(grown) >= 3, seen  # the text arrived piece by piece, not at once
-            ARTIFACTS.mkdir(exist_ok=True)
             page.wait_for_selector("#trust:not([hidden])", timeout=60_000)
             assert page.is_hidden("#draft-box")  # the checked answer replaces the draft
             assert "amended and restated credit agreement" in page.inner_text("#answer")

@@ -256,7 +256,8 @@ class DocumentOut(BaseModel):
     updated_at: str
     progress: IngestProgress
     corrected: list[str] = Field(
-        default_factory=list, description="filing fields set by a person (PATCH), not detected from the filing"
+        default_factory=list,
+        description="filing fields set by a person (ingest overrides or PATCH), not detected from the filing",
     )
 
     @classmethod

@@ -82,7 +82,7 @@ function progressCell(d) {
 }
 
 function corrected(d, field) {
-  return (d.corrected || []).includes(field) ? el("span", { class: "tag", title: "corrected by hand" }, "corrected") : "";
+  return (d.corrected || []).includes(field) ? el("span", { class: "tag", title: "set by a person, not detected from the filing" }, "corrected") : "";
 }
 
 function docRow(d) {
