@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from finrag.llm import LLMSettings
-from finrag.records import Answer
+from finrag.records import Answer, DocStatus, DocumentRecord
 from finrag.serve.app import create_app
 from finrag.serve.explain import trust_out
+from finrag.serve.routes.documents import document_out
+from finrag.serve.schemas import DocumentOut
 from finrag.serve.testing import live_server
 from finrag.service import QAService, build_components
 from finrag.settings import AnswerSettings, ServeSettings
@@ -134,6 +136,35 @@ def test_documents_show_ingest_progress(site: Site) -> None:
         p = d["progress"]
         assert p == {"stage": "done", "pages_parsed": d["pages"], "pages_embedded": d["pages"]}
         assert d["pages"] > 0 and d["corrected"] == []
+
+
+@pytest.mark.parametrize(
+    ("status", "stage", "embedded"),
+    [
+        (DocStatus.PENDING, "queued", 0),
+        (DocStatus.INDEXING, "embedding", 0),
+        (DocStatus.READY, "done", 12),
+        (DocStatus.FAILED, "failed", 0),
+    ],
+)
+def test_progress_follows_the_registry_status(status: DocStatus, stage: str, embedded: int) -> None:
+    rec = DocumentRecord("d1", "acme", "f", "/x/f.pdf", "h", status, pages=12 if status != DocStatus.FAILED else 0)
+    p = DocumentOut.of(rec).progress
+    assert (p.stage, p.pages_parsed, p.pages_embedded) == (stage, rec.pages, embedded)
+
+
+def test_a_failure_reason_names_the_file_as_sent() -> None:
+    digest = "ab" * 32
+    rec = DocumentRecord(
+        "d1",
+        "acme",
+        "q3-report",
+        f"/srv/up/acme/{digest}.pdf",
+        "h",
+        DocStatus.FAILED,
+        error=f"/srv/up/acme/{digest}.pdf is corrupt or truncated and cannot be read as a PDF",
+    )
+    assert document_out(rec).error == "q3-report.pdf is corrupt or truncated and cannot be read as a PDF"
 
 
 def test_correcting_a_filing_rescopes_it_without_reembedding(site: Site) -> None:
