@@ -81,6 +81,11 @@ class VectorStore(Protocol):
         """Set payload fields on every point of each page (parent and children) without re-embedding."""
         ...
 
+    def set_document_payload(self, tenant: str, doc_id: str, payload: dict[str, Any]) -> None:
+        """Set payload fields on every point of one document (a corrected company, form or fiscal year)
+        without re-embedding."""
+        ...
+
     def hybrid_search(
         self,
         tenant: str,

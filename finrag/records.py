@@ -101,6 +101,16 @@ class Hit:
     source: str = "hybrid"
 
 
+class Box(BaseModel):
+    """A rectangle on a page in PDF points, origin at the top-left of the page as rendered (y grows
+    downward, like the page image)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
 class Citation(BaseModel):
     doc_id: str
     doc_name: str
@@ -108,6 +118,13 @@ class Citation(BaseModel):
     chunk_id: str
     quote: str
     score: float
+    boxes: list[Box] = Field(
+        default_factory=list,
+        description="where the quote is on the page: one box per text line, PDF points, top-left origin; "
+        "empty when it was not located",
+    )
+    page_width: float = Field(0.0, description="page width in points (0 when unknown)")
+    page_height: float = Field(0.0, description="page height in points (0 when unknown)")
 
 
 class AnswerKind(StrEnum):

@@ -26,6 +26,7 @@ from finrag.settings import Settings
 if TYPE_CHECKING:
     from finrag.answer.engine import AnswerEngine
     from finrag.answer.request import RequestBudget
+    from finrag.ingest.boxes import CitationLocator
     from finrag.ingest.page_images import PageImageIndexer
     from finrag.ingest.pipeline import FilingOverrides, IngestEvent, IngestPipeline, IngestReport
     from finrag.retrieve.retriever import RetrievalResult, Retriever
@@ -174,6 +175,16 @@ class QAService:
 
         # Router + the registered pipelines; the offline extractive answerer is the last resort.
         return self._once("engine", lambda: build_engine(self.settings))
+
+    @cached_property
+    def locator(self) -> CitationLocator:
+        from finrag.ingest.boxes import CitationLocator
+
+        def source_of(tenant: str, doc_id: str) -> str | None:
+            rec = self.c.registry.get(tenant, doc_id)
+            return rec.source_path if rec is not None else None
+
+        return self._once("locator", lambda: CitationLocator(source_of))
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -325,12 +336,16 @@ class QAService:
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
             answer.citations = []
             answer.notes.append("empty index")
+        # Where each quote is on its page (boxes for the highlight), read from the cited pages' PDFs.
+        answer.citations = self.locator.locate(tenant, answer.citations)
+        t3 = time.perf_counter()
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in result.timings_ms.items()},
             **answer.timings_ms,
             "retrieve": round((t1 - t0) * 1000, 2),
             "answer": round((t2 - t1) * 1000, 2),
-            "total": round((t2 - t0) * 1000, 2),
+            "boxes": round((t3 - t2) * 1000, 2),
+            "total": round((t3 - t0) * 1000, 2),
         }
         answer.trace = {"queries": result.queries, **result.trace, **answer.trace}
         if result.scope.note:

@@ -190,6 +190,24 @@ class VectorStoreContract:
         (other,) = store.page_chunks("t2", "d1", [2])
         assert other.metadata["section_key"] == ""
 
+    def test_set_document_payload_rescopes_one_document(self, store: VectorStore) -> None:
+        """A corrected form / fiscal year / company reaches every point of the document (no re-embedding):
+        scope filters find it under the new values only; other documents and tenants are untouched."""
+        _index(store, "t1", "d1", fy=2022)
+        _index(store, "t1", "d2", fy=2022)
+        _index(store, "t2", "d1", fy=2022)
+        store.set_document_payload("t1", "d1", {"fiscal_year": 2019, "doc_type": "10-Q", "company": "Zeta Corp"})
+        assert store.count("t1", "d1") == 8  # nothing added or lost
+        moved = _search(store, "t1", "net income", 1, Scope(fiscal_years=[2019], doc_types=["10-Q"]))
+        assert moved and {h.chunk.doc_id for h in moved} == {"d1"}
+        assert all(h.chunk.metadata["company"] == "Zeta Corp" for h in moved)
+        stayed = _search(store, "t1", "net income", 1, Scope(fiscal_years=[2022]))
+        assert stayed and {h.chunk.doc_id for h in stayed} == {"d2"}
+        (page,) = store.page_chunks("t1", "d1", [2])
+        assert page.metadata["fiscal_year"] == 2019 and page.metadata["doc_type"] == "10-Q"
+        (other,) = store.page_chunks("t2", "d1", [2])
+        assert other.metadata["fiscal_year"] == 2022 and other.metadata["company"] == "Acme"
+
     def test_search_many_matches_one_at_a_time(self, store: VectorStore) -> None:
         _index(store, "t1", "d1", fy=2021)
         _index(store, "t1", "d2", fy=2022)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from finrag.llm import LLMSettings
 from finrag.serve.app import create_app
 from finrag.serve.testing import live_server
-from finrag.settings import ServeSettings
-from tests.test_api import NORTHWIND_10K, build_service
+from finrag.service import QAService, build_components
+from finrag.settings import AnswerSettings, ServeSettings
+from tests.conftest import make_settings
+from tests.fakes import fixtures
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.test_api import CEDAR_8K, NORTHWIND_10K, build_service
+
+anthropic_server = fixtures.anthropic_server
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +87,67 @@ def test_upload_ask_and_open_a_citation(browser, tmp_path: Path, shared_embedder
             assert width > 300  # a real rendered page, not a broken image
 
             page.screenshot(path=str(ARTIFACTS / "web.png"), full_page=True)
+            assert not errors, errors
+    finally:
+        svc.close()
+
+
+def test_llm_text_streams_into_a_draft_then_the_checked_answer_replaces_it(
+    browser, tmp_path: Path, shared_embedder, sample_dir: Path, anthropic_server: FakeAnthropic
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        tmp_path / "data",
+        llm=LLMSettings(
+            providers=["anthropic", "extractive"],
+            anthropic_api_key="test-key",  # type: ignore[arg-type]
+            anthropic_base_url=anthropic_server.url,
+            max_retries=0,
+        ),
+        answer=AnswerSettings(online_eval_share=0.0),
+    )
+    components = build_components(settings)
+    components.embedder = shared_embedder
+    svc = QAService(settings, components)
+    assert not svc.ingest([sample_dir / CEDAR_8K], tenant="acme").failed
+
+    def reply(body: dict) -> str:  # type: ignore[type-arg]
+        label = json.dumps(body["messages"]).split('<source id=\\"', 1)[1].split('\\"', 1)[0]
+        return (
+            "Cedar Ridge Energy reported in its 8-K that it entered into an amended and restated credit "
+            f"agreement with its lenders, as the filing states on the cited page [{label}]."
+        )
+
+    anthropic_server.answer = reply
+    anthropic_server.delta_delay_s = 0.25  # slow enough to watch the draft grow
+    app = create_app(settings, svc, ServeSettings())
+    key, _ = app.state.finrag.keys.create("acme", "browser")
+    try:
+        with live_server(app) as base:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base + "/")
+            page.fill("#api-key", key)
+            page.click("#save-key")
+            page.wait_for_selector("#key-status.status-succeeded")
+            page.select_option("#mode", "easy")
+            page.fill("#question", "What did Cedar Ridge Energy announce in its 8-K?")
+            page.click("#ask-btn")
+            page.wait_for_selector("#draft-box:not([hidden])", timeout=60_000)
+            seen = set()
+            ARTIFACTS.mkdir(exist_ok=True)
+            while page.is_visible("#draft-box") and len(seen) < 50:
+                seen.add(page.inner_text("#draft"))
+                if len(seen) == 3:
+                    page.screenshot(path=str(ARTIFACTS / "web-draft.png"), full_page=True)
+                page.wait_for_timeout(100)
+            grown = sorted(len(t) for t in seen if t)
+            assert len(grown) >= 3, seen  # the text arrived piece by piece, not at once
+            page.wait_for_selector("#trust:not([hidden])", timeout=60_000)
+            assert page.is_hidden("#draft-box")  # the checked answer replaces the draft
+            assert "amended and restated credit agreement" in page.inner_text("#answer")
+            assert any(t and t in reply(anthropic_server.last) for t in seen)
+            page.screenshot(path=str(ARTIFACTS / "web-streamed.png"), full_page=True)
             assert not errors, errors
     finally:
         svc.close()

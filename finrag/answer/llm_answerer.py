@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from finrag.answer import drafts
 from finrag.answer.context import TenantContext
 from finrag.answer.extractive import ExtractiveAnswerer
 from finrag.answer.support import redact_hits
@@ -474,7 +475,7 @@ class LLMAnswerer:
             return _offline_response(gen.text)
 
         try:
-            resp = self._chain_for(offline).complete(request)
+            resp = drafts.complete(self._chain_for(offline), request)  # streamed when a caller shows drafts
         except AllProvidersFailedError as e:
             # No offline answerer configured; quotes are still better than an error page.
             gen = self.offline(question, hits, scope, f"all LLM providers failed ({e.message}): extractive answer")

@@ -109,11 +109,13 @@ class Trust:
     checks: dict[str, Any] = field(default_factory=dict)
     supported: bool = False  # cites, does not refuse, every figure grounded
     unsupported_figures: list[str] = field(default_factory=list)
+    failed: int = 0  # the first `failed` reasons are failed checks, the rest passed ones
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 4),
             "reasons": list(self.reasons),
+            "failed": self.failed,
             "supported": self.supported,
             "unsupported_figures": list(self.unsupported_figures),
             "checks": self.checks,
@@ -716,6 +718,7 @@ def trust_score(
     return Trust(
         score=score,
         reasons=caps.failed + caps.passed,
+        failed=len(caps.failed),
         checks=checks,
         supported=supported,
         unsupported_figures=numeric.unsupported_figures,

@@ -200,6 +200,11 @@ class QdrantEdgeStore:
                 )
                 self.shard.update(q.UpdateOperation.set_payload_by_filter(flt, payload))
 
+    def set_document_payload(self, tenant: str, doc_id: str, payload: dict[str, Any]) -> None:
+        """Set payload fields on every point of one document, without re-embedding."""
+        with self._lock:
+            self.shard.update(q.UpdateOperation.set_payload_by_filter(_doc_filter(tenant, doc_id), payload))
+
     # reads ---------------------------------------------------------------------------------------
     def hybrid_search(
         self,

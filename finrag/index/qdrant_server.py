@@ -218,6 +218,10 @@ class QdrantServerStore:
             ]
             self.client.set_payload(self.collection, payload, points=m.Filter(must=must), wait=True)
 
+    def set_document_payload(self, tenant: str, doc_id: str, payload: dict[str, Any]) -> None:
+        """Set payload fields on every point of one document, without re-embedding."""
+        self.client.set_payload(self.collection, payload, points=_doc_filter(tenant, doc_id), wait=True)
+
     # reads ---------------------------------------------------------------------------------------
     def hybrid_search(
         self,

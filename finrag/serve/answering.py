@@ -3,6 +3,7 @@ response shaping (the trace trimmed unless debug), SSE."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -14,10 +15,12 @@ from typing import Any, TypeVar
 import anyio
 
 from finrag.answer.request import RequestBudget
+from finrag.answer.trust import TRUSTED
 from finrag.observability.metrics import STAGES
 from finrag.records import Answer, DocStatus
 from finrag.serve.cache import answer_key
 from finrag.serve.errors import ApiError
+from finrag.serve.explain import calculation_out, trust_out
 from finrag.serve.keys import Principal
 from finrag.serve.schemas import CitationOut, Mode, QueryFilters, QueryResponse
 from finrag.serve.state import ServeState
@@ -52,7 +55,13 @@ def full_trace(answer: Answer) -> dict[str, Any]:
 
 
 def to_response(
-    answer: Answer, request_id: str, mode: Mode, cached: bool, answer_id: str = "", debug: bool = False
+    answer: Answer,
+    request_id: str,
+    mode: Mode,
+    cached: bool,
+    answer_id: str = "",
+    debug: bool = False,
+    threshold: float = TRUSTED,
 ) -> QueryResponse:
     return QueryResponse(
         request_id=request_id,
@@ -68,6 +77,8 @@ def to_response(
         cached=cached,
         faithfulness=answer.faithfulness,
         trust_reasons=list(answer.trace.get("trust", {}).get("reasons", [])),
+        trust=trust_out(answer, threshold),
+        calculation=calculation_out(answer, page_url),
         unsupported_figures=answer.unsupported_figures,
         notes=answer.notes,
         answer_id=answer_id,
@@ -82,9 +93,10 @@ class Served:
     answer: Answer
     cached: bool
     answer_id: str
+    threshold: float = TRUSTED
 
     def response(self, request_id: str, mode: Mode, debug: bool = False) -> QueryResponse:
-        return to_response(self.answer, request_id, mode, self.cached, self.answer_id, debug)
+        return to_response(self.answer, request_id, mode, self.cached, self.answer_id, debug, self.threshold)
 
 
 class Answering:
@@ -164,7 +176,7 @@ class Answering:
             store=st.serve.store_answers,
         )
         st.budget.observe(who.tenant, spent)
-        return Served(answer, cached, answer_id)
+        return Served(answer, cached, answer_id, st.settings.answer.faithfulness_threshold)
 
     def _observe(self, answer: Answer) -> None:
         m = self.state.metrics
@@ -200,6 +212,7 @@ def answer_lines(text: str) -> list[str]:
 
 
 T = TypeVar("T")
+PROGRESS_POLL_S = 0.05  # how often draft text is sent on while an answer is computed
 
 
 async def stream_answer(
@@ -208,14 +221,27 @@ async def stream_answer(
     frames: Callable[[T], AsyncIterator[str]],
     on_disconnect: Callable[[], None],
     on_error: Callable[[Exception], str],
+    progress: Callable[[], list[str]] | None = None,
 ) -> AsyncIterator[str]:
-    """Run `compute` in a worker thread, then yield `frames`. When the client goes away, Starlette
-    cancels this generator: the pending thread result is abandoned and no further frames are made."""
+    """Run `compute` in a worker thread, then yield `frames`. `progress`: frames made meanwhile (an LLM's
+    draft), polled while `compute` runs. When the client goes away, Starlette cancels this generator:
+    the pending thread result is abandoned and no further frames are made."""
     finished = False
     try:
         yield ": finrag\n\n"  # headers and a first byte now, so proxies and clients see progress
         try:
-            result = await anyio.to_thread.run_sync(compute, abandon_on_cancel=True)
+            if progress is None:
+                result = await anyio.to_thread.run_sync(compute, abandon_on_cancel=True)
+            else:
+                running = asyncio.ensure_future(anyio.to_thread.run_sync(compute, abandon_on_cancel=True))
+                try:
+                    while not running.done():
+                        await asyncio.wait({running}, timeout=PROGRESS_POLL_S)
+                        for frame in progress():
+                            yield frame
+                    result = running.result()
+                finally:
+                    running.cancel()  # a no-op once done; abandons the thread when the client left
         except Exception as exc:  # after the headers the status is 200: report the error in-band
             yield on_error(exc)
             yield sse("[DONE]")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from finrag.records import DocType, DocumentRecord, Scope
+from finrag.records import Box, DocStatus, DocType, DocumentRecord, Scope
 
 Mode = Literal["auto", "easy", "agentic", "vision", "long_context"]
 KeyScope = Literal["query", "ingest", "admin"]
@@ -132,7 +132,44 @@ class CitationOut(BaseModel):
     chunk_id: str
     quote: str
     score: float
+    boxes: list[Box] = Field(
+        default_factory=list,
+        description="where the quote is on the page: one box per text line, in PDF points with the origin at "
+        "the page's top-left (y down, like the page image; scale by image width / page_width); empty when "
+        "the quote was not located",
+    )
+    page_width: float = Field(0.0, description="page width in points (0 when unknown)")
+    page_height: float = Field(0.0, description="page height in points (0 when unknown)")
     page_image_url: str = Field(description="PNG of the cited page (needs the same API key)")
+
+
+class TrustOut(BaseModel):
+    score: float = Field(description="the trust score (0-1), as `faithfulness`")
+    threshold: float = Field(description="the line under which an answer is not trusted")
+    trusted: bool
+    failed: list[str] = Field(default_factory=list, description="checks that failed, in words")
+    passed: list[str] = Field(default_factory=list, description="checks that passed, in words")
+
+
+class CalcInputOut(BaseModel):
+    label: str = Field(description="what the input is (a line item, a year's figure)")
+    value: float
+    year: int | None = None
+    citation: str = Field("", description="the page it was read from, as the answer cites it")
+    doc_id: str = ""
+    doc_name: str = ""
+    page: int | None = Field(None, description="1-based page of the input")
+    page_image_url: str = ""
+    from_step: int | None = Field(None, description="the earlier step (0-based) whose result this input is")
+
+
+class CalcStepOut(BaseModel):
+    op: str
+    formula: str = Field(description="symbolic, with the inputs' names")
+    expression: str = Field(description="the numbers substituted")
+    result: float
+    unit: str | None = None
+    inputs: list[CalcInputOut]
 
 
 class QueryResponse(BaseModel):
@@ -150,6 +187,10 @@ class QueryResponse(BaseModel):
     faithfulness: float | None = Field(None, description="the trust score (0-1): under 0.7 the answer is not trusted")
     trust_reasons: list[str] = Field(
         default_factory=list, description="why the trust score is what it is: the checks that failed, then those passed"
+    )
+    trust: TrustOut | None = Field(None, description="the trust score with its failed and passed checks apart")
+    calculation: list[CalcStepOut] = Field(
+        default_factory=list, description="the calculator's steps, each input with the page it was read from"
     )
     unsupported_figures: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -199,6 +240,15 @@ class FilingOut(BaseModel):
     period_end: str
 
 
+class IngestProgress(BaseModel):
+    stage: Literal["queued", "embedding", "done", "failed"]
+    pages_parsed: int = Field(description="pages read from the PDF (known once parsing finished)")
+    pages_embedded: int = Field(
+        description="pages whose passages are embedded and searchable; a filing is embedded in one batch, so "
+        "this goes from 0 to all pages when its points are written"
+    )
+
+
 class DocumentOut(BaseModel):
     doc_id: str
     name: str
@@ -209,6 +259,11 @@ class DocumentOut(BaseModel):
     filing: FilingOut
     created_at: str
     updated_at: str
+    progress: IngestProgress
+    corrected: list[str] = Field(
+        default_factory=list,
+        description="filing fields set by a person (ingest overrides or PATCH), not detected from the filing",
+    )
 
     @classmethod
     def of(cls, rec: DocumentRecord) -> DocumentOut:
@@ -230,7 +285,53 @@ class DocumentOut(BaseModel):
             ),
             created_at=rec.created_at,
             updated_at=rec.updated_at,
+            progress=IngestProgress(
+                stage=_STAGES[rec.status],
+                pages_parsed=rec.pages,
+                pages_embedded=rec.pages if rec.status == DocStatus.READY else 0,
+            ),
+            corrected=sorted(k for k, v in f.source.items() if v == "override"),
         )
+
+
+_STAGES: dict[DocStatus, Literal["queued", "embedding", "done", "failed"]] = {
+    DocStatus.PENDING: "queued",
+    DocStatus.INDEXING: "embedding",
+    DocStatus.READY: "done",
+    DocStatus.FAILED: "failed",
+}
+
+
+class DocumentPatch(BaseModel):
+    """A correction of what was detected from the filing's cover pages. The document is re-scoped (its
+    registry entry and its points' payload) without re-embedding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: Annotated[str, WithJsonSchema(_COMPANY)] | None = Field(None, examples=["Northwind Robotics"])
+    doc_type: DocType | None = Field(None, description="case does not matter")
+    fiscal_year: Annotated[int, WithJsonSchema(_YEAR)] | None = Field(
+        None, description="null clears it (in the body explicitly)"
+    )
+
+    @field_validator("doc_type", mode="before")
+    @classmethod
+    def _doc_type_case(cls, value: Any) -> Any:
+        return DOC_TYPES.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 200 or not re.search(NON_BLANK, value)):
+            raise ValueError("company names must be 1-200 characters, not all blank")
+        return " ".join(value.split()) if value is not None else None
+
+    @field_validator("fiscal_year")
+    @classmethod
+    def _year(cls, value: int | None) -> int | None:
+        if value is not None and not 1900 <= value <= 2100:
+            raise ValueError("fiscal years must be between 1900 and 2100")
+        return value
 
 
 class DocumentList(BaseModel):

@@ -41,7 +41,15 @@ async def get_answer(
         cached=stored.cached,
         cost_usd=stored.cost_usd,
         charged_usd=stored.charged_usd,
-        answer=to_response(stored.answer, stored.request_id, mode, stored.cached, stored.answer_id, debug),
+        answer=to_response(
+            stored.answer,
+            stored.request_id,
+            mode,
+            stored.cached,
+            stored.answer_id,
+            debug,
+            state.settings.answer.faithfulness_threshold,
+        ),
         feedback=stored.feedback,
     )
 

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
+import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from finrag.finance.companies import company_aliases
+from finrag.ingest.boxes import locate_quote
 from finrag.ingest.render import PageRenderError
-from finrag.records import DocumentRecord
+from finrag.records import Box, DocStatus, DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
 from finrag.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError, ErrorResponse, not_found
 from finrag.serve.jobs import QueueFullError
-from finrag.serve.routes.jobs import job_out
-from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, JobOut
+from finrag.serve.routes.jobs import job_out, public_reason
+from finrag.serve.schemas import Deleted, DocumentList, DocumentOut, DocumentPatch, JobOut
 from finrag.serve.state import ServeState
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -122,7 +126,15 @@ async def upload(
 @router.get("", response_model=DocumentList, summary="Documents of the key's tenant", responses=ERROR_RESPONSES)
 async def list_documents(state: StateDep, who: ReadKey) -> DocumentList:
     docs = await run_in_threadpool(state.service.documents, who.tenant)
-    return DocumentList(documents=[DocumentOut.of(d) for d in docs])
+    return DocumentList(documents=[document_out(d) for d in docs])
+
+
+def document_out(rec: DocumentRecord) -> DocumentOut:
+    """A document as clients see it: a failure's reason names the file as it was sent, never the path
+    (or content-hash name) it is stored under."""
+    out = DocumentOut.of(rec)
+    out.error = public_reason(rec.error, f"{rec.name}.pdf")
+    return out
 
 
 def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
@@ -139,7 +151,7 @@ def _document(state: ServeState, tenant: str, doc_id: str) -> DocumentRecord:
     responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
 async def get_document(doc_id: DocId, state: StateDep, who: ReadKey) -> DocumentOut:
-    return DocumentOut.of(await run_in_threadpool(_document, state, who.tenant, doc_id))
+    return document_out(await run_in_threadpool(_document, state, who.tenant, doc_id))
 
 
 def _delete(state: ServeState, tenant: str, doc_id: str) -> str:
@@ -162,6 +174,59 @@ async def delete_document(doc_id: DocId, state: StateDep, who: IngestKey) -> Del
     return Deleted(deleted=True, id=await run_in_threadpool(_delete, state, who.tenant, doc_id))
 
 
+def _correct(state: ServeState, tenant: str, doc_id: str, patch: DocumentPatch) -> DocumentRecord:
+    """Re-scope a filing whose cover page was misread: the registry's Filing (what scope inference reads)
+    and the payload of its points (what scope filters match), without re-embedding."""
+    given = patch.model_fields_set
+    if not given:
+        raise ApiError(422, "validation_error", "nothing to change: give company, doc_type or fiscal_year")
+    for name in ("company", "doc_type"):
+        if name in given and getattr(patch, name) is None:
+            raise ApiError(422, "validation_error", f"{name}: cannot be null")
+    with state.write_lock:  # one writer at a time: an ingest of this document cannot interleave
+        rec = _document(state, tenant, doc_id)
+        if rec.status != DocStatus.READY:
+            raise ApiError(409, "not_ready", f"document {doc_id!r} is {rec.status.value}: correct it once it is ready")
+        f = rec.filing
+        payload: dict[str, Any] = {}
+        if "company" in given and patch.company is not None and patch.company != f.company:
+            # The detected aliases and ticker named the misread company: they would keep scoping
+            # questions about it to this filing.
+            f.company, f.aliases, f.ticker = patch.company, company_aliases(patch.company), ""
+            payload["company"] = patch.company
+        if "doc_type" in given and patch.doc_type is not None:
+            f.doc_type = patch.doc_type
+            payload["doc_type"] = patch.doc_type.value
+        if "fiscal_year" in given:
+            f.fiscal_year = patch.fiscal_year
+            payload["fiscal_year"] = patch.fiscal_year
+        for name in given:
+            f.source[name] = "override"
+        registry, store = state.service.c.registry, state.service.c.store
+        if payload:
+            store.set_document_payload(tenant, rec.doc_id, payload)
+            store.flush()
+        registry.upsert(rec)
+    state.tenant_changed(tenant)  # cached answers were scoped with the old values
+    updated = registry.get(tenant, rec.doc_id)
+    assert updated is not None
+    return updated
+
+
+@router.patch(
+    "/{doc_id}",
+    response_model=DocumentOut,
+    summary="Correct a filing's detected company, form or fiscal year (re-scoped without re-embedding)",
+    responses={
+        **ERROR_RESPONSES,
+        **NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "the document is not ready (being ingested, or failed)"},
+    },
+)
+async def correct_document(doc_id: DocId, patch: DocumentPatch, state: StateDep, who: IngestKey) -> DocumentOut:
+    return document_out(await run_in_threadpool(_correct, state, who.tenant, doc_id, patch))
+
+
 def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
     rec = _document(state, tenant, doc_id)
     if not 1 <= n <= rec.pages:
@@ -178,15 +243,105 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
         raise ApiError(500, "render_failed", str(exc)) from exc
 
 
+_BOX_PARAM = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
+_MAX_BOXES = 50
+
+
+def parse_box(value: str) -> Box:
+    """`x0,y0,x1,y1` in PDF points, top-left origin (a citation's box as the API returns it)."""
+    m = _BOX_PARAM.match(value)
+    if m is None:
+        raise ApiError(422, "invalid_box", f"box={value!r}: expected x0,y0,x1,y1 (numbers, PDF points)")
+    x0, y0, x1, y1 = (float(v) for v in m.groups())
+    if not (x0 < x1 and y0 < y1):
+        raise ApiError(422, "invalid_box", f"box={value!r}: expected x0 < x1 and y0 < y1")
+    return Box(x0=x0, y0=y0, x1=x1, y1=y1)
+
+
+def _highlight_boxes(
+    state: ServeState, tenant: str, rec: DocumentRecord, n: int, chunk_id: str, quote: str | None
+) -> tuple[list[Box], float, float]:
+    """The boxes of a cited chunk on page `n` (of `quote` within it when given): 404 for a chunk that is
+    not the tenant's, not this document's or not on this page, exactly like a missing one."""
+    try:
+        uuid.UUID(chunk_id)
+    except ValueError:
+        raise not_found(f"chunk {chunk_id!r}") from None
+    chunks = state.service.c.store.get_chunks(tenant, [chunk_id])
+    if not chunks or chunks[0].doc_id != rec.doc_id or not chunks[0].page_start + 1 <= n <= chunks[0].page_end + 1:
+        raise not_found(f"chunk {chunk_id!r} on page {n} of document {rec.doc_id!r}")
+    glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
+    if glyphs is None:
+        return [], 0.0, 0.0
+    return locate_quote(glyphs, quote or chunks[0].text), glyphs.width, glyphs.height
+
+
+def draw_boxes(png: Path, boxes: list[Box], page_width: float) -> bytes:
+    """The page image with each box filled semi-transparent yellow and outlined (boxes in points,
+    scaled to the image by its width over the page's)."""
+    from PIL import Image, ImageDraw
+
+    with Image.open(png) as img:
+        base = img.convert("RGBA")
+    scale = base.width / page_width if page_width > 0 else 1.0
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    pad = 2.0  # points: the glyph boxes are tight; a little air keeps the text readable inside the mark
+    for b in boxes:
+        rect = ((b.x0 - pad) * scale, (b.y0 - pad) * scale, (b.x1 + pad) * scale, (b.y1 + pad) * scale)
+        draw.rectangle(rect, fill=(255, 221, 0, 90), outline=(214, 137, 0, 255), width=2)
+    out = io.BytesIO()
+    Image.alpha_composite(base, layer).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _highlighted(
+    state: ServeState, tenant: str, doc_id: str, n: int, chunk_id: str | None, quote: str | None, boxes: list[Box]
+) -> bytes:
+    path = _page(state, tenant, doc_id, n)
+    rec = _document(state, tenant, doc_id)
+    width = 0.0
+    if chunk_id:
+        found, width, _ = _highlight_boxes(state, tenant, rec, n, chunk_id, quote)
+        boxes = [*found, *boxes]
+    if not width:
+        glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
+        width = glyphs.width if glyphs is not None else 0.0
+    return draw_boxes(path, boxes, width)
+
+
 @router.get(
     "/{doc_id}/pages/{n}.png",
-    summary="Image of a page (1-based), for showing a citation",
+    summary="Image of a page (1-based), for showing a citation; optionally with the cited text highlighted",
     response_class=FileResponse,
     responses={**ERROR_RESPONSES, **NOT_FOUND, 200: {"content": {"image/png": {}}}},
 )
 async def page_image(
-    doc_id: DocId, n: Annotated[int, PathParam(ge=1, le=100_000)], state: StateDep, who: ReadKey
-) -> FileResponse:
-    path = await run_in_threadpool(_page, state, who.tenant, doc_id, n)
-    # Private: page images are tenant data, so no shared caches.
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    doc_id: DocId,
+    n: Annotated[int, PathParam(ge=1, le=100_000)],
+    state: StateDep,
+    who: ReadKey,
+    highlight: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="a citation's chunk_id: draw where its quote (or, without `quote`, the chunk) is on the page",
+        ),
+    ] = None,
+    quote: Annotated[
+        str | None, Query(max_length=2000, description="with `highlight`: the citation's quote, to mark only it")
+    ] = None,
+    box: Annotated[
+        list[str] | None,
+        Query(description="x0,y0,x1,y1 in PDF points, top-left origin (a citation's `boxes`); repeatable"),
+    ] = None,
+) -> Response:
+    if highlight is None and not box:
+        path = await run_in_threadpool(_page, state, who.tenant, doc_id, n)
+        # Private: page images are tenant data, so no shared caches.
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    if box and len(box) > _MAX_BOXES:
+        raise ApiError(422, "invalid_box", f"at most {_MAX_BOXES} boxes")
+    boxes = [parse_box(b) for b in box or []]
+    png = await run_in_threadpool(_highlighted, state, who.tenant, doc_id, n, highlight, quote, boxes)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

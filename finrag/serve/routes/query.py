@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated
@@ -11,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from finrag.answer.drafts import drafts_to
 from finrag.observability.metrics import Metrics
 from finrag.serve.answering import Answering, Served, answer_lines, sse, stream_answer
 from finrag.serve.deps import QueryKey, StateDep
@@ -24,13 +27,35 @@ log = logging.getLogger(__name__)
 SSE_DOC = (
     'With `stream=true` the response is `text/event-stream`: one `data: {"delta": ...}` event per answer '
     "line, then `event: citations` whose data is the full QueryResponse (answer, citations, timings ...), "
-    "then `data: [DONE]`. Errors after the stream started arrive as `event: error`."
+    "then `data: [DONE]`. Errors after the stream started arrive as `event: error`. While an LLM writes, "
+    '`event: draft` frames carry its text as it comes (`{"start": true}` opens a new draft, `{"delta": ...}` '
+    "adds to it): a preview only, the answer sent after it is the checked one."
 )
 DEBUG_DOC = (
     "Every answer is stored under its `answer_id` (`GET /v1/answers/{answer_id}`, `POST /v1/feedback`). "
     "`trace` holds the route, fallbacks and budget; with `debug=true` it is the full trace: scope, rewritten "
     "queries, retrieved hits with scores, route and escalation steps, LLM calls with prompt sizes, timings per stage."
 )
+
+
+class DraftFrames:
+    """The LLM's draft as SSE frames, filled by the answering thread and taken by the stream."""
+
+    def __init__(self) -> None:
+        self._frames: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def start(self) -> None:
+        self._frames.put(sse({"start": True}, event="draft"))
+
+    def delta(self, text: str) -> None:
+        self._frames.put(sse({"delta": text}, event="draft"))
+
+    def take(self) -> list[str]:
+        out = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                out.append(self._frames.get_nowait())
+        return out
 
 
 def error_frame(exc: Exception, metrics: Metrics) -> str:
@@ -72,10 +97,16 @@ async def query(
     answering.validate(body.question, body.top_k)  # refuse bad input with a 422 before any work or stream
     budget = await run_in_threadpool(answering.admit, who)  # then a spent budget's 402, before a stream too
 
+    drafts = DraftFrames()
+
     def compute() -> Served:
         return answering.answer(
             who, body.question, body.mode, body.filters, body.top_k, budget, rid, no_cache=body.no_cache
         )
+
+    def compute_with_drafts() -> Served:
+        with drafts_to(drafts):
+            return compute()
 
     def note(served: Served) -> None:
         request.state.pipeline = served.answer.pipeline
@@ -95,7 +126,14 @@ async def query(
         state.metrics.errors.labels(type="client_disconnected").inc()
 
     return StreamingResponse(
-        stream_answer(compute, note, frames, disconnected, partial(error_frame, metrics=state.metrics)),
+        stream_answer(
+            compute_with_drafts,
+            note,
+            frames,
+            disconnected,
+            partial(error_frame, metrics=state.metrics),
+            progress=drafts.take,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,0 +1,285 @@
+"""Where a cited quote sits on its page: character boxes from pypdfium2, a quote matched to the page's
+characters, and one box per text line of the match.
+
+Boxes are computed lazily, when a citation is made or a highlight is drawn, and each page's characters
+are kept in a small in-process LRU: a 10-K page reads in ~15 ms and only cited pages are ever read, so
+nothing is stored at ingest. Coordinates are PDF points with the origin at the TOP-LEFT of the page as
+rendered (crop box, page rotation applied), y growing downward like the PNG.
+
+Matching is robust to how quotes are shaped upstream (table cells joined with "|", whitespace
+collapsed, "$" or thousands separators dropped, a quote trimmed with "…"): quote and page are compared
+on their letters and digits only; a quote that is not found whole is matched part by part, and failing
+that, by its figures on the one page line that holds most of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from finrag.records import Box, Citation
+
+_MAX_LINES = 24  # a quote longer than this is a whole block; its first lines are enough to find it
+_MIN_PART = 6  # letters/digits a quote part needs before it is matched on its own (shorter ones match anywhere)
+_NEAR = 80  # letters/digits between two parts of one quote (a table row's cells)
+_PARTS = re.compile(r"\s*(?:\||…|\.\.\.|\n|;)\s*")
+_FIGURE = re.compile(r"\(?\$?\d[\d,]*(?:\.\d+)?%?\)?")
+
+# (tenant, doc_id) -> the document's PDF path, None when unknown
+SourceLookup = Callable[[str, str], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageGlyphs:
+    """A page's characters as pdfium reads them (generated spaces and line breaks included) and each
+    character's box in the UNROTATED page's top-left space (crop box origin), where text lines run
+    horizontally; a generated character has an empty box (all zero). `rotation` (/Rotate, clockwise)
+    turns them into the rendered page's space."""
+
+    text: str
+    boxes: np.ndarray  # float32 (n, 4): x0, y0, x1, y1
+    page_w: float  # unrotated
+    page_h: float
+    rotation: int = 0
+
+    @property
+    def width(self) -> float:
+        """Width of the page as rendered, in points."""
+        return self.page_h if self.rotation in (90, 270) else self.page_w
+
+    @property
+    def height(self) -> float:
+        return self.page_w if self.rotation in (90, 270) else self.page_h
+
+    def rendered(self, box: Sequence[float]) -> Box:
+        """A box of the unrotated page as it appears on the rendered (rotated) page."""
+        x0, y0, x1, y1 = box
+        w, h = self.page_w, self.page_h
+        if self.rotation == 90:
+            x0, y0, x1, y1 = h - y1, x0, h - y0, x1
+        elif self.rotation == 180:
+            x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
+        elif self.rotation == 270:
+            x0, y0, x1, y1 = y0, w - x1, y1, w - x0
+        return Box(x0=round(x0, 2), y0=round(y0, 2), x1=round(x1, 2), y1=round(y1, 2))
+
+
+def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
+    """Characters and boxes of zero-based page `index` (PDFium calls serialised by the renderer's lock)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from finrag.ingest.render import _PDFIUM_LOCK
+
+    with _PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        try:
+            if not 0 <= index < len(pdf):
+                raise IndexError(f"page {index + 1} out of range: {Path(pdf_path).name} has {len(pdf)} pages")
+            page = pdf[index]
+            try:
+                crop = tuple(float(v) for v in page.get_cropbox())
+                rotation = int(page.get_rotation()) % 360
+                tp = page.get_textpage()
+                try:
+                    n = tp.count_chars()
+                    text = tp.get_text_range()
+                    if len(text) != n:  # offsets and char indices disagree: read char by char
+                        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
+                    raw = np.zeros((n, 4), dtype=np.float64)
+                    for i in range(n):
+                        if pdfium_c.FPDFText_IsGenerated(tp.raw, i) == 1 or text[i].isspace():
+                            continue
+                        raw[i] = tp.get_charbox(i)  # left, bottom, right, top
+                finally:
+                    tp.close()
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    left, bottom, right, top = crop
+    # PDF user space (origin bottom-left) to top-left space from the crop box, which is what is rendered
+    boxes = np.stack([raw[:, 0] - left, top - raw[:, 3], raw[:, 2] - left, top - raw[:, 1]], axis=1)
+    boxes[~raw.any(axis=1)] = 0.0
+    if rotation not in (0, 90, 180, 270):
+        rotation = 0
+    return PageGlyphs(text, boxes.astype(np.float32), right - left, top - bottom, rotation)
+
+
+@lru_cache(maxsize=64)
+def _cached_glyphs(path: str, mtime_ns: int, index: int) -> PageGlyphs:
+    return read_page_glyphs(path, index)
+
+
+def page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
+    """`read_page_glyphs` through the LRU (keyed by the file's modification time: a replaced file is re-read)."""
+    p = Path(pdf_path)
+    return _cached_glyphs(str(p), p.stat().st_mtime_ns, index)
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching a quote to the page's characters
+# ---------------------------------------------------------------------------------------------
+
+
+def _key(text: str) -> tuple[str, list[int]]:
+    """Lower-case letters and digits of `text`, with each one's offset in `text`."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isalnum():
+            chars.append(ch.lower())
+            where.append(i)
+    return "".join(chars), where
+
+
+def _find_all(hay: str, needle: str) -> list[int]:
+    out, at = [], hay.find(needle)
+    while at >= 0:
+        out.append(at)
+        at = hay.find(needle, at + 1)
+    return out
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]+", text)]
+
+
+def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Character spans [start, end) of `text` that the quote covers; [] when it is not on the page."""
+    key, where = _key(text)
+    qkey, _ = _key(quote)
+    if not qkey:
+        return []
+
+    def span(at: int, length: int) -> tuple[int, int]:
+        return where[at], where[at + length - 1] + 1
+
+    # 1. The whole quote, letters and digits only (whitespace, "|", "$", "," and "…" do not matter).
+    hits = _find_all(key, qkey)
+    if hits and (len(qkey) >= _MIN_PART or len(hits) == 1):
+        return [span(hits[0], len(qkey))]
+    # 2. Part by part (cells, a quote trimmed with "…", a block's lines), each part near the previous one.
+    # A short part (a lone figure cell) counts only right after the previous part: alone it could be anywhere.
+    parts = [p for p in (_key(p)[0] for p in _PARTS.split(quote)) if p]
+    spans: list[tuple[int, int]] = []
+    cursor: int | None = None
+    for part in parts[:_MAX_LINES]:
+        found = _find_all(key, part)
+        after = [f for f in found if cursor is not None and cursor <= f <= cursor + _NEAR]
+        if after:
+            at = after[0]
+        elif found and len(part) >= _MIN_PART:
+            at = found[0]
+        else:
+            continue
+        spans.append(span(at, len(part)))
+        cursor = at + len(part)
+    if spans:
+        return spans
+    # 3. The figures: the one page line holding most of them (a table row re-flowed or re-labelled).
+    figures = {_figure_key(f) for f in _FIGURE.findall(quote)} - {""}
+    if not figures:
+        return []
+    words = set(re.findall(r"[a-z]{3,}", quote.lower()))
+    best: tuple[int, int, list[tuple[int, int]]] | None = None
+    for start, end in _line_spans(text):
+        line = text[start:end]
+        found = [
+            (start + m.start(), start + m.end()) for m in _FIGURE.finditer(line) if _figure_key(m.group()) in figures
+        ]
+        if not found:
+            continue
+        hits = len({_figure_key(text[s:e]) for s, e in found})
+        score = (hits, len(words & set(re.findall(r"[a-z]{3,}", line.lower()))))
+        if best is None or score > best[:2]:
+            best = (*score, found)
+    if best is None or best[0] < max(1, (len(figures) + 1) // 2):
+        return []
+    return [(min(s for s, _ in best[2]), max(e for _, e in best[2]))]
+
+
+def _figure_key(token: str) -> str:
+    """A figure's digits and decimal point ("$(1,577)" -> "1577"); "" for a lone digit, which says nothing."""
+    key = re.sub(r"[^\d.]", "", token).strip(".")
+    return key if len(key.replace(".", "")) >= 2 else ""
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    """Vertical overlap of two boxes as a share of the shorter one's height."""
+    inter = min(a[3], b[3]) - max(a[1], b[1])
+    return inter / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
+
+
+def line_boxes(glyphs: PageGlyphs, spans: Sequence[tuple[int, int]]) -> list[Box]:
+    """One box per text line of the characters in `spans`, the union of its characters' boxes. A new
+    line starts where pdfium put a line break or where a character shares no height with the line (a
+    comma hanging below the digits still belongs to its line)."""
+    lines: list[list[float]] = []
+    for start, end in spans:
+        current: list[float] | None = None
+        broke = False
+        for i in range(start, min(end, len(glyphs.boxes))):
+            if glyphs.text[i] in "\r\n":
+                broke = True
+                continue
+            x0, y0, x1, y1 = (float(v) for v in glyphs.boxes[i])
+            if x1 <= x0 or y1 <= y0:
+                continue  # a generated space
+            if current is not None and not broke and _overlap(current, (x0, y0, x1, y1)) > 0:
+                current[0], current[1] = min(current[0], x0), min(current[1], y0)
+                current[2], current[3] = max(current[2], x1), max(current[3], y1)
+            else:
+                current = [x0, y0, x1, y1]
+                lines.append(current)
+            broke = False
+    # one box per visual line, also when two spans (cells) or two pdfium lines sit on the same one
+    merged: list[list[float]] = []
+    for b in lines:
+        same = next((m for m in merged if _overlap(m, b) >= 0.5), None)
+        if same is None:
+            merged.append(list(b))
+        else:
+            same[0], same[1] = min(same[0], b[0]), min(same[1], b[1])
+            same[2], same[3] = max(same[2], b[2]), max(same[3], b[3])
+    return [glyphs.rendered(b) for b in merged]
+
+
+def locate_quote(glyphs: PageGlyphs, quote: str) -> list[Box]:
+    """The boxes of `quote` on the page, one per text line; [] when it is not found."""
+    return line_boxes(glyphs, match_spans(glyphs.text, quote))
+
+
+class CitationLocator:
+    """Adds boxes and the page size to citations, reading each cited page once (LRU). `source_of` maps
+    (tenant, doc_id) to the document's PDF path, or None when unknown (no boxes then)."""
+
+    def __init__(self, source_of: SourceLookup) -> None:
+        self.source_of = source_of
+
+    def glyphs(self, tenant: str, doc_id: str, page: int) -> PageGlyphs | None:
+        """The characters of 1-based `page`, or None when the PDF is gone or unreadable."""
+        path = self.source_of(tenant, doc_id)
+        if path is None or not Path(path).is_file():
+            return None
+        try:
+            return page_glyphs(path, page - 1)
+        except Exception:  # a damaged page must not fail the answer: the citation just has no boxes
+            return None
+
+    def locate(self, tenant: str, citations: Sequence[Citation]) -> list[Citation]:
+        out: list[Citation] = []
+        for c in citations:
+            g = self.glyphs(tenant, c.doc_id, c.page)
+            if g is None:
+                out.append(c)
+                continue
+            out.append(
+                c.model_copy(update={"boxes": locate_quote(g, c.quote), "page_width": g.width, "page_height": g.height})
+            )
+        return out
