@@ -6,6 +6,11 @@ the raw model throughput measured in the same run; optionally the unoptimised pa
     python bench/ingest.py --pdf-dir ../shared/financebench/pdfs \
         --questions ../shared/financebench/questions_dev.jsonl --reference-index ~/.cache/finrag/fb-torch
 
+With --compare-chunking, a fixed slice of pages (--slice-pages, from filings spread over the corpus) is
+chunked the old way (every exhibit passage, running headers kept) and the current way, and both are embedded
+back to back with the same warm model (each twice, alternating; the faster of each pair counts): word pieces,
+children and embed seconds per page, and the ratio new/old measured in the same conditions.
+
 With --questions, the dev page recall@5 of the index just built is printed beside that of a reference
 index (e.g. one built with the torch fp32 model), evaluated in the same run with the same retriever.
 """
@@ -19,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,8 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 from finrag.ingest.chunk import dense_view
-from finrag.ingest.pipeline import IngestReport, discover
-from finrag.records import ChunkKind
+from finrag.ingest.pipeline import ChunkOptions, IngestReport, discover
+from finrag.records import ChunkKind, Filing, Page
 from finrag.service import QAService
 from finrag.settings import Settings
 
@@ -57,12 +63,89 @@ def raw_model_throughput(service: QAService, files: list[Path], n: int = 1024, s
     step = max(1, len(files) // 8)
     texts: list[str] = []
     for f in files[::step][:8]:
-        parsed = _parse_and_chunk(str(f), "bench", "bench", service.settings.child_max_tokens, True, FilingOverrides())
+        parsed = _parse_and_chunk(str(f), "bench", "bench", options(service.settings), FilingOverrides(), f.stem)
         texts += [dense_view(c.index_text) for c in parsed.chunks if c.kind != ChunkKind.PAGE]
     texts = random.Random(seed).sample(texts, min(n, len(texts)))
     t0 = time.perf_counter()
     service.c.embedder.embed_documents(texts)
     return len(texts) / (time.perf_counter() - t0)
+
+
+def options(settings: Settings, **changes: object) -> ChunkOptions:
+    base = ChunkOptions(
+        settings.child_max_tokens, settings.metadata_prefix, settings.exhibit_passages, settings.strip_running_lines
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def page_slice(files: list[Path], pages: int) -> list[tuple[str, Filing, list[Page]]]:
+    """About `pages` pages: whole filings taken at an even stride over the corpus (so 10-Ks, 10-Qs, 8-Ks
+    and long exhibit tails all appear), the last one cut to fit."""
+    from finrag.ingest.describe import CoverPageDescriber
+    from finrag.ingest.parse import PdfiumParser
+
+    out: list[tuple[str, Filing, list[Page]]] = []
+    total = 0
+    for f in files[:: max(1, len(files) // 12)] + files:
+        if total >= pages:
+            break
+        if any(name == f.stem for name, _, _ in out):
+            continue
+        parsed = list(PdfiumParser().parse(f))[: pages - total]
+        out.append((f.stem, CoverPageDescriber().describe(parsed[:5], f.name), parsed))
+        total += len(parsed)
+    return out
+
+
+def compare_chunking(files: list[Path], pages: int) -> None:
+    """Old vs current chunking on one page slice: word pieces and embed time per page, same warm model."""
+    from finrag.ingest.chunk import FilingChunker
+
+    settings = Settings()
+    service = QAService(Settings(data_dir=Path(tempfile.mkdtemp(prefix="finrag-bench-"))))
+    embedder = service.c.embedder
+    embedder.warm_up()
+    sl = page_slice(files, pages)
+    n_pages = sum(len(p) for _, _, p in sl)
+    configs = {
+        "old (all exhibit passages, running lines kept)": options(
+            settings, exhibit_passages=-1, strip_running_lines=False
+        ),
+        "current settings": options(settings),
+    }
+    texts: dict[str, list[str]] = {}
+    for name, opt in configs.items():
+        chunker = FilingChunker(
+            max_tokens=opt.max_tokens,
+            with_prefix=opt.with_prefix,
+            exhibit_passages=opt.exhibit_passages,
+            strip_running_lines=opt.strip_running_lines,
+        )
+        texts[name] = [
+            dense_view(c.index_text)
+            for doc, filing, pg in sl
+            for c in chunker.chunk("bench", "bench", doc, filing, pg)
+            if c.kind != ChunkKind.PAGE
+        ]
+    best = dict.fromkeys(configs, float("inf"))
+    for _ in range(2):
+        for name in configs:
+            t0 = time.perf_counter()
+            embedder.embed_documents(texts[name])
+            best[name] = min(best[name], time.perf_counter() - t0)
+    table = Table(title=f"chunking old vs current: {n_pages} pages of {len(sl)} filings, same warm model")
+    for col in ("chunking", "children/page", "word pieces/page", "embed s", "embed pages/s", "ratio new/old"):
+        table.add_column(col, justify="right")
+    old = next(iter(configs))
+    for name in configs:
+        unique = list(dict.fromkeys(texts[name]))
+        pieces = sum(min(n, embedder.max_tokens) for n in embedder.token_lengths(unique))
+        table.add_row(
+            name, f"{len(texts[name]) / n_pages:.2f}", f"{pieces / n_pages:.0f}", f"{best[name]:.1f}",
+            f"{n_pages / best[name]:.1f}", f"{best[name] / best[old]:.3f}",
+        )  # fmt: skip
+    console.print(table)
+    service.close()
 
 
 def recall_check(service: QAService, questions: Path) -> dict[str, float]:
@@ -83,11 +166,16 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, default=None, help="keep the index in this folder")
     ap.add_argument("--questions", type=Path, default=None, help="FinanceBench questions: recall check of the index")
     ap.add_argument("--reference-index", type=Path, default=None, help="index built by the unoptimised model")
+    ap.add_argument("--compare-chunking", action="store_true", help="old vs current chunking on a page slice")
+    ap.add_argument("--slice-pages", type=int, default=1000)
     args = ap.parse_args()
 
     files = discover([args.pdf_dir])
     if args.limit:
         files = files[: args.limit]
+    if args.compare_chunking:
+        compare_chunking(files, args.slice_pages)
+        return 0
     rows: list[tuple[str, IngestReport, float, float]] = []
     tmp = Path(tempfile.mkdtemp(prefix="finrag-bench-"))
     recall_rows: list[tuple[str, dict[str, float]]] = []
