@@ -11,6 +11,9 @@ chunked the old way (every exhibit passage, running headers kept) and the curren
 back to back with the same warm model (each twice, alternating; the faster of each pair counts): word pieces,
 children and embed seconds per page, and the ratio new/old measured in the same conditions.
 
+GPU path (bench/gpu.sh): --device cuda --embedder onnx --cpu-reference builds the index on the GPU and, in
+the same run, the CPU int8 reference over the same files; both get pages/s and (with --questions) recall.
+
 With --questions, the dev page recall@5 of the index just built is printed beside that of a reference
 index (e.g. one built with the torch fp32 model), evaluated in the same run with the same retriever.
 """
@@ -18,6 +21,7 @@ index (e.g. one built with the torch fp32 model), evaluated in the same run with
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -166,6 +170,10 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, default=None, help="keep the index in this folder")
     ap.add_argument("--questions", type=Path, default=None, help="FinanceBench questions: recall check of the index")
     ap.add_argument("--reference-index", type=Path, default=None, help="index built by the unoptimised model")
+    ap.add_argument("--reference-embedder", default="torch", help="embedder that built --reference-index")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "auto", "cuda"), help="FINRAG_DEVICE of the run")
+    ap.add_argument("--cpu-reference", action="store_true", help="also build with onnx-int8 on CPU in this run")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--compare-chunking", action="store_true", help="old vs current chunking on a page slice")
     ap.add_argument("--slice-pages", type=int, default=1000)
     args = ap.parse_args()
@@ -180,23 +188,30 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="finrag-bench-"))
     recall_rows: list[tuple[str, dict[str, float]]] = []
     try:
-        configs = [(args.embedder, {"embedder": args.embedder, "parse_workers": 1})]
+        label = args.embedder if args.device == "cpu" else f"{args.embedder} {args.device}"
+        configs = [(label, {"embedder": args.embedder, "parse_workers": 1, "device": args.device})]
+        if args.cpu_reference:
+            configs.append(
+                ("onnx-int8 cpu (reference)", {"embedder": "onnx-int8", "parse_workers": 1, "device": "cpu"})
+            )
         if args.baseline:
             configs.append(("torch, no pool (baseline)", {"embedder": "torch", "parse_workers": 0}))
         for name, overrides in configs:
-            data_dir = args.keep if (args.keep and name == args.embedder) else tmp / name.split()[0]
+            data_dir = args.keep if (args.keep and name == label) else tmp / name.replace(" ", "_")
             report, service = run(files, data_dir, **overrides)
+            provider = getattr(service.c.embedder, "provider", "") or getattr(service.c.embedder, "resolved_device", "")
+            console.print(f"{name}: embedder ran on {provider or 'n/a'}")
             raw = raw_model_throughput(service, files)
             # Re-ingest of unchanged files: hash + registry lookups only.
             t0 = time.perf_counter()
             service.ingest(files)
             reingest_s = time.perf_counter() - t0
-            if args.questions and name == args.embedder:
+            if args.questions and (name == label or args.cpu_reference):
                 recall_rows.append((f"{name} (built now)", recall_check(service, args.questions)))
             service.close()
             rows.append((name, report, raw, reingest_s))
         if args.questions and args.reference_index:
-            ref = QAService(Settings(data_dir=args.reference_index.expanduser(), embedder="torch"))
+            ref = QAService(Settings(data_dir=args.reference_index.expanduser(), embedder=args.reference_embedder))
             recall_rows.append((f"reference {args.reference_index}", recall_check(ref, args.questions)))
             ref.close()
     finally:
@@ -215,7 +230,7 @@ def main() -> int:
             f"{embed_rate:.1f}", f"{raw:.1f}", f"{embed_rate / raw:.0%}" if raw else "-", f"{re_s:.2f}",
         )  # fmt: skip
     console.print(table)
-    if len(rows) == 2:
+    if args.baseline and len(rows) == 2:
         opt, base = rows[0][1], rows[1][1]
         per_chunk = [r.seconds["embed"] / max(r.embedded, 1) for r in (base, opt)]
         wall = base.wall_s / opt.wall_s
@@ -230,6 +245,17 @@ def main() -> int:
             rt.add_row(name, f"{m['page_recall@5']:.3f}", f"{m['doc_recall@5']:.3f}", f"{m['mrr']:.3f}",
                        f"{m['page_recall@5'] - base_recall:+.3f}")  # fmt: skip
         console.print(rt)
+    if args.json:
+        figures = {
+            "files": len(files),
+            "runs": [
+                {"config": name, "pages": r.pages, "children": r.embedded, "wall_s": round(r.wall_s, 2),
+                 "embed_s": round(r.seconds["embed"], 2), "pages_per_s": round(r.pages / max(r.wall_s, 1e-9), 2)}
+                for name, r, _, _ in rows
+            ],
+            "recall": {name: m for name, m in recall_rows},
+        }  # fmt: skip
+        args.json.write_text(json.dumps(figures, indent=1))
     failed = [e for _, r, _, _ in rows for e in r.failed]
     for e in failed:
         console.print(f"[red]failed[/red] {e.path}: {e.reason}")

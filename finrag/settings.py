@@ -371,7 +371,11 @@ class Settings(BaseSettings):
     embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")
     embedding_api_key: str = ""
     embedding_dim: int = Field(384, ge=8, le=8192, description="openai embedder: the vector size the index expects")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses a GPU when one is present")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "cpu",
+        description="embedder: cpu (int8 ONNX default) | auto (CUDA when onnxruntime-gpu/torch sees a GPU, else cpu)"
+        " | cuda (required: an error when absent)",
+    )
     embed_batch_size: int = Field(64, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0, description="0 = all cores")
 
