@@ -50,6 +50,8 @@ class RetrievalSettings(BaseSettings):
     cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"
     rerank_url: str = Field("", description="rerank=remote: a `finrag rerank-server`, e.g. http://gpu-box:8080")
     rerank_candidates: int = Field(60, ge=1, le=500)
+    rerank_batch_size: int = Field(32, ge=1, le=1024, description="cross-encoder: pairs per forward pass")
+    rerank_max_length: int = Field(512, ge=16, le=8192, description="cross-encoder: tokens per (question, page) pair")
     automerge: bool = True
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
