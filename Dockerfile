@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1.7
 # finrag image: API (`finrag serve`), worker (`python -m finrag.queue`) and updater (`python -m finrag.updater`).
 #   docker build -t finrag:latest .
+# The cross-encoder reranker service (`finrag rerank-server`) is the same image built with a CUDA torch:
+#   docker build --build-arg TORCH_VARIANT=cu128 -t finrag-reranker:latest .
+# (any CUDA wheel tag of download.pytorch.org, e.g. cu126; the CUDA runtime comes inside the wheels,
+# the host needs only the NVIDIA driver and container toolkit). The default, cpu, is the API image.
 ARG PYTHON_VERSION=3.11
 
 # --- build: dependencies in a venv, the embedding model exported once ---------------------------------
@@ -12,8 +16,11 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --upgrade pip "setuptools>=68"
 
-# CPU-only torch, pinned, from the PyTorch CPU index: the default index serves a multi-GB CUDA build.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
+# torch pinned, from the PyTorch index of one variant: cpu (default; the default PyPI index serves a
+# multi-GB CUDA build) or a CUDA tag for the reranker image.
+ARG TORCH_VARIANT=cpu
+RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "torch==2.13.0" \
+    && python -c "import torch, sys; v = '${TORCH_VARIANT}'; sys.exit(0 if (torch.version.cuda is None) == (v == 'cpu') else f'torch {torch.__version__} is not a {v} build')"
 
 # Dependencies first (cached while only the source changes): a stub package stands in for the code.
 WORKDIR /app
@@ -35,6 +42,8 @@ RUN python -c "from finrag.settings import Settings; from finrag.embed import bu
 # --- runtime: no compilers, non-root ---------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 ARG UID=10001
+ARG TORCH_VARIANT=cpu
+LABEL org.opencontainers.image.description="finrag (torch ${TORCH_VARIANT})"
 RUN groupadd --system --gid ${UID} finrag \
     && useradd --system --uid ${UID} --gid finrag --home-dir /home/finrag --create-home finrag \
     && mkdir -p /data \
@@ -48,7 +57,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     FINRAG_DATA_DIR=/data \
     FINRAG_CACHE_DIR=/opt/finrag/cache \
-    FINRAG_LOG_LEVEL=INFO
+    FINRAG_LOG_LEVEL=INFO \
+    FINRAG_TORCH_VARIANT=${TORCH_VARIANT}
 WORKDIR /app
 VOLUME ["/data"]
 USER finrag

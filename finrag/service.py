@@ -154,6 +154,8 @@ class QAService:
                 self.c.sparse,
                 child_max_tokens=s.child_max_tokens,
                 metadata_prefix=s.metadata_prefix,
+                exhibit_passages=s.exhibit_passages,
+                strip_running_lines=s.strip_running_lines,
                 parse_workers=s.parse_workers,
                 page_images=self._page_image_indexer(),
             ),

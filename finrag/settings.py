@@ -50,6 +50,8 @@ class RetrievalSettings(BaseSettings):
     cross_encoder_model: str = "BAAI/bge-reranker-v2-m3"
     rerank_url: str = Field("", description="rerank=remote: a `finrag rerank-server`, e.g. http://gpu-box:8080")
     rerank_candidates: int = Field(60, ge=1, le=500)
+    rerank_batch_size: int = Field(32, ge=1, le=1024, description="cross-encoder: pairs per forward pass")
+    rerank_max_length: int = Field(512, ge=16, le=8192, description="cross-encoder: tokens per (question, page) pair")
     automerge: bool = True
     automerge_min_children: int = 2
     neighbour_pages: int = Field(0, ge=0, le=3)
@@ -408,13 +410,23 @@ class Settings(BaseSettings):
     embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")
     embedding_api_key: str = ""
     embedding_dim: int = Field(384, ge=8, le=8192, description="openai embedder: the vector size the index expects")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses a GPU when one is present")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "cpu",
+        description="embedder: cpu (int8 ONNX default) | auto (CUDA when onnxruntime-gpu/torch sees a GPU, else cpu)"
+        " | cuda (required: an error when absent)",
+    )
     embed_batch_size: int = Field(64, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0, description="0 = all cores")
 
     # Chunking
     child_max_tokens: int = Field(240, ge=32, le=512, description="fits MiniLM's 256 word pieces")
     metadata_prefix: bool = Field(True, description="prefix chunks with company | form | FY | section when indexing")
+    exhibit_passages: int = Field(
+        1,
+        ge=-1,
+        description="prose passages embedded per 10-K/10-Q exhibit page (tables always; BM25 keeps all); -1 = all",
+    )
+    strip_running_lines: bool = Field(True, description="leave running headers/footers out of embedded passages")
 
     # Stores (server URLs replace the embedded defaults when set)
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")

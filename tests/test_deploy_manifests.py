@@ -212,7 +212,11 @@ def test_dockerfile_is_multi_stage_non_root_with_pinned_cpu_torch_and_healthchec
     froms = [rest for op, rest in ins if op == "FROM"]
     assert len(froms) >= 2 and any(" AS build" in f for f in froms)
     runs = " ".join(rest for op, rest in ins if op == "RUN")
-    assert re.search(r"--index-url https://download\.pytorch\.org/whl/cpu\s+\"?torch==2\.13\.0", runs)
+    # pinned torch from the PyTorch index of TORCH_VARIANT, cpu unless the build asks for CUDA
+    assert re.search(
+        r"--index-url \"https://download\.pytorch\.org/whl/\$\{TORCH_VARIANT\}\" \"torch==2\.13\.0\"", runs
+    )
+    assert ("ARG", "TORCH_VARIANT=cpu") in ins
     final = ins[max(i for i, (op, _) in enumerate(ins) if op == "FROM") :]
     users = [rest for op, rest in final if op == "USER"]
     assert users and users[-1] not in {"root", "0"}
@@ -232,3 +236,47 @@ def test_compose_schema_catches_a_typo() -> None:
     bad = _compose()
     bad["services"]["api"]["helthcheck"] = bad["services"]["api"].pop("healthcheck")
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
+
+
+# The GPU reranker: its own CUDA image, a reserved GPU, scheduling on GPU nodes -----------------------------
+def test_dockerfile_torch_variant_is_a_build_argument_defaulting_to_cpu() -> None:
+    ins = _instructions()
+    build = ins[: max(i for i, (op, _) in enumerate(ins) if op == "FROM")]
+    args = [rest for op, rest in build if op == "ARG"]
+    assert "TORCH_VARIANT=cpu" in args  # the API image (no build argument) stays CPU
+    runs = " ".join(rest for op, rest in build if op == "RUN")
+    assert re.search(r'--index-url "https://download\.pytorch\.org/whl/\$\{TORCH_VARIANT\}" "torch==2\.13\.0"', runs)
+    # the build fails when the wheel installed is not the variant asked for
+    assert "torch.version.cuda is None" in runs
+
+
+def test_compose_reserves_a_gpu_for_the_reranker_built_with_cuda_torch() -> None:
+    services = _compose()["services"]
+    rr = services["reranker"]
+    assert rr["build"]["args"]["TORCH_VARIANT"].startswith("${RERANKER_TORCH_VARIANT:-cu")
+    assert rr["image"] != services["api"]["image"]  # the API keeps its CPU image
+    assert "build" not in services["api"] or "TORCH_VARIANT" not in str(services["api"]["build"])
+    devices = rr["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    assert rr["profiles"] == ["gpu"]  # `docker compose up` on a host without a GPU still starts the rest
+    assert rr["command"][:2] == ["finrag", "rerank-server"] and rr["command"][-2:] == ["--device", "cuda"]
+    env = rr["environment"]
+    assert {"FINRAG_RETRIEVAL_RERANK_BATCH_SIZE", "FINRAG_RETRIEVAL_RERANK_MAX_LENGTH"} <= set(env)
+
+
+def test_k8s_reranker_requests_a_gpu_on_gpu_nodes() -> None:
+    from finrag.settings import RetrievalSettings
+
+    dep = _by_kind("Deployment")["finrag-reranker"]
+    pod = dep["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["resources"]["requests"]["nvidia.com/gpu"] == 1
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+    assert "reranker" in container["image"] and container["args"][-2:] == ["--device", "cuda"]
+    names = {e["name"] for e in container["env"]}
+    assert names == {"FINRAG_RETRIEVAL_RERANK_BATCH_SIZE", "FINRAG_RETRIEVAL_RERANK_MAX_LENGTH"}
+    assert {n.removeprefix("FINRAG_RETRIEVAL_").lower() for n in names} <= set(RetrievalSettings.model_fields)
+    annotations = dep["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/path"] == "/metrics" and annotations["prometheus.io/port"] == "8080"

@@ -68,9 +68,13 @@ def test_remote_reranker_ranks_over_http(rerank_server: ServerThread) -> None:
     assert reranker.failures == 0 and reranker.model
 
 
-def test_remote_reranker_keeps_the_input_order_when_the_service_is_down(caplog: pytest.LogCaptureFixture) -> None:
+def test_remote_reranker_falls_back_to_the_given_reranker_when_the_service_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     now = [0.0]
-    reranker = RemoteReranker("http://127.0.0.1:9", timeout_s=1.0, cooldown_s=30.0, clock=lambda: now[0])
+    reranker = RemoteReranker(
+        "http://127.0.0.1:9", timeout_s=1.0, cooldown_s=30.0, clock=lambda: now[0], fallback=NoopReranker()
+    )
     hits = _hits(RISK, DIVIDENDS, CAPEX)
     with caplog.at_level("WARNING", logger="finrag.retrieve.rerank"):
         out = reranker.rerank("capital expenditures", hits, 2)
@@ -110,7 +114,10 @@ def test_remote_reranker_survives_a_broken_service(payload: Any, status: int) ->
     with ServerThread(_bogus_app(payload, status)) as srv:
         reranker = RemoteReranker(srv.url, timeout_s=2.0)
         hits = _hits(RISK, CAPEX)
-        assert [h.chunk.id for h in reranker.rerank("capital expenditures", hits, 2)] == ["c0", "c1"]
+        # the default fallback: the lexical reranker's order (CAPEX covers the question's terms)
+        lexical = LexicalReranker().rerank("capital expenditures", hits, 2)
+        assert [h.chunk.id for h in reranker.rerank("capital expenditures", hits, 2)] == ["c1", "c0"]
+        assert [h.chunk.id for h in lexical] == ["c1", "c0"]
         assert reranker.failures == 1 and reranker.last_error
         reranker.close()
 

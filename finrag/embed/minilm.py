@@ -54,6 +54,14 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     return (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
+def cuda_missing(why: str) -> RuntimeError:
+    """FINRAG_DEVICE=cuda is a demand, not a hint: say why there is no GPU and what to set instead, in the
+    log (a worker's start-up line) and in the error."""
+    msg = f"FINRAG_DEVICE=cuda but {why}; set FINRAG_DEVICE=auto to fall back to the CPU (int8) path"
+    log.error(msg)
+    return RuntimeError(msg)
+
+
 class BucketedEmbedder(ABC):
     """Shared front end: lazy loading, word-piece counting, dedupe + length-bucketed batching."""
 
@@ -234,8 +242,10 @@ class SentenceTransformerEmbedder(BucketedEmbedder):
             ) from exc
         cuda = torch.cuda.is_available()
         if self.device == "cuda" and not cuda:
-            raise RuntimeError("FINRAG_DEVICE=cuda but torch sees no CUDA device")
+            raise cuda_missing("torch sees no CUDA device (a CPU-only torch wheel, or no GPU/driver)")
         self.resolved_device = "cuda" if self.device != "cpu" and cuda else "cpu"
+        if self.device == "auto":
+            log.info("embedder device: %s (FINRAG_DEVICE=auto)", self.resolved_device)
         self._on_cpu = self.resolved_device == "cpu"
         if self._threads_explicit:
             torch.set_num_threads(self.threads)  # process-wide; only when asked for explicitly
@@ -291,9 +301,13 @@ class OnnxEmbedder(BucketedEmbedder):
     def _providers(self, available: Sequence[str]) -> list[str]:
         has_cuda = "CUDAExecutionProvider" in available
         if self.device == "cuda" and not has_cuda:
-            raise RuntimeError("FINRAG_DEVICE=cuda but onnxruntime has no CUDAExecutionProvider (onnxruntime-gpu)")
+            raise cuda_missing(
+                "onnxruntime has no CUDAExecutionProvider: install onnxruntime-gpu in place of onnxruntime"
+            )
         if self.device != "cpu" and has_cuda:
             return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if self.device == "auto":
+            log.info("embedder device: cpu (FINRAG_DEVICE=auto and onnxruntime offers no CUDA provider)")
         return ["CPUExecutionProvider"]
 
     def _load(self) -> None:
@@ -319,6 +333,11 @@ class OnnxEmbedder(BucketedEmbedder):
         self._session = ort.InferenceSession(str(self.model_path), options, providers=providers)
         self.provider = self._session.get_providers()[0]
         if self.provider != providers[0]:  # e.g. onnxruntime-gpu without its CUDA libraries
+            if self.device == "cuda":
+                raise cuda_missing(
+                    f"onnxruntime could not start {providers[0]} (CUDA/cuDNN libraries missing?) and fell back to "
+                    f"{self.provider}"
+                )
             log.warning("onnxruntime fell back from %s to %s (fp32 graph)", providers[0], self.provider)
         self._on_cpu = self.provider == "CPUExecutionProvider"
         self._inputs = {i.name for i in self._session.get_inputs()}

@@ -25,6 +25,15 @@ _STATEMENT_RE = re.compile(
 )
 _NUMERIC_RE = re.compile(r"^[\s$€£(]*[-+]?\d[\d,]*(?:\.\d+)?%?\)?$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# Forms whose exhibits (agreements, plans, certifications filed after Item 15) are mostly legal text:
+# an 8-K's exhibit is its content (the press release), so it keeps every passage.
+_EXHIBIT_FORMS = {"10-K", "10-Q"}
+_EXHIBIT_KEYS = {"exhibits"}
+# A running line (header/footer: "Table of Contents", the company's name, a plan's title) repeats on at
+# least this share of a filing's pages, and on at least _RUNNING_MIN_PAGES of them.
+_RUNNING_SHARE = 0.25
+_RUNNING_MIN_PAGES = 5
+_RUNNING_MAX_CHARS = 90
 
 
 def chunk_id(tenant: str, doc_id: str, key: str) -> str:
@@ -105,10 +114,19 @@ class FilingChunker:
         max_tokens: int = 240,
         with_prefix: bool = True,
         counter: Callable[[str], int] | None = None,
+        *,
+        exhibit_passages: int = 1,
+        strip_running_lines: bool = True,
     ) -> None:
+        """`exhibit_passages`: prose passages kept as children on each exhibit page of a 10-K/10-Q (tables
+        always kept; -1 = all). The page itself (parent) keeps the whole text for BM25, so exhibit text stays
+        findable by its words while the dense model reads a fraction of it. `strip_running_lines`: running
+        headers/footers are left out of the passages (the page text keeps them)."""
         self.max_tokens = max_tokens
         self.with_prefix = with_prefix
         self.count = counter or WordPieceCounter()
+        self.exhibit_passages = exhibit_passages
+        self.strip_running_lines = strip_running_lines
 
     def chunk(self, doc_id: str, tenant: str, doc_name: str, filing: Filing, pages: Sequence[Page]) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -125,6 +143,8 @@ class FilingChunker:
         inherited = inherited_scales([p.text for p in pages])
         # Item structure (Item 1, 1A, 7, notes ...) onto every page: retrieval's section priors read it.
         structure = label_pages([p.text for p in pages], str(filing.doc_type))
+        running = running_lines([p.text for p in pages]) if self.strip_running_lines else frozenset()
+        trim_exhibits = self.exhibit_passages >= 0 and str(filing.doc_type) in _EXHIBIT_FORMS
         for page, scale, where in zip(pages, inherited, structure, strict=True):
             section, page_title = self._sections(page.text, section)
             label = page_title or section
@@ -145,7 +165,10 @@ class FilingChunker:
             chunks.append(parent)
             budget = self.max_tokens - (self.count(prefix) if prefix else 0)
             children = [(ChunkKind.TABLE, t) for t in self._table_blocks(page.tables, budget)]
-            children += [(ChunkKind.PASSAGE, p) for p in self._passages(page.text, page.tables, budget)]
+            passages = self._passages(page.text, page.tables, budget, running)
+            if trim_exhibits and where.primary in _EXHIBIT_KEYS:
+                passages = passages[: self.exhibit_passages]
+            children += [(ChunkKind.PASSAGE, p) for p in passages]
             for i, (kind, text) in enumerate(children):
                 chunks.append(
                     Chunk(
@@ -198,9 +221,12 @@ class FilingChunker:
                 blocks.append("\n".join([head, *rows]) if head else "\n".join(rows))
         return blocks
 
-    def _passages(self, text: str, tables: Sequence[Table], budget: int) -> list[str]:
-        """Prose of the page (table rows removed) packed into passages of whole sentences."""
-        table_lines = {row.strip() for t in tables for row in t.rows}
+    def _passages(
+        self, text: str, tables: Sequence[Table], budget: int, running: frozenset[str] = frozenset()
+    ) -> list[str]:
+        """Prose of the page (table rows and running headers/footers removed) packed into passages of
+        whole sentences."""
+        table_lines = {row.strip() for t in tables for row in t.rows} | running
         paragraphs: list[str] = []
         current: list[str] = []
         for line in text.split("\n"):
@@ -234,6 +260,21 @@ class FilingChunker:
             passages.append(" ".join(buf))
         # Tiny fragments (page furniture like "Table of Contents") are not worth a vector.
         return [p for p in passages if len(p) >= 40]
+
+
+def running_lines(texts: Sequence[str]) -> frozenset[str]:
+    """Short lines repeated on many pages of one filing: running headers and footers ("Table of Contents",
+    the registrant's name, an exhibit's title). They cost word pieces on every page and tell the dense
+    model nothing about the page."""
+    if len(texts) < _RUNNING_MIN_PAGES:
+        return frozenset()
+    seen: dict[str, int] = {}
+    for text in texts:
+        for line in {ln.strip() for ln in text.split("\n")}:
+            if line and len(line) <= _RUNNING_MAX_CHARS:
+                seen[line] = seen.get(line, 0) + 1
+    floor = max(_RUNNING_MIN_PAGES, int(len(texts) * _RUNNING_SHARE))
+    return frozenset(line for line, n in seen.items() if n >= floor)
 
 
 def _split_words(text: str, budget: int, count: Callable[[str], int]) -> list[str]:

@@ -109,8 +109,18 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkOptions:
+    """What the chunker in a parse worker needs (picklable)."""
+
+    max_tokens: int = 240
+    with_prefix: bool = True
+    exhibit_passages: int = 1
+    strip_running_lines: bool = True
+
+
 def _parse_and_chunk(
-    path: str, doc_id: str, tenant: str, max_tokens: int, with_prefix: bool, overrides: FilingOverrides, name: str
+    path: str, doc_id: str, tenant: str, options: ChunkOptions, overrides: FilingOverrides, name: str
 ) -> ParsedFiling:
     """Runs in a worker process: everything CPU-bound that is not the embedding model. `name`: the
     document's name (its file's stem, or the original name of an upload stored under its hash)."""
@@ -123,7 +133,13 @@ def _parse_and_chunk(
     pages = list(PdfiumParser().parse(Path(path)))
     filing = overrides.apply(CoverPageDescriber().describe(pages[:5], f"{name}{Path(path).suffix}"))
     t1 = time.perf_counter()
-    chunks = FilingChunker(max_tokens=max_tokens, with_prefix=with_prefix).chunk(doc_id, tenant, name, filing, pages)
+    chunker = FilingChunker(
+        max_tokens=options.max_tokens,
+        with_prefix=options.with_prefix,
+        exhibit_passages=options.exhibit_passages,
+        strip_running_lines=options.strip_running_lines,
+    )
+    chunks = chunker.chunk(doc_id, tenant, name, filing, pages)
     return ParsedFiling(path, filing, len(pages), chunks, t1 - t0, time.perf_counter() - t1)
 
 
@@ -139,6 +155,8 @@ class IngestPipeline:
         metadata_prefix: bool = True,
         parse_workers: int = 1,
         page_images: PageImageIndexer | None = None,
+        exhibit_passages: int = 1,
+        strip_running_lines: bool = True,
     ) -> None:
         self.registry = registry
         self.page_images = page_images  # visual retrieval, when a page-image service is configured
@@ -148,6 +166,8 @@ class IngestPipeline:
         self.child_max_tokens = child_max_tokens
         self.metadata_prefix = metadata_prefix
         self.parse_workers = parse_workers
+        self.exhibit_passages = exhibit_passages
+        self.strip_running_lines = strip_running_lines
         self._names: dict[str, str] = {}
 
     # ---------------------------------------------------------------------------------------------
@@ -234,7 +254,7 @@ class IngestPipeline:
                 path,
                 doc_id,
                 digest,
-                (str(path), doc_id, tenant, self.child_max_tokens, self.metadata_prefix, overrides, self._name(path)),
+                (str(path), doc_id, tenant, self.chunk_options, overrides, self._name(path)),
             )
             for path, doc_id, digest in todo
         ]
@@ -256,6 +276,12 @@ class IngestPipeline:
                 except Exception as exc:  # the worker process itself died: fail this file, keep the batch
                     log.exception("parse worker failed", extra={"path": str(path)})
                     yield path, doc_id, digest, f"unexpected error while parsing: {type(exc).__name__}: {exc}"
+
+    @property
+    def chunk_options(self) -> ChunkOptions:
+        return ChunkOptions(
+            self.child_max_tokens, self.metadata_prefix, self.exhibit_passages, self.strip_running_lines
+        )
 
     def _record_failure(self, path: Path, tenant: str, doc_id: str, digest: str, reason: str) -> IngestEvent:
         self.registry.upsert(

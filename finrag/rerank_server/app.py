@@ -1,9 +1,12 @@
 """`POST /rerank` {query, documents[], top_k} -> scores, from a sentence-transformers CrossEncoder.
 
-The model loads at start-up (on the GPU when there is one and `device` is "auto"), so the first
-request is not the slow one; requests are scored one batch at a time (a lock: one model, one GPU
-stream). Scores are the model's, sigmoid-squashed for single-logit rerankers (0..1, higher = more
-relevant); results come best first, `index` pointing into the request's `documents`."""
+The model loads at start-up (on the GPU when there is one and `device` is "auto"; the image must carry
+a CUDA torch for that: see docs/deployment.md), so the first request is not the slow one. Requests are
+scored one at a time (a lock: one model, one GPU stream), each one's (query, document) pairs in forward
+passes of `batch_size` pairs cut at `max_length` tokens. Scores are the model's, sigmoid-squashed for
+single-logit rerankers (0..1, higher = more relevant); results come best first, `index` pointing into
+the request's `documents`. `GET /metrics`: Prometheus text with the request latency histogram, pairs
+scored and the model/device serving."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,34 @@ class CrossEncoderScorer:
         return [float(s) for s in scores]
 
 
+class RerankMetrics:
+    """The service's own Prometheus registry (one per app: several apps in one test process must not
+    collide in the global one)."""
+
+    # Seconds per /rerank request: ~5 ms (a few pairs on a GPU) to several seconds (60 pages on a CPU).
+    BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+    def __init__(self, model: str, device: str) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.latency = Histogram(
+            "finrag_rerank_request_seconds",
+            "Time to score one /rerank request (all its pairs)",
+            buckets=self.BUCKETS,
+            registry=self.registry,
+        )
+        self.pairs = Counter("finrag_rerank_pairs", "(query, document) pairs scored", registry=self.registry)
+        self.errors = Counter("finrag_rerank_errors", "/rerank requests the model failed on", registry=self.registry)
+        info = Gauge("finrag_rerank_model_info", "The model served, and on which device", ["model", "device"],
+                     registry=self.registry)  # fmt: skip
+        info.labels(model=model, device=device).set(1)
+
+    def observe(self, seconds: float, pairs: int) -> None:
+        self.latency.observe(seconds)
+        self.pairs.inc(pairs)
+
+
 def create_app(
     model: str = DEFAULT_MODEL,
     device: str = "auto",
@@ -113,17 +144,34 @@ def create_app(
 
     app = FastAPI(title="finrag reranker", version="1.0.0", lifespan=lifespan)
     app.state.scorer = sc
+    metrics = RerankMetrics(sc.model_name, sc.device)
+    app.state.metrics = metrics
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "model": sc.model_name, "device": sc.device}
+    def healthz() -> dict[str, str | int]:
+        out: dict[str, str | int] = {"status": "ok", "model": sc.model_name, "device": sc.device}
+        for knob in ("batch_size", "max_length"):  # what this server was started with
+            if isinstance(getattr(sc, knob, None), int):
+                out[knob] = getattr(sc, knob)
+        return out
 
     @app.post("/rerank", response_model=RerankResponse)
     def rerank(body: RerankRequest) -> RerankResponse:
         # a plain def: FastAPI runs it in a worker thread, the event loop stays free while the model runs
         t0 = time.perf_counter()
         docs = [d[:max_chars] for d in body.documents]
-        scores = sc.score(body.query, docs) if docs else []
+        try:
+            scores = sc.score(body.query, docs) if docs else []
+        except Exception:
+            metrics.errors.inc()
+            raise
+        metrics.observe(time.perf_counter() - t0, len(docs))
         order = sorted(range(len(docs)), key=lambda i: -scores[i])
         if body.top_k is not None:
             order = order[: body.top_k]

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from finrag.finance.words import search_terms
 from finrag.records import Hit
@@ -103,9 +104,10 @@ class RemoteReranker:
     """The Reranker role over HTTP: `POST {url}/rerank` of a `finrag rerank-server`
     ({query, documents, top_k} -> {results: [{index, score}]}).
 
-    Never fails a question: when the service is down, slow or answers nonsense, the input order is
-    returned (logged, counted in `failures`, the reason in `last_error`), and for `cooldown_s` the
-    service is not asked again, so a dead reranker does not add its timeout to every query."""
+    Never fails a question: when the service is down, slow or answers nonsense, the `fallback` reranker
+    (the offline lexical one unless told otherwise) ranks the hits instead — logged, counted in
+    `failures`, the reason in `last_error` — and for `cooldown_s` the service is not asked again (the
+    fallback answers), so a dead reranker does not add its timeout to every query."""
 
     def __init__(
         self,
@@ -115,6 +117,7 @@ class RemoteReranker:
         max_chars: int = 4_000,
         cooldown_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        fallback: LexicalReranker | NoopReranker | None = None,
     ) -> None:
         import httpx
 
@@ -123,6 +126,7 @@ class RemoteReranker:
         self.max_chars = max_chars  # the model truncates at 512 tokens anyway; no point sending whole pages
         self.cooldown_s = cooldown_s
         self.clock = clock
+        self.fallback = fallback if fallback is not None else LexicalReranker()
         self.failures = 0
         self.last_error = ""
         self.model = ""
@@ -140,20 +144,29 @@ class RemoteReranker:
     def close(self) -> None:
         self._client.close()
 
-    def _fallback(self, hits: list[Hit], top_k: int, why: str) -> list[Hit]:
+    def _fallback(self, why: str) -> None:
         with self._lock:
             self.failures += 1
             self.last_error = why
             self._down_until = self.clock() + self.cooldown_s
-        log.warning("remote reranker unavailable, keeping the retrieval order: %s", why, extra={"url": self.url})
-        return hits[:top_k]
+        log.warning(
+            "remote reranker unavailable, ranking with the %s reranker for %.0f s: %s",
+            type(self.fallback).__name__,
+            self.cooldown_s,
+            why,
+            extra={"url": self.url},
+        )
 
     def rerank(self, question: str, hits: list[Hit], top_k: int, page_texts: dict[str, str] | None = None,
-               **_: object) -> list[Hit]:  # fmt: skip
+               **kw: Any) -> list[Hit]:  # fmt: skip
         if not hits:
             return []
+
+        def fallback() -> list[Hit]:
+            return self.fallback.rerank(question, hits, top_k, page_texts=page_texts, **kw)
+
         if self.clock() < self._down_until:
-            return hits[:top_k]  # cooling down after a failure: the retrieval order
+            return fallback()  # cooling down after a failure
         docs = [(page_texts or {}).get(h.chunk.parent_id or h.chunk.id, h.chunk.text)[: self.max_chars] for h in hits]
         try:
             r = self._client.post(self.endpoint, json={"query": question, "documents": docs, "top_k": len(docs)})
@@ -161,9 +174,11 @@ class RemoteReranker:
             body = r.json()
             results = [(int(x["index"]), float(x["score"])) for x in body["results"]]
         except Exception as e:  # connection refused, timeout, 5xx, a body that is not ours
-            return self._fallback(hits, top_k, f"{type(e).__name__}: {str(e)[:200]}")
+            self._fallback(f"{type(e).__name__}: {str(e)[:200]}")
+            return fallback()
         if not results or any(not 0 <= i < len(hits) for i, _ in results):
-            return self._fallback(hits, top_k, "the service returned indices outside the documents sent")
+            self._fallback("the service returned indices outside the documents sent")
+            return fallback()
         self.model = str(body.get("model", ""))
         seen = {i for i, _ in results}
         out = [Hit(chunk=hits[i].chunk, score=score, source="remote-rerank") for i, score in results]
