@@ -14,6 +14,7 @@ from typing import Any
 from finrag.answer.context import TenantContext
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
+from finrag.finance.calculator import cagr as calc_cagr
 from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
@@ -92,6 +93,7 @@ class ItemFinder:
         self.pages: dict[tuple[str, int], _Page] = {}
         self.searches: list[dict[str, Any]] = []
         self._searched: set[tuple[str, str]] = set()
+        self._searched_years: set[tuple[str, str, int]] = set()
         self.add(hits)
 
     def add(self, hits: Sequence[Hit]) -> None:
@@ -174,7 +176,30 @@ class ItemFinder:
             self.searches.append({"query": query, "hits": len(hits)})
             self.add(hits)
             found = self.best(item, year, company)
+        if (found is None or found.score < 1.25) and year < self.target_year - 1:
+            # a year older than the target filing's comparative column (a CAGR's first year, a
+            # three-year average): it is printed in an earlier filing, which the target-year search missed
+            found = self._search_year(item, year, company) or found
         return found if found is not None and found.score > 0.3 else None
+
+    def _search_year(self, item: LineItem, year: int, company: str) -> Found | None:
+        if self.ctx.search is None or (item.key, company, year) in self._searched_years:
+            return None
+        self._searched_years.add((item.key, company, year))
+        # the filing of `year + 1` prints `year` as its comparative column, and is the one more often indexed
+        query = " ".join(p for p in (company, item.query, f"fiscal {year + 1} {year}") if p)
+        scope = Scope(companies=[company]) if company and self._multi_company() else self.scope
+        if scope is not None and scope.fiscal_years:
+            # the question's years name the span's ends; the filings printing `year` are of `year`/`year + 1`
+            scope = scope.model_copy(update={"fiscal_years": sorted({year, year + 1})})
+        try:
+            hits = self.ctx.search(query, scope)[: self.search_k]
+        except Exception as e:  # the search tool failing leaves us with what we have
+            log.warning("agentic search failed: %s", e)
+            return None
+        self.searches.append({"query": query, "hits": len(hits)})
+        self.add(hits)
+        return self.best(item, year, company)
 
     def _multi_company(self) -> bool:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
@@ -265,7 +290,12 @@ def _run(plan: Plan, comp: Computation, alt: int) -> None:
             comp.results[year] = s.result
         else:
             comp.results[year] = get(plan.item.key, 0).value  # type: ignore[union-attr]
-    if plan.average and len(plan.years) > 1:
+    if plan.kind == "cagr":
+        first, last = plan.years[0], plan.years[-1]
+        step = calc_cagr(comp.results[first], comp.results[last], last - first)
+        steps.append(step)
+        comp.final = step.result
+    elif plan.average and len(plan.years) > 1:
         # per-year results are logged steps (or cited values), so the average chains back to the pages
         unit = plan.metrics[alt].unit if plan.metrics else "USD"
         avg = calc_average(*[comp.results[y] for y in plan.years], unit=unit)
@@ -317,6 +347,8 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
     cites = "".join(f"[{c}]" for c in dict.fromkeys(f.citation for f in comp.found.values()))
     lines: list[str] = []
     y = plan.years[-1]
+    if plan.kind == "cagr":
+        return _compose_cagr(plan, comp, alt, who, cites)
     if plan.metrics:
         m = plan.metrics[alt]
         dec = plan.decimals if plan.decimals is not None else m.decimals
@@ -367,6 +399,31 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
             f = comp.found[(item.key, y)]
             shown = f"${f.value:.2f} per share" if item.per_share else format_money(f.value, plan.answer_scale)
             return f"{who} {item.name} {_period(comp.months, y, 'in')} was {shown}{_label_note(f)} [{f.citation}]."
+    lines.append("Inputs:")
+    for (key, year), f in sorted(comp.found.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
+        value = f"${f.value:.2f} per share" if ITEMS[key].per_share else format_money(f.value)
+        lines.append(f"- FY{year} {ITEMS[key].name}{_label_note(f)}: {value} [{f.citation}]")
+    return "\n".join(lines)
+
+
+def _shown(value: float, unit: str) -> str:
+    return format_money(value) if unit == "USD" else format_result(value, unit, 2)
+
+
+def _compose_cagr(plan: Plan, comp: Computation, alt: int, who: str, cites: str) -> str:
+    first, last = plan.years[0], plan.years[-1]
+    dec = plan.decimals if plan.decimals is not None else 1
+    base = plan.metrics[alt].name if plan.metrics else plan.item.name if plan.item else ""
+    unit = plan.metrics[alt].unit if plan.metrics else "USD/share" if plan.item and plan.item.per_share else "USD"
+    lines = [
+        f"{who} {base} compound annual growth rate (CAGR) from FY{first} to FY{last} was "
+        f"{comp.final or 0.0:.{dec}f}% {cites}.",
+        f"Formula: CAGR = (FY{last} {base} / FY{first} {base}) to the power of one over the number of years "
+        f"between them, minus one.",
+        f"FY{first}: {_shown(comp.results[first], unit)}; FY{last}: {_shown(comp.results[last], unit)}.",
+    ]
+    if plan.item is not None and not plan.metrics:
+        return "\n".join(lines)
     lines.append("Inputs:")
     for (key, year), f in sorted(comp.found.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
         value = f"${f.value:.2f} per share" if ITEMS[key].per_share else format_money(f.value)

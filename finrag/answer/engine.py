@@ -379,7 +379,21 @@ def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext) -> dict[st
         label = source_label(hit_doc_name(h, ctx.doc_names), h.chunk.page_start)
         by_label[label] = by_label.get(label, "") + ("\n" if label in by_label else "") + h.chunk.text
     out: dict[str, str] = {}
+    computed = bool(answer.trace.get("calculations"))  # the calculator read its inputs from whole pages
     for c in answer.citations:
         label = page_label(c.doc_name, c.page)
-        out[label] = by_label.get(label) or c.quote
+        full = _full_page(ctx, c.doc_id, c.page) if computed else ""
+        out[label] = full or by_label.get(label) or c.quote
     return out
+
+
+def _full_page(ctx: TenantContext, doc_id: str, page: int) -> str:
+    """The whole cited page when the store can read it: a calculation reads rows all over a statement
+    page, and a retrieved chunk holds only some of them."""
+    if ctx.read_page is None or not doc_id:
+        return ""
+    try:
+        return ctx.read_page(doc_id, page - 1) or ""
+    except Exception as e:  # a missing page must not sink the answer
+        log.warning("read_page %s p%s failed: %s", doc_id, page, e)
+        return ""

@@ -239,7 +239,11 @@ class AgenticPipeline:
         elif (
             comps
             and all(c.complete for c in comps)
-            and (len(comps) > 1 or any(len(c.plan.years) > 1 and not c.plan.average for c in comps) or trend)
+            and (
+                len(comps) > 1
+                or any(len(c.plan.years) > 1 and not c.plan.average and c.plan.kind != "cagr" for c in comps)
+                or trend
+            )
         ):
             kind = AnswerKind.COMPARISON
         else:
