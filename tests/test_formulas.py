@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from finrag.finance import calculator as calc
+from finrag.finance.assemble import assemble
 from finrag.finance.calculator import CalcInput
 from finrag.finance.formulas import ask_text, defined_metric, definitions, using_denominator
 from finrag.finance.metrics import METRICS, Metric, run_steps
 from finrag.finance.plan import plan_question
+from finrag.finance.scales import reconcile_scales
+from finrag.finance.statements import find_in_page
 from finrag.records import AnswerKind
 from finrag.sample.companies import BLUEFIN, NORTHWIND
 from finrag.sample.model import build_financials
@@ -231,3 +234,88 @@ def test_offline_revenue_cagr_over_two_filings(sample_service: Any) -> None:
     assert ans.kind == AnswerKind.COMPUTED
     assert abs(_number(ans.text, "%") - expected) < 0.051, ans.text
     assert not ans.unsupported_figures
+
+
+# --- amounts put together from sentences -----------------------------------------------------------
+_TERM_LOAN_PAGE = (
+    "Item 1.01 Entry into a Material Definitive Agreement.\n"
+    "On March 3, 2024, Northwind Robotics, Inc. terminated its $600 million senior term loan facility dated "
+    "as of June 1, 2021. No amounts were outstanding at the time of termination.\n"
+    "On March 3, 2024, Northwind Robotics, Inc. entered into a new $900 million senior term loan facility "
+    "with a group of lenders. The facility allows the Company to draw up to $900 million until 2029.\n"
+    "On March 3, 2024, the Company also entered into a new $250 million delayed-draw senior term loan facility."
+)
+
+
+def test_a_change_is_the_new_amount_less_the_old_one_from_two_sentences() -> None:
+    got = assemble("By how much did Northwind Robotics increase its senior term loan facility in March 2024?",
+                   [("NW 8-K p.2", _TERM_LOAN_PAGE)], frozenset({"northwind", "robotics"}))  # fmt: skip
+    # the delayed-draw facility is a third sentence with a new amount: which one is "the" new one is not decided
+    assert got is None
+    only_two = _TERM_LOAN_PAGE.rsplit("\n", 1)[0]
+    got = assemble("By how much did Northwind Robotics increase its senior term loan facility in March 2024?",
+                   [("NW 8-K p.2", only_two)], frozenset({"northwind", "robotics"}))  # fmt: skip
+    assert got is not None and got.kind == "change" and got.step.result == 300e6
+    assert [s.role for s in got.used] == ["old", "new"] and all(s.citation == "NW 8-K p.2" for s in got.used)
+    assert got.step.verify()
+
+
+def test_a_total_sums_each_instrument_entered_into() -> None:
+    got = assemble("What is the total amount Northwind Robotics may draw under its senior term loan facilities?",
+                   [("NW 8-K p.2", _TERM_LOAN_PAGE)], frozenset({"northwind", "robotics"}))  # fmt: skip
+    assert got is not None and got.kind == "total"
+    assert got.step.result == 1_150e6  # $900M + $250M; the terminated facility and the restatement are not counted
+    assert assemble("What was Northwind Robotics' revenue in FY2023?", [("p", _TERM_LOAN_PAGE)]) is None
+
+
+def test_offline_change_stated_in_one_sentence_from_to(sample_service: Any) -> None:
+    ans = sample_service.ask(
+        "By how much did Cedar Ridge Energy increase the aggregate revolving commitments under its credit "
+        "agreement in November 2023?"
+    )
+    assert ans.kind == AnswerKind.COMPUTED, ans.text
+    assert "$500 million" in ans.text and "$750 million" in ans.text and "$1,250 million" in ans.text
+    assert ans.citations and "8K" in ans.citations[0].doc_name and not ans.unsupported_figures
+
+
+# --- non-GAAP rows read from the company's reconciliation ---------------------------------------------
+_RECONCILIATION = """Reconciliation of Non-GAAP Measures
+Three Months Ended March 31, 2023 Three Months Ended March 31, 2024
+($ million) EBITDA EBIT
+Net income 40 52
+Depreciation and amortization 20 21
+Adjusted EBITDA 75 90
+Twelve Months Ended March 31, 2023 Twelve Months Ended March 31, 2024
+($ million) EBITDA EBIT
+Net income 160 190
+Depreciation and amortization 80 84
+Adjusted EBITDA 301 344
+"""
+
+
+def test_adjusted_figures_are_looked_up_in_the_reconciliation_not_computed() -> None:
+    plan = plan_question("What was Bluefin Foods' adjusted EBITDA for FY2024?", None)
+    assert plan is not None and plan.kind == "lookup" and plan.item is not None
+    assert plan.item.key == "adjusted_ebitda" and plan.years == [2024]
+    assert plan_question("What is Bluefin Foods' expected adjusted EBITDA growth in FY2025?", None) is None
+    # the column of the year asked, in the twelve-month block (header dates put the older year first)
+    got = find_in_page(plan.item, 2024, _RECONCILIATION, filing_year=2024, months=12)
+    assert [v for _s, v, *_ in got] == [344e6]
+    assert [v for _s, v, *_ in find_in_page(plan.item, 2024, _RECONCILIATION, filing_year=2024, months=3)] == [90e6]
+
+
+# --- scales reconciled across the inputs of one calculation -----------------------------------------
+def test_an_input_read_a_thousandfold_off_its_other_years_is_restated() -> None:
+    readings = [
+        ("capex", 310e3, 1e3),  # FY2021 from a schedule whose page scale was taken as thousands
+        ("capex", 298e6, 1e6),
+        ("capex", 305e6, 1e6),
+        ("revenue", 3_900e6, 1e6),
+        ("revenue", 4_100e6, 1e6),
+        ("revenue", 4_300e6, 1e6),
+    ]
+    assert reconcile_scales(readings) == {0: 1e6}
+    # a real thousandfold change is not touched when no scale most inputs agree on exists
+    assert reconcile_scales([("capex", 310e3, 1e3), ("capex", 298e6, 1e6)]) == {}
+    # nor an item whose years sit close together at different scales (a filing switching units)
+    assert reconcile_scales([("capex", 298e6, 1e3), ("capex", 305e6, 1e6), ("revenue", 4e9, 1e6)]) == {}

@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
+from finrag.answer.llm_answerer import Generation
+from finrag.finance.assemble import assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
 from finrag.finance.calculator import cagr as calc_cagr
@@ -19,8 +22,10 @@ from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
+from finrag.finance.scales import reconcile_scales
 from finrag.finance.statements import Found, find_in_page, format_money, format_result
-from finrag.records import Chunk, ChunkKind, Hit, Scope
+from finrag.finance.text import page_label
+from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class Computation:
     final: float | None = None
     text: str = ""
     months: int | None = None  # the period asked, when shorter than a year
+    rescaled: list[str] = field(default_factory=list)  # inputs restated at the scale of the others
 
     @property
     def complete(self) -> bool:
@@ -68,6 +74,7 @@ class Computation:
                 for f in self.found.values()
             ],
             "missing": [f"{ITEMS[k].name} FY{y}" for k, y in self.missing],
+            "rescaled": self.rescaled,
             "result": self.final,
         }
 
@@ -252,7 +259,7 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
     comp = Computation(plan=plan, company=company, months=finder.months)
     alternatives = range(len(plan.metrics)) if plan.metrics else range(1)
     for alt in alternatives:
-        comp.found, comp.missing = {}, []
+        comp.found, comp.missing, comp.rescaled = {}, [], []
         for key, year in plan.needs(alt):
             f = finder.find(ITEMS[key], year, company)
             if f is None:
@@ -260,6 +267,7 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
             else:
                 comp.found[(key, year)] = f
         if not comp.missing:
+            _reconcile(comp)
             try:
                 _run(plan, comp, alt)
             except CalculatorError as e:
@@ -268,6 +276,17 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
                 continue
             break
     return comp
+
+
+def _reconcile(comp: Computation) -> None:
+    """Inputs read at a scale that cannot be right (`finance.scales.reconcile_scales`) restated at the
+    scale of the others, before any division; each restatement is noted in the computation's trace."""
+    keys = list(comp.found)
+    fixes = reconcile_scales([(k[0], comp.found[k].value, comp.found[k].scale) for k in keys])
+    for i, scale in fixes.items():
+        f = comp.found[keys[i]]
+        comp.rescaled.append(f"{ITEMS[f.item].name} FY{f.year}: read at {f.scale:g}, restated at {scale:g}")
+        comp.found[keys[i]] = replace(f, value=f.value * scale / f.scale, scale=scale)
 
 
 def _run(plan: Plan, comp: Computation, alt: int) -> None:
@@ -438,3 +457,67 @@ def prior_year(plan: Plan, finder: ItemFinder, company: str) -> tuple[Computatio
     prior = Plan("metric", [plan.years[-1] - 1], plan.metrics, decimals=plan.decimals)
     comp_prior = compute(prior, finder, company)
     return (comp_prior, compute(plan, finder, company)) if comp_prior.complete else None
+
+
+SENTENCE_PAGES = 6  # retrieved pages read for sentences: a change or total is stated near the top hits
+
+
+def sentence_answer(
+    question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext, pipeline: str
+) -> Answer | None:
+    """A change or total put together from sentences of the retrieved pages (`finance.assemble`), as a
+    logged calculation with each sentence cited; None when the question asks neither or the pages do not
+    decide it."""
+    finder = ItemFinder(list(hits)[:SENTENCE_PAGES], ctx, scope)
+    labelled: list[tuple[str, str]] = []
+    by_label: dict[str, Hit] = {}
+    for h in finder.page_hits():
+        label = page_label(finder._doc_name(h.chunk), h.chunk.page_start + 1)
+        labelled.append((label, h.chunk.text))
+        by_label[label] = h
+    company = frozenset(w for c in scope.companies for w in _name_words(c))
+    got = assemble(question, labelled, company)
+    if got is None:
+        return None
+    name = distinct_companies(scope.companies)[0] if scope.companies else ""
+    who = _possessive(name)
+    if got.kind == "change":
+        old, new = got.used
+        change = got.step.result
+        verb = "decreased" if change < 0 else "increased"  # the sentences decide, whatever the question assumed
+        text = (
+            f"{name or 'The company'} {verb} its {got.subject} by {format_money(abs(change))}: from "
+            f"{format_money(abs(old.figure.value))} [{old.citation}] to {format_money(abs(new.figure.value))} "
+            f"[{new.citation}].\nFormula: change = new amount - previous amount, each stated in its own sentence."
+        )
+    else:
+        parts = " + ".join(f"{format_money(abs(s.figure.value))} [{s.citation}]" for s in got.used)
+        text = (
+            f"{who} total {got.subject}: {format_money(got.step.result)} = {parts}.\n"
+            "Formula: the sum of the amount of each one entered into, each stated in its own sentence."
+        )
+    citations: list[Citation] = []
+    sources: dict[str, str] = {}
+    for s in got.used:
+        h = by_label[s.citation]
+        sources[s.citation] = h.chunk.text
+        citations.append(
+            Citation(
+                doc_id=h.chunk.doc_id,
+                doc_name=finder._doc_name(h.chunk),
+                page=h.chunk.page_start + 1,
+                chunk_id=h.chunk.id,
+                quote=s.sentence[:300],
+                score=round(h.score, 4),
+            )
+        )
+    gen = Generation(
+        text=text, citations=citations, unknown_citations=[], provider="calculator", model="calculator",
+        sources=sources,
+    )  # fmt: skip
+    trace = {"assembled": {"kind": got.kind, "subject": got.subject, "sentences": [s.sentence for s in got.used]}}
+    answer = finish(question, scope, gen, pipeline=pipeline, calculations=[got.step], trace=trace,
+                    kind=AnswerKind.COMPUTED)  # fmt: skip
+    answer.citations = citations  # the stating sentences, not re-picked lines
+    answer.trace["answered_by"] = "calculator"
+    return answer

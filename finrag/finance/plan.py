@@ -146,7 +146,7 @@ def plan_question(question: str, default_year: int | None) -> Plan | None:
     """A plan for a metric, a growth rate or a single line item; None when the question names none
     or asks for something statement rows cannot give (adjusted / non-GAAP figures, segments, regions)."""
     if _NON_GAAP.search(question):
-        return None
+        return _non_gaap_lookup(question, default_year)
     plan = _plan(question, default_year)
     if plan is not None and plan.metrics:
         metrics = [using_denominator(m, question) for m in plan.metrics]
@@ -154,6 +154,19 @@ def plan_question(question: str, default_year: int | None) -> Plan | None:
             metrics = [_as_percent(m) for m in metrics]
         plan.metrics = metrics
     return plan
+
+
+def _non_gaap_lookup(question: str, default_year: int | None) -> Plan | None:
+    """ "Adjusted EBITDA for FY2023": the row of the company's own reconciliation table (an adjusted line
+    item of items.toml), never a calculation from GAAP rows; None for any other non-GAAP or forward figure."""
+    item = item_in(question)
+    if item is None or not item.key.startswith("adjusted_") or _GROWTH.search(question) or _AVERAGE.search(question):
+        return None
+    years = _asked_years(question) or sorted(years_in(question))
+    year = years[-1] if years else default_year
+    if year is None:
+        return None
+    return Plan("lookup", [year], item=item, answer_scale=scale_from_text(question))
 
 
 def _named_or_defined(question: str, target: int) -> list[Metric]:
