@@ -266,6 +266,9 @@ def test_a_total_sums_each_instrument_entered_into() -> None:
     assert got is not None and got.kind == "total"
     assert got.step.result == 1_150e6  # $900M + $250M; the terminated facility and the restatement are not counted
     assert assemble("What was Northwind Robotics' revenue in FY2023?", [("p", _TERM_LOAN_PAGE)]) is None
+    one = _TERM_LOAN_PAGE.rsplit("\n", 1)[0]  # one facility entered into: a lookup, not a total
+    assert assemble("What is the total amount Northwind Robotics may draw under its senior term loan facilities?",
+                    [("p", one)], frozenset({"northwind", "robotics"})) is None  # fmt: skip
 
 
 def test_offline_change_stated_in_one_sentence_from_to(sample_service: Any) -> None:

@@ -144,8 +144,10 @@ def assemble(
     m = _TOTAL.search(question)
     if m is not None:
         subject = _WHEN.sub("", m.group("subject")).strip()
+        if not re.search(r"(?i)[a-z]{3,}s$", subject.split()[-1] if subject else ""):
+            return None  # "total ... under its agreements": a sum over several; one is a lookup, not a total
         news = [s for s in stated(subject, pages, company_words) if s.role == "new"]
-        if not news:
+        if len(news) < 2:
             return None
         step = calc.total(*[_input(s, f"{subject} {i + 1}") for i, s in enumerate(news)], unit="USD")
         return Assembled("total", subject, step, news)
