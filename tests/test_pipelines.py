@@ -168,7 +168,11 @@ def test_agentic_judgement_question_offline_adds_quotes(sample_service: Any) -> 
 
 
 def test_plans_refuse_non_gaap_and_segment_questions() -> None:
-    assert plan_question("What was Bluefin Foods' adjusted non-GAAP EBITDA for FY 2023", None) is None
+    # a non-GAAP figure is never computed from GAAP rows: it is read from the company's own adjusted row
+    adjusted = plan_question("What was Bluefin Foods' adjusted non-GAAP EBITDA for FY 2023", None)
+    assert adjusted is not None and adjusted.kind == "lookup" and not adjusted.metrics
+    assert adjusted.item is not None and adjusted.item.key == "adjusted_ebitda"
+    assert plan_question("What is Bluefin Foods' EBITDA guidance for FY 2024?", None) is None
     assert (
         plan_question(
             "How did Cedar Ridge Energy's US sales growth compare with its international sales growth in FY2022?", None

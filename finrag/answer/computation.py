@@ -11,15 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
+from finrag.answer.llm_answerer import Generation
+from finrag.finance.assemble import assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
+from finrag.finance.calculator import cagr as calc_cagr
 from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
+from finrag.finance.scales import reconcile_scales
 from finrag.finance.statements import Found, find_in_page, format_money, format_result
-from finrag.records import Chunk, ChunkKind, Hit, Scope
+from finrag.finance.text import page_label
+from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ class Computation:
     final: float | None = None
     text: str = ""
     months: int | None = None  # the period asked, when shorter than a year
+    rescaled: list[str] = field(default_factory=list)  # inputs restated at the scale of the others
 
     @property
     def complete(self) -> bool:
@@ -67,6 +74,7 @@ class Computation:
                 for f in self.found.values()
             ],
             "missing": [f"{ITEMS[k].name} FY{y}" for k, y in self.missing],
+            "rescaled": self.rescaled,
             "result": self.final,
         }
 
@@ -92,6 +100,7 @@ class ItemFinder:
         self.pages: dict[tuple[str, int], _Page] = {}
         self.searches: list[dict[str, Any]] = []
         self._searched: set[tuple[str, str]] = set()
+        self._searched_years: set[tuple[str, str, int]] = set()
         self.add(hits)
 
     def add(self, hits: Sequence[Hit]) -> None:
@@ -174,7 +183,30 @@ class ItemFinder:
             self.searches.append({"query": query, "hits": len(hits)})
             self.add(hits)
             found = self.best(item, year, company)
+        if (found is None or found.score < 1.25) and year < self.target_year - 1:
+            # a year older than the target filing's comparative column (a CAGR's first year, a
+            # three-year average): it is printed in an earlier filing, which the target-year search missed
+            found = self._search_year(item, year, company) or found
         return found if found is not None and found.score > 0.3 else None
+
+    def _search_year(self, item: LineItem, year: int, company: str) -> Found | None:
+        if self.ctx.search is None or (item.key, company, year) in self._searched_years:
+            return None
+        self._searched_years.add((item.key, company, year))
+        # the filing of `year + 1` prints `year` as its comparative column, and is the one more often indexed
+        query = " ".join(p for p in (company, item.query, f"fiscal {year + 1} {year}") if p)
+        scope = Scope(companies=[company]) if company and self._multi_company() else self.scope
+        if scope is not None and scope.fiscal_years:
+            # the question's years name the span's ends; the filings printing `year` are of `year`/`year + 1`
+            scope = scope.model_copy(update={"fiscal_years": sorted({year, year + 1})})
+        try:
+            hits = self.ctx.search(query, scope)[: self.search_k]
+        except Exception as e:  # the search tool failing leaves us with what we have
+            log.warning("agentic search failed: %s", e)
+            return None
+        self.searches.append({"query": query, "hits": len(hits)})
+        self.add(hits)
+        return self.best(item, year, company)
 
     def _multi_company(self) -> bool:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
@@ -227,7 +259,7 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
     comp = Computation(plan=plan, company=company, months=finder.months)
     alternatives = range(len(plan.metrics)) if plan.metrics else range(1)
     for alt in alternatives:
-        comp.found, comp.missing = {}, []
+        comp.found, comp.missing, comp.rescaled = {}, [], []
         for key, year in plan.needs(alt):
             f = finder.find(ITEMS[key], year, company)
             if f is None:
@@ -235,6 +267,7 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
             else:
                 comp.found[(key, year)] = f
         if not comp.missing:
+            _reconcile(comp)
             try:
                 _run(plan, comp, alt)
             except CalculatorError as e:
@@ -243,6 +276,17 @@ def compute(plan: Plan, finder: ItemFinder, company: str = "") -> Computation:
                 continue
             break
     return comp
+
+
+def _reconcile(comp: Computation) -> None:
+    """Inputs read at a scale that cannot be right (`finance.scales.reconcile_scales`) restated at the
+    scale of the others, before any division; each restatement is noted in the computation's trace."""
+    keys = list(comp.found)
+    fixes = reconcile_scales([(k[0], comp.found[k].value, comp.found[k].scale) for k in keys])
+    for i, scale in fixes.items():
+        f = comp.found[keys[i]]
+        comp.rescaled.append(f"{ITEMS[f.item].name} FY{f.year}: read at {f.scale:g}, restated at {scale:g}")
+        comp.found[keys[i]] = replace(f, value=f.value * scale / f.scale, scale=scale)
 
 
 def _run(plan: Plan, comp: Computation, alt: int) -> None:
@@ -265,7 +309,12 @@ def _run(plan: Plan, comp: Computation, alt: int) -> None:
             comp.results[year] = s.result
         else:
             comp.results[year] = get(plan.item.key, 0).value  # type: ignore[union-attr]
-    if plan.average and len(plan.years) > 1:
+    if plan.kind == "cagr":
+        first, last = plan.years[0], plan.years[-1]
+        step = calc_cagr(comp.results[first], comp.results[last], last - first)
+        steps.append(step)
+        comp.final = step.result
+    elif plan.average and len(plan.years) > 1:
         # per-year results are logged steps (or cited values), so the average chains back to the pages
         unit = plan.metrics[alt].unit if plan.metrics else "USD"
         avg = calc_average(*[comp.results[y] for y in plan.years], unit=unit)
@@ -317,6 +366,8 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
     cites = "".join(f"[{c}]" for c in dict.fromkeys(f.citation for f in comp.found.values()))
     lines: list[str] = []
     y = plan.years[-1]
+    if plan.kind == "cagr":
+        return _compose_cagr(plan, comp, alt, who, cites)
     if plan.metrics:
         m = plan.metrics[alt]
         dec = plan.decimals if plan.decimals is not None else m.decimals
@@ -374,6 +425,31 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
     return "\n".join(lines)
 
 
+def _shown(value: float, unit: str) -> str:
+    return format_money(value) if unit == "USD" else format_result(value, unit, 2)
+
+
+def _compose_cagr(plan: Plan, comp: Computation, alt: int, who: str, cites: str) -> str:
+    first, last = plan.years[0], plan.years[-1]
+    dec = plan.decimals if plan.decimals is not None else 1
+    base = plan.metrics[alt].name if plan.metrics else plan.item.name if plan.item else ""
+    unit = plan.metrics[alt].unit if plan.metrics else "USD/share" if plan.item and plan.item.per_share else "USD"
+    lines = [
+        f"{who} {base} compound annual growth rate (CAGR) from FY{first} to FY{last} was "
+        f"{comp.final or 0.0:.{dec}f}% {cites}.",
+        f"Formula: CAGR = (FY{last} {base} / FY{first} {base}) to the power of one over the number of years "
+        f"between them, minus one.",
+        f"FY{first}: {_shown(comp.results[first], unit)}; FY{last}: {_shown(comp.results[last], unit)}.",
+    ]
+    if plan.item is not None and not plan.metrics:
+        return "\n".join(lines)
+    lines.append("Inputs:")
+    for (key, year), f in sorted(comp.found.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
+        value = f"${f.value:.2f} per share" if ITEMS[key].per_share else format_money(f.value)
+        lines.append(f"- FY{year} {ITEMS[key].name}{_label_note(f)}: {value} [{f.citation}]")
+    return "\n".join(lines)
+
+
 def prior_year(plan: Plan, finder: ItemFinder, company: str) -> tuple[Computation, Computation] | None:
     """The metric for the year before too, for "has it improved / how did it change" questions."""
     if not plan.metrics or plan.average:
@@ -381,3 +457,67 @@ def prior_year(plan: Plan, finder: ItemFinder, company: str) -> tuple[Computatio
     prior = Plan("metric", [plan.years[-1] - 1], plan.metrics, decimals=plan.decimals)
     comp_prior = compute(prior, finder, company)
     return (comp_prior, compute(plan, finder, company)) if comp_prior.complete else None
+
+
+SENTENCE_PAGES = 6  # retrieved pages read for sentences: a change or total is stated near the top hits
+
+
+def sentence_answer(
+    question: str, hits: Sequence[Hit], scope: Scope, ctx: TenantContext, pipeline: str
+) -> Answer | None:
+    """A change or total put together from sentences of the retrieved pages (`finance.assemble`), as a
+    logged calculation with each sentence cited; None when the question asks neither or the pages do not
+    decide it."""
+    finder = ItemFinder(list(hits)[:SENTENCE_PAGES], ctx, scope)
+    labelled: list[tuple[str, str]] = []
+    by_label: dict[str, Hit] = {}
+    for h in finder.page_hits():
+        label = page_label(finder._doc_name(h.chunk), h.chunk.page_start + 1)
+        labelled.append((label, h.chunk.text))
+        by_label[label] = h
+    company = frozenset(w for c in scope.companies for w in _name_words(c))
+    got = assemble(question, labelled, company)
+    if got is None:
+        return None
+    name = distinct_companies(scope.companies)[0] if scope.companies else ""
+    who = _possessive(name)
+    if got.kind == "change":
+        old, new = got.used
+        change = got.step.result
+        verb = "decreased" if change < 0 else "increased"  # the sentences decide, whatever the question assumed
+        text = (
+            f"{name or 'The company'} {verb} its {got.subject} by {format_money(abs(change))}: from "
+            f"{format_money(abs(old.figure.value))} [{old.citation}] to {format_money(abs(new.figure.value))} "
+            f"[{new.citation}].\nFormula: change = new amount - previous amount, each stated in its own sentence."
+        )
+    else:
+        parts = " + ".join(f"{format_money(abs(s.figure.value))} [{s.citation}]" for s in got.used)
+        text = (
+            f"{who} total {got.subject}: {format_money(got.step.result)} = {parts}.\n"
+            "Formula: the sum of the amount of each one entered into, each stated in its own sentence."
+        )
+    citations: list[Citation] = []
+    sources: dict[str, str] = {}
+    for s in got.used:
+        h = by_label[s.citation]
+        sources[s.citation] = h.chunk.text
+        citations.append(
+            Citation(
+                doc_id=h.chunk.doc_id,
+                doc_name=finder._doc_name(h.chunk),
+                page=h.chunk.page_start + 1,
+                chunk_id=h.chunk.id,
+                quote=s.sentence[:300],
+                score=round(h.score, 4),
+            )
+        )
+    gen = Generation(
+        text=text, citations=citations, unknown_citations=[], provider="calculator", model="calculator",
+        sources=sources,
+    )  # fmt: skip
+    trace = {"assembled": {"kind": got.kind, "subject": got.subject, "sentences": [s.sentence for s in got.used]}}
+    answer = finish(question, scope, gen, pipeline=pipeline, calculations=[got.step], trace=trace,
+                    kind=AnswerKind.COMPUTED)  # fmt: skip
+    answer.citations = citations  # the stating sentences, not re-picked lines
+    answer.trace["answered_by"] = "calculator"
+    return answer

@@ -154,6 +154,10 @@ class Router:
             if m:
                 signals.append(name)
                 why.append(f"{name} ({m.group(0).strip()!r})")
+        if not signals and facts.plan is not None and facts.plan.kind != "lookup":
+            # a metric, growth rate or CAGR the question planner recognised (finance/data/metrics.toml)
+            signals.append("ratio")
+            why.append(f"metric ({facts.plan.name!r})")
         years = list(facts.years)
         if len(years) >= 2 or _MULTI_YEAR.search(question):
             signals.append("several periods")

@@ -177,9 +177,9 @@ def item_in(question: str) -> LineItem | None:
 
 # Words of metric names ("working capital", "turnover"): a calculated answer uses them, filings rarely
 # print them. Line-item words stay checkable.
-CALC_VOCABULARY: frozenset[str] = frozenset().union(*(content_words(m.name) for m in METRICS)) - frozenset().union(
-    *(content_words(" ".join(i.labels)) for i in ITEMS.values())
-)
+CALC_VOCABULARY: frozenset[str] = frozenset().union(
+    *(content_words(m.name) for m in METRICS), content_words(load("metrics").get("calc_words", ""))
+) - frozenset().union(*(content_words(" ".join(i.labels)) for i in ITEMS.values()))
 
 # Generic line-item names ("cost of goods sold") that calculator answers print next to the filing's label.
 ITEM_NAME_WORDS: frozenset[str] = frozenset().union(*(content_words(i.name) for i in ITEMS.values()))

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from finrag.finance.figures import scale_from_text, years_in
-from finrag.finance.metrics import ITEM_MENTIONS, ITEMS, METRICS, LineItem, Metric, item_in, share_metric
+from finrag.finance.formulas import PERCENT, ask_text, defined_metric, same_formula, using_denominator
+from finrag.finance.metrics import ITEM_MENTIONS, ITEMS, METRICS, LineItem, Metric, Step, item_in, share_metric
 
 _GROWTH = re.compile(
     r"(?i)\b(?:growth|grow|grew|growing|change[sd]?|increase[sd]?|decrease[sd]?|decline[sd]?|yoy|"
@@ -16,6 +17,9 @@ _GROWTH = re.compile(
 _AVERAGE = re.compile(r"(?i)\b(?:(two|three|four|five|\d)[\s-]+years?\s+average|average\s+of\s+(?:the\s+)?"
                       r"(?:last\s+)?(two|three|four|five|\d)\s+years)\b")  # fmt: skip
 _WORD_NUM = {"two": 2, "three": 3, "four": 4, "five": 5}
+_CAGR = re.compile(r"(?i)\bcagr\b|\bcompound(?:ed)?\s+annual(?:\s+growth)?(?:\s+rate)?\b")
+_SPAN_YEARS = re.compile(r"(?i)\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})[\s-]+years?\b")
+_SPAN_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _DECIMALS = re.compile(r"(?i)\bround(?:ed)?\b[^.?]{0,60}?\b(one|two|three|four|zero|no|\d)\s+decimal")
 _DEC_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
 
@@ -24,7 +28,7 @@ _DEC_WORDS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4}
 class Plan:
     """What a question asks for, in generic terms."""
 
-    kind: str  # "metric" | "growth" | "lookup"
+    kind: str  # "metric" | "growth" | "lookup" | "cagr" (compound growth from years[0] to years[-1])
     years: list[int]  # fiscal years to evaluate (several for averages and trends)
     metrics: list[Metric] = field(default_factory=list)  # alternatives of one metric, tried in order
     item: LineItem | None = None
@@ -35,6 +39,9 @@ class Plan:
 
     @property
     def name(self) -> str:
+        if self.kind == "cagr":
+            base = self.metrics[0].name if self.metrics else self.item.name if self.item else ""
+            return f"{base} CAGR"
         if self.metrics:
             return self.metrics[0].name
         assert self.item is not None
@@ -42,6 +49,8 @@ class Plan:
 
     @property
     def unit(self) -> str:
+        if self.kind == "cagr":
+            return "%"
         if self.metrics:
             return self.metrics[0].unit
         if self.kind == "growth":
@@ -77,7 +86,9 @@ _PART = re.compile(
 )
 # "defined as FY2019 revenue / (average PP&E between FY2018 and FY2019)": years of the definition,
 # not years the question asks about.
-_DEFINITION = re.compile(r"(?i)\b(?:is\s+)?defined\s+as\b.*|\bdefine\b.*|\baverage\b[^.?]{0,60}?\bbetween\b[^.?]*")
+_DEFINITION = re.compile(
+    r"(?i)\b(?:is\s+)?(?:defined|calculated|computed)\s+as\b.*|\bdefine\b.*|\baverage\b[^.?]{0,60}?\bbetween\b[^.?]*"
+)
 _SHARE_OF = re.compile(
     r"(?i)(?:%|percent(?:age)?|share|proportion)\s+of\s+(?:total\s+|net\s+)?(revenues?|net\s+sales|sales|"
     r"total\s+assets)|%\s*margin\b|\bmargin\s*%"
@@ -107,11 +118,73 @@ def _share_plan(question: str, years: list[int], decimals: int | None, avg: bool
     return Plan("metric", years, [metric], average=avg and len(years) > 1, decimals=decimals)
 
 
+def _as_percent(metric: Metric) -> Metric:
+    """A ratio metric restated in percent ("ROA in percentage terms"): one logged x100 step more."""
+    if metric.unit != "x" or metric.key in ("roa", "roe"):  # ROA/ROE already log their percent
+        return metric
+    last = metric.steps[-1]
+    named = last.name or "ratio"
+    steps = (*metric.steps[:-1], Step(last.fn, last.args, named, last.unit, last.expression, last.op, last.formula),
+             Step("compute", (named,), unit="%", expression="{0} * 100", op="percent"))  # fmt: skip
+    return Metric(metric.key, metric.name, metric.pattern, metric.needs, steps, metric.formula, "%", 1)
+
+
+def _cagr_years(question: str, years: list[int], target: int) -> list[int]:
+    """First and last fiscal year of a compound growth rate: the two years named, else "N-year" back from
+    the one named."""
+    if len(years) >= 2:
+        return [years[0], years[-1]]
+    m = _SPAN_YEARS.search(question)
+    if m is None:
+        return []
+    raw = m.group(1).lower()
+    span = _SPAN_WORDS.get(raw) or int(raw)
+    return [target - span, target] if span > 0 else []
+
+
 def plan_question(question: str, default_year: int | None) -> Plan | None:
     """A plan for a metric, a growth rate or a single line item; None when the question names none
     or asks for something statement rows cannot give (adjusted / non-GAAP figures, segments, regions)."""
     if _NON_GAAP.search(question):
+        return _non_gaap_lookup(question, default_year)
+    plan = _plan(question, default_year)
+    if plan is not None and plan.metrics:
+        metrics = [using_denominator(m, question) for m in plan.metrics]
+        if plan.kind == "metric" and PERCENT.search(question):
+            metrics = [_as_percent(m) for m in metrics]
+        plan.metrics = metrics
+    return plan
+
+
+def _non_gaap_lookup(question: str, default_year: int | None) -> Plan | None:
+    """ "Adjusted EBITDA for FY2023": the row of the company's own reconciliation table (an adjusted line
+    item of items.toml), never a calculation from GAAP rows; None for any other non-GAAP or forward figure."""
+    item = item_in(question)
+    if item is None or not item.key.startswith("adjusted_") or _GROWTH.search(question) or _AVERAGE.search(question):
         return None
+    years = _asked_years(question) or sorted(years_in(question))
+    year = years[-1] if years else default_year
+    if year is None:
+        return None
+    return Plan("lookup", [year], item=item, answer_scale=scale_from_text(question))
+
+
+def _named_or_defined(question: str, target: int) -> list[Metric]:
+    """The metric asked: the question's own definition when it computes something other than the textbook
+    metric of that name (or the question asks no textbook metric), else the textbook metric's alternatives."""
+    named = [m for m in METRICS if m.pattern.search(question)]
+    if named:
+        named = [m for m in named if m.key == named[0].key]
+    defined = defined_metric(question, target)
+    if defined is None:
+        return named
+    if not named or not any(m.pattern.search(ask_text(question)) for m in named):
+        return [defined]  # a textbook metric named only inside the definitions ("CCC = DIO + DSO - DPO")
+    same_name = any(m.pattern.search(defined.name) for m in named)
+    return [defined] if same_name and not any(same_formula(defined, m) for m in named) else named
+
+
+def _plan(question: str, default_year: int | None) -> Plan | None:
     years = _asked_years(question)
     avg = _AVERAGE.search(question)
     span = 1
@@ -144,11 +217,12 @@ def plan_question(question: str, default_year: int | None) -> Plan | None:
         raw = dm.group(1).lower()
         decimals = _DEC_WORDS.get(raw, int(raw) if raw.isdigit() else None)
     is_avg = bool(avg) and len(eval_years) > 1
-    metrics = [m for m in METRICS if m.pattern.search(question)]
+    cagr = _cagr_years(question, years or all_years, target) if _CAGR.search(question) else []
+    metrics = _named_or_defined(question, target)
     if metrics and not (metrics[0].key in ("cogs_pct_revenue", "capex_to_revenue") and _PART.search(question)):
-        key = metrics[0].key
-        alternatives = [m for m in metrics if m.key == key]
-        return Plan("metric", eval_years, alternatives, average=is_avg, decimals=decimals,
+        if cagr:
+            return Plan("cagr", cagr, metrics, decimals=decimals)
+        return Plan("metric", eval_years, metrics, average=is_avg, decimals=decimals,
                     answer_scale=scale_from_text(question))  # fmt: skip
     if _SHARE_OF.search(question):
         return _share_plan(question, eval_years, decimals, bool(avg))
@@ -157,6 +231,8 @@ def plan_question(question: str, default_year: int | None) -> Plan | None:
     item = item_in(question)
     if item is None:
         return None
+    if cagr:
+        return Plan("cagr", cagr, item=item, decimals=decimals)
     if _GROWTH.search(question) and not avg:
         return Plan("growth", [target], item=item, decimals=decimals)
     return Plan("lookup", eval_years, item=item, average=is_avg, decimals=decimals,

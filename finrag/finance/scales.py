@@ -11,6 +11,7 @@ never be the source of a figure.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -92,3 +93,41 @@ def scale_note(scale: float, how: str) -> str:
 def with_scale_note(text: str, inherited: tuple[float, str] | None) -> str:
     """The page text as stored: with its inherited scale's note appended when it has one."""
     return f"{text}\n{scale_note(*inherited)}" if inherited else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs of one calculation read at different scales
+
+SCALE_GAP_TOLERANCE = 1.0  # orders of magnitude: after rescaling, one item's years agree within 10x
+
+
+def reconcile_scales(
+    readings: Sequence[tuple[str, float, float]],
+) -> dict[int, float]:
+    """Readings (item key, value in base units, scale it was read at) of one calculation's inputs ->
+    {index: corrected scale} for the ones read at a scale that cannot be right.
+
+    A line item does not change a thousandfold from one year to the next: when one year of an item sits
+    orders of magnitude off the item's other years, was read at a scale that differs from the scale most
+    of the calculation's inputs were read at, and reading it at that scale brings it within 10x of the
+    other years, its page's scale was wrong for it (a statement continued from a page in another unit, a
+    schedule in thousands next to statements in millions)."""
+    if len(readings) < 3:
+        return {}
+    scales = [s for _, _, s in readings]
+    usual = max(set(scales), key=scales.count)
+    if scales.count(usual) * 2 <= len(scales):
+        return {}  # no scale most inputs agree on
+    out: dict[int, float] = {}
+    for i, (key, value, scale) in enumerate(readings):
+        if scale == usual or value == 0:
+            continue
+        peers = [abs(v) for j, (k, v, s) in enumerate(readings) if j != i and k == key and s == usual and v]
+        if not peers:
+            continue
+        fixed = abs(value) * usual / scale
+        if all(abs(math.log10(fixed / p)) <= SCALE_GAP_TOLERANCE for p in peers) and all(
+            abs(math.log10(abs(value) / p)) > 2 for p in peers
+        ):
+            out[i] = usual
+    return out

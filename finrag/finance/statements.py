@@ -61,6 +61,9 @@ _PROSE_END = re.compile(
     r"decreased|compared\s+with)\s*$"
 )
 _YEAR_TOKEN = re.compile(r"(?<![\d,.$])((?:19|20)\d{2})(?![\d,.%])")
+_MONTH_DAY = re.compile(
+    r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\s*,(?=\s*(?:19|20)\d{2})"
+)
 
 
 def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
@@ -74,13 +77,14 @@ def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
         line = text[start:end]
         end = start - 1
         years = [int(y) for y in _YEAR_TOKEN.findall(line)]
-        others = re.findall(r"\d[\d,.]*", _YEAR_TOKEN.sub(" ", line))
+        # "Twelve Months Ended June 30, 2022 ... June 30, 2023": a day of the month is no figure
+        others = re.findall(r"\d[\d,.]*", _YEAR_TOKEN.sub(" ", _MONTH_DAY.sub(" ", line)))
         if len(years) >= 2 and len(set(years)) == len(years) and not others:
             return years
     return []
 
 
-def durations_before(text: str, pos: int, max_lines: int = 30) -> list[int]:
+def durations_before(text: str, pos: int, max_lines: int = 60) -> list[int]:
     """Months of each column group from the nearest period header above `pos` ("Three Months Ended
     Nine Months Ended" -> [3, 9]); [] when the table states none."""
     end = text.rfind("\n", 0, pos)

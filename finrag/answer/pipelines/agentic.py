@@ -24,7 +24,14 @@ from itertools import pairwise
 from typing import Any
 
 from finrag.answer.compose import faithfulness_of, finish
-from finrag.answer.computation import Computation, ItemFinder, compute, distinct_companies, prior_year
+from finrag.answer.computation import (
+    Computation,
+    ItemFinder,
+    compute,
+    distinct_companies,
+    prior_year,
+    sentence_answer,
+)
 from finrag.answer.context import TenantContext
 from finrag.answer.extractive import EXCERPT_LABEL, which_company
 from finrag.answer.ledger import Ledger
@@ -239,11 +246,19 @@ class AgenticPipeline:
         elif (
             comps
             and all(c.complete for c in comps)
-            and (len(comps) > 1 or any(len(c.plan.years) > 1 and not c.plan.average for c in comps) or trend)
+            and (
+                len(comps) > 1
+                or any(len(c.plan.years) > 1 and not c.plan.average and c.plan.kind != "cagr" for c in comps)
+                or trend
+            )
         ):
             kind = AnswerKind.COMPARISON
         else:
             kind = AnswerKind.COMPUTED if steps else AnswerKind.FIGURE
+        if not text and not self.llm.has_llm:
+            assembled = sentence_answer(question, finder.page_hits(), scope, finder.ctx, "agentic")
+            if assembled is not None:
+                return assembled
         if not text or (needs_judgement(question) and not decided):
             offline_quotes, _ = extractive_answer(question, finder.page_hits() or [], scope)
             if not text:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from finrag.answer.compose import finish
+from finrag.answer.computation import sentence_answer
 from finrag.answer.context import TenantContext
 from finrag.answer.extractive import which_company
 from finrag.answer.llm_answerer import LLMAnswerer
@@ -42,6 +43,10 @@ class EasyPipeline:
                 found.pipeline = "easy"
                 found.notes.append("no LLM provider configured: the line item was read from its statement row")
                 return found
+        if not self.llm.has_llm:
+            assembled = sentence_answer(request.question, request.hits, request.scope, request.ctx, "easy")
+            if assembled is not None:
+                return assembled
         question, scope = request.question, request.scope
         # A one-off question: caching its sources would cost a cache write that is never read. A repeated
         # filing gets its cover + statement pages as a cached prefix (`LLMAnswerer.prefix_for`).
