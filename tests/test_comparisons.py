@@ -244,7 +244,9 @@ def test_cited_texts_are_whole_pages_not_only_the_retrieved_chunk() -> None:
         text="Income before income taxes was $1,797 million [CEDAR_2023_10K p.58].",
         citations=[Citation(doc_id="d1", doc_name="CEDAR_2023_10K", page=58, chunk_id="c1", quote="x", score=1.0)],
     )
-    texts = _cited_texts(answer, [Hit(chunk=part, score=1.0)], ctx)
+    hits = [Hit(chunk=part, score=1.0)]
+    assert "1,797" not in _cited_texts(answer, hits, ctx)["CEDAR_2023_10K p.58"]  # the chunk alone
+    texts = _cited_texts(answer, hits, ctx, whole_pages=True)
     assert "1,797" in texts["CEDAR_2023_10K p.58"] and "(411)" in texts["CEDAR_2023_10K p.58"]
 
 
