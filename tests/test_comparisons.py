@@ -244,7 +244,9 @@ def test_cited_texts_are_whole_pages_not_only_the_retrieved_chunk() -> None:
         text="Income before income taxes was $1,797 million [CEDAR_2023_10K p.58].",
         citations=[Citation(doc_id="d1", doc_name="CEDAR_2023_10K", page=58, chunk_id="c1", quote="x", score=1.0)],
     )
-    texts = _cited_texts(answer, [Hit(chunk=part, score=1.0)], ctx)
+    hits = [Hit(chunk=part, score=1.0)]
+    assert "1,797" not in _cited_texts(answer, hits, ctx)["CEDAR_2023_10K p.58"]  # the chunk alone
+    texts = _cited_texts(answer, hits, ctx, whole_pages=True)
     assert "1,797" in texts["CEDAR_2023_10K p.58"] and "(411)" in texts["CEDAR_2023_10K p.58"]
 
 
@@ -360,3 +362,36 @@ def test_titles_and_flattened_tables_are_not_read_as_segments() -> None:
         "$ 60 $ 70 $ 75.\n"
     )
     assert _ask(q, flattened).kind != AnswerKind.COMPARISON  # a table run into one line is not a sentence
+
+
+def test_a_figure_read_outside_the_retrieved_chunk_is_checked_on_the_whole_page() -> None:
+    from types import SimpleNamespace
+
+    from finrag.answer.engine import AnswerEngine
+    from finrag.answer.llm_answerer import LLMAnswerer
+    from finrag.settings import AnswerSettings, LLMSettings
+
+    page = (
+        "BLUEFIN FOODS, INC.\nConsolidated Statements of Income\n(In millions)\nYears Ended December 31,\n"
+        "2023 2022\nNet sales $ 5,648 $ 5,401\nCost of sales 4,180 4,011\nGross profit 1,468 1,390\n"
+        "Income before income taxes 1,797 2,426\nProvision for income taxes (411) (491)\nNet income 1,386 1,935\n"
+    )
+    part = Chunk(  # the retrieved chunk holds the lower rows only
+        id="bf-9-2",
+        doc_id="bf23",
+        tenant="t",
+        kind=ChunkKind.TABLE,
+        text="Provision for income taxes (411) (491)\nNet income 1,386 1,935",
+        page_start=8,
+        page_end=8,
+        metadata={"doc_name": "BLUEFINFOODS_2023_10K", "company": "Bluefin Foods, Inc.", "fiscal_year": 2023},
+    )
+    retrieval = SimpleNamespace(hits=[Hit(chunk=part, score=1.0)], scope=Scope(companies=["Bluefin Foods, Inc."]))
+    ctx = TenantContext(tenant="t", read_page=lambda doc, p: page if (doc, p) == ("bf23", 8) else None)
+    eng = AnswerEngine(
+        LLMAnswerer.from_settings(LLMSettings(providers=["extractive"]), sleep=lambda s: None),
+        AnswerSettings(online_eval_share=0),
+    )
+    ans = eng.answer("What was Bluefin Foods' income before income taxes in FY2023?", retrieval, "easy", ctx)
+    assert "$1,797 million" in ans.text and not ans.unsupported_figures, ans.text
+    assert ans.trace["trust"]["whole_pages"] is True and ans.faithfulness is not None and ans.faithfulness >= 0.9

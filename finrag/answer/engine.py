@@ -160,7 +160,8 @@ class AnswerEngine:
         answer.trace["answer_ms"] = {"route": round(route_ms, 2), "total": round((time.perf_counter() - t0) * 1000, 2)}
         if self.online_eval is not None:
             try:
-                self.online_eval.maybe_submit(req.ctx.tenant, answer, _cited_texts(answer, req.hits, req.ctx))
+                texts = _cited_texts(answer, req.hits, req.ctx, _whole_pages(answer))
+                self.online_eval.maybe_submit(req.ctx.tenant, answer, texts)
             except Exception:  # evaluation is best effort, never the user's problem
                 log.exception("online evaluation submit failed")
         return answer
@@ -248,8 +249,14 @@ class AnswerEngine:
             self.prompt_cache.mark_warm(sel.key)
         # the one trust score, as online evaluation computes it, before the verdict reads it
         answer = apply_trust(answer, req.facts, _cited_texts(answer, req.hits, req.ctx))
+        if answer.unsupported_figures and req.ctx.read_page is not None:
+            # a retrieved chunk is often part of its page: a figure the pipeline read from a row outside the
+            # chunk is on the cited page all the same, so the whole pages are checked (only then: a read each)
+            answer = apply_trust(answer, req.facts, _cited_texts(answer, req.hits, req.ctx, whole_pages=True))
+            answer.trace["trust"]["whole_pages"] = True
+        whole = _whole_pages(answer)
         if self.settings.judge_inline:
-            answer = self._judging(req.question, answer, lambda a: _cited_texts(a, req.hits, req.ctx))
+            answer = self._judging(req.question, answer, lambda a: _cited_texts(a, req.hits, req.ctx, whole))
         answer.timings_ms["generate"] = (t1 - t0) * 1000
         answer.timings_ms["judge"] = (time.perf_counter() - t1) * 1000
         return answer
@@ -380,8 +387,14 @@ def _hit_trace(h: Hit, ctx: TenantContext) -> dict[str, Any]:
     }
 
 
-def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext) -> dict[str, str]:
-    """Page texts of the answer's citations, from the hits in memory (quotes when a page is not)."""
+def _whole_pages(answer: Answer) -> bool:
+    """The inline trust score read the cited pages whole: online evaluation and the judge read the same."""
+    return bool(answer.trace.get("trust", {}).get("whole_pages"))
+
+
+def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext, whole_pages: bool = False) -> dict[str, str]:
+    """Page texts of the answer's citations, from the hits in memory (quotes when a page is not); with
+    `whole_pages`, each cited page as the store holds it as well (`ctx.read_page`)."""
     by_label: dict[str, str] = {}
     for h in hits:
         label = source_label(hit_doc_name(h, ctx.doc_names), h.chunk.page_start)
@@ -392,9 +405,7 @@ def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext) -> dict[st
         if label in out:
             continue
         text = by_label.get(label, "")
-        # a retrieved chunk is often part of its page: a figure the pipeline read on the same page (a row
-        # of the statement outside that chunk) is on the cited page, so the whole page is what is checked
-        if ctx.read_page is not None:
+        if whole_pages and ctx.read_page is not None:
             try:
                 text = "\n".join(t for t in (text, ctx.read_page(c.doc_id, c.page - 1)) if t)
             except Exception as e:  # a missing page leaves the chunks at hand
