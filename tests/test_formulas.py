@@ -346,3 +346,19 @@ def test_the_year_table_on_the_page_after_a_quarter_table_is_read() -> None:
     finder3 = ItemFinder([hit], TenantContext(read_page=read_page), None, target_year=2024, months=3)
     found3 = finder3.find(item, 2024, "Bluefin Foods")
     assert found3 is not None and found3.value == 90e6 and found3.page == 4 and len(finder3.pages) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Northwind Robotics' FY2024 cash cover? Cash cover = cash from operations / total current liabilities.",
+        "What is Northwind Robotics' FY2024 cash cover, calculated as cash from operations divided by total current "
+        "liabilities?",
+        "What is Northwind Robotics' FY2024 cash cover? Cash cover is computed as: (cash from operations) / "
+        "(total current liabilities). Round your answer to two decimal places.",
+    ],
+)
+def test_the_ways_a_question_writes_a_definition(question: str) -> None:
+    metric = _plan_metric(question)
+    assert metric.key == "defined" and metric.name.lower() == "cash cover" and metric.unit == "x"
+    assert math.isclose(_run(metric, 2024), 1.3)
