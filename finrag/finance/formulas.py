@@ -302,6 +302,8 @@ class _Parser:
     def _operand(self, phrase: str, base: int, depth: int, skip: frozenset[str]) -> Node:
         years = sorted(years_in(phrase))
         avg, change = bool(_AVERAGE.search(phrase)), bool(_CHANGE.search(phrase))
+        if len(years) > 1 and not (avg or change):
+            raise FormulaError(f"several years and no average or change: {phrase!r}")
         if len(years) == 1 and not (avg or change):
             base += years[0] - self.target
         # the question's own definitions first, then textbook terms, then line items
