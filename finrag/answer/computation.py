@@ -14,7 +14,7 @@ from typing import Any
 from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
 from finrag.answer.llm_answerer import Generation
-from finrag.finance.assemble import assemble
+from finrag.finance.assemble import asks_assembly, assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
 from finrag.finance.calculator import cagr as calc_cagr
@@ -499,6 +499,8 @@ def sentence_answer(
     """A change or total put together from sentences of the retrieved pages (`finance.assemble`), as a
     logged calculation with each sentence cited; None when the question asks neither or the pages do not
     decide it."""
+    if not asks_assembly(question):
+        return None  # before any page is read: most questions ask no change or total
     finder = ItemFinder(list(hits)[:SENTENCE_PAGES], ctx, scope)
     labelled: list[tuple[str, str]] = []
     by_label: dict[str, Hit] = {}
