@@ -9,15 +9,17 @@ from typing import Any
 
 import pytest
 
+from finrag.answer.computation import ItemFinder
+from finrag.answer.context import TenantContext
 from finrag.finance import calculator as calc
 from finrag.finance.assemble import assemble
 from finrag.finance.calculator import CalcInput
 from finrag.finance.formulas import ask_text, defined_metric, definitions, using_denominator
-from finrag.finance.metrics import METRICS, Metric, run_steps
+from finrag.finance.metrics import ITEMS, METRICS, Metric, run_steps
 from finrag.finance.plan import plan_question
 from finrag.finance.scales import reconcile_scales
 from finrag.finance.statements import find_in_page
-from finrag.records import AnswerKind
+from finrag.records import AnswerKind, Chunk, ChunkKind, Hit
 from finrag.sample.companies import BLUEFIN, NORTHWIND
 from finrag.sample.model import build_financials
 
@@ -322,3 +324,41 @@ def test_an_input_read_a_thousandfold_off_its_other_years_is_restated() -> None:
     assert reconcile_scales([("capex", 310e3, 1e3), ("capex", 298e6, 1e6)]) == {}
     # nor an item whose years sit close together at different scales (a filing switching units)
     assert reconcile_scales([("capex", 298e6, 1e3), ("capex", 305e6, 1e6), ("revenue", 4e9, 1e6)]) == {}
+
+
+def test_the_year_table_on_the_page_after_a_quarter_table_is_read() -> None:
+    quarter, year = _RECONCILIATION.split("Twelve Months Ended", 1)
+    pages = {4: quarter, 5: "Twelve Months Ended" + year}  # the full-year table continues on the next page
+
+    def read_page(doc_id: str, page: int) -> str | None:
+        return pages.get(page)
+
+    hit = Hit(
+        chunk=Chunk(id="c4", doc_id="bf", tenant="t", kind=ChunkKind.PAGE, text=quarter, page_start=4, page_end=4,
+                    metadata={"fiscal_year": 2024, "company": "Bluefin Foods Corporation"}),
+        score=1.0, source="test",
+    )  # fmt: skip
+    item = ITEMS["adjusted_ebitda"]
+    finder = ItemFinder([hit], TenantContext(read_page=read_page), None, target_year=2024, months=12)
+    found = finder.find(item, 2024, "Bluefin Foods")
+    assert found is not None and found.value == 344e6 and found.page == 5
+    # a quarter asked: the quarter's own table, no page turned
+    finder3 = ItemFinder([hit], TenantContext(read_page=read_page), None, target_year=2024, months=3)
+    found3 = finder3.find(item, 2024, "Bluefin Foods")
+    assert found3 is not None and found3.value == 90e6 and found3.page == 4 and len(finder3.pages) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Northwind Robotics' FY2024 cash cover? Cash cover = cash from operations / total current liabilities.",
+        "What is Northwind Robotics' FY2024 cash cover, calculated as cash from operations divided by total current "
+        "liabilities?",
+        "What is Northwind Robotics' FY2024 cash cover? Cash cover is computed as: (cash from operations) / "
+        "(total current liabilities). Round your answer to two decimal places.",
+    ],
+)
+def test_the_ways_a_question_writes_a_definition(question: str) -> None:
+    metric = _plan_metric(question)
+    assert metric.key == "defined" and metric.name.lower() == "cash cover" and metric.unit == "x"
+    assert math.isclose(_run(metric, 2024), 1.3)

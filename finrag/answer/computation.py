@@ -14,7 +14,7 @@ from typing import Any
 from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
 from finrag.answer.llm_answerer import Generation
-from finrag.finance.assemble import assemble
+from finrag.finance.assemble import asks_assembly, assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
 from finrag.finance.calculator import average as calc_average
 from finrag.finance.calculator import cagr as calc_cagr
@@ -187,7 +187,38 @@ class ItemFinder:
             # a year older than the target filing's comparative column (a CAGR's first year, a
             # three-year average): it is printed in an earlier filing, which the target-year search missed
             found = self._search_year(item, year, company) or found
+        if found is None and self.months is not None:
+            found = self._next_pages(item, year, company)
         return found if found is not None and found.score > 0.3 else None
+
+    NEXT_PAGES = 3  # pages whose table shows the row for another period, whose next page is read
+
+    def _next_pages(self, item: LineItem, year: int, company: str) -> Found | None:
+        """The row is printed, but in a table of another period (a quarter where the year is asked): the
+        table for the other period often continues on the next page, which retrieval ranks low because it
+        repeats no title."""
+        if self.ctx.read_page is None:
+            return None
+        other_period = [
+            p
+            for p in sorted(self.pages.values(), key=lambda p: p.rank)
+            if (not company or not p.company or _same_company(company, p.company))
+            and any(c[0] >= 0.9 for c in find_in_page(item, year, p.hit.chunk.text, filing_year=p.filing_year))
+            and (p.hit.chunk.doc_id, p.hit.chunk.page_start + 1) not in self.pages
+        ][: self.NEXT_PAGES]
+        added = False
+        for p in other_period:
+            nxt = p.hit.chunk.page_start + 1
+            try:
+                text = self.ctx.read_page(p.hit.chunk.doc_id, nxt)
+            except Exception as e:  # a missing page must not sink the answer
+                log.warning("read_page %s p%s failed: %s", p.hit.chunk.doc_id, nxt, e)
+                text = None
+            if text:
+                chunk = replace(p.hit.chunk, text=text, page_start=nxt, page_end=nxt, kind=ChunkKind.PAGE)
+                self.add([Hit(chunk=chunk, score=p.hit.score, source="next page")])
+                added = True
+        return self.best(item, year, company) if added else None
 
     def _search_year(self, item: LineItem, year: int, company: str) -> Found | None:
         if self.ctx.search is None or (item.key, company, year) in self._searched_years:
@@ -468,6 +499,8 @@ def sentence_answer(
     """A change or total put together from sentences of the retrieved pages (`finance.assemble`), as a
     logged calculation with each sentence cited; None when the question asks neither or the pages do not
     decide it."""
+    if not asks_assembly(question):
+        return None  # before any page is read: most questions ask no change or total
     finder = ItemFinder(list(hits)[:SENTENCE_PAGES], ctx, scope)
     labelled: list[tuple[str, str]] = []
     by_label: dict[str, Hit] = {}

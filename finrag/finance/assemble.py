@@ -120,6 +120,11 @@ def _input(s: Stated, name: str) -> CalcInput:
     return CalcInput(name=name, value=abs(s.figure.value), citation=s.citation)
 
 
+def asks_assembly(question: str) -> bool:
+    """The question asks a change or a total this module can put together (cheap: no pages read)."""
+    return bool(_CHANGE.search(question) or _TOTAL.search(question))
+
+
 def assemble(
     question: str, pages: Sequence[tuple[str, str]], company_words: frozenset[str] = frozenset()
 ) -> Assembled | None:

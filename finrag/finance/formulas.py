@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from finrag.finance.calculator import CalcInput, CalculatorError
 from finrag.finance.data import load
 from finrag.finance.figures import years_in
-from finrag.finance.metrics import ITEMS, Metric, Step, item_in, run_steps
+from finrag.finance.metrics import ITEM_MENTIONS, ITEMS, Metric, Step, item_in, run_steps
 
 _DATA = load("formulas")
 _DEFINITIONS = tuple(re.compile(d["pattern"], re.I) for d in _DATA["definitions"])
@@ -179,11 +179,25 @@ def definitions(question: str) -> list[Definition]:
         for m in rx.finditer(question):
             end = _END.search(question, m.end())
             expr = question[m.end() : end.start() if end else len(question)].strip()
-            name = _NAME_CUT.sub("", m.group("name")).strip(" .,:")
-            name = " ".join(name.split()[-8:])
-            if name and expr and all(abs(d.start - m.start()) > 3 for d in found):
-                found.append(Definition(name=name, expr=expr, start=m.start()))
+            name = _tail_phrase(_NAME_CUT.sub("", m.group("name")).strip(" .,:"))
+            # ", calculated as": the definition starts at the keyword, the name is the question's own ask
+            start = m.start("kw") if "kw" in rx.groupindex else m.start()
+            if name and expr and all(abs(d.start - start) > 3 for d in found):
+                found.append(Definition(name=name, expr=expr, start=start))
     return sorted(found, key=lambda d: d.start)
+
+
+_NAME_STOP = re.compile(r"(?i)^(?:what|is|was|are|were|the|a|an|its|their|for|how|much)$")
+
+
+def _tail_phrase(name: str) -> str:
+    """The defined name without the asking words before it: "What is X's FY2023 cash ratio" -> "cash ratio"."""
+    out: list[str] = []
+    for tok in reversed(name.split()):
+        if len(out) == 8 or _NAME_STOP.match(tok) or re.search(r"\d{2}|['’]s?$", tok):
+            break
+        out.insert(0, tok)
+    return " ".join(out)
 
 
 def _names_match(name: str, phrase: str) -> bool:
@@ -288,6 +302,8 @@ class _Parser:
     def _operand(self, phrase: str, base: int, depth: int, skip: frozenset[str]) -> Node:
         years = sorted(years_in(phrase))
         avg, change = bool(_AVERAGE.search(phrase)), bool(_CHANGE.search(phrase))
+        if len(years) > 1 and not (avg or change):
+            raise FormulaError(f"several years and no average or change: {phrase!r}")
         if len(years) == 1 and not (avg or change):
             base += years[0] - self.target
         # the question's own definitions first, then textbook terms, then line items
@@ -316,8 +332,6 @@ class _Parser:
 
 def _longer(term: re.Pattern[str], phrase: str, item_key: str) -> bool:
     """The term's words cover more of the phrase than the line item's ("EBITDA" over "EBIT")."""
-    from finrag.finance.metrics import ITEM_MENTIONS
-
     tm = term.search(phrase)
     im = next((rx.search(phrase) for k, rx in ITEM_MENTIONS if k == item_key), None)
     return tm is not None and (im is None or len(tm.group(0)) >= len(im.group(0)))
@@ -329,16 +343,6 @@ def _longer(term: re.Pattern[str], phrase: str, item_key: str) -> bool:
 
 def _percent_already(node: Node) -> bool:
     return isinstance(node, Bin) and node.op == "*" and Num(100.0) in (node.left, node.right)
-
-
-def _has(node: Node, pred: type) -> bool:
-    if isinstance(node, pred):
-        return True
-    if isinstance(node, Bin):
-        return _has(node.left, pred) or _has(node.right, pred)
-    if isinstance(node, Neg):
-        return _has(node.node, pred)
-    return False
 
 
 def _days(node: Node) -> bool:
