@@ -11,8 +11,9 @@ Scenarios
 - no router: every question takes the easy pipeline (one LLM call; the easy -> agentic fallback stays on)
 - router: rules send metric questions to the agentic pipeline, which answers from the calculator without
   an LLM call when every input is found and cited, and drafts/corrects with the LLM otherwise
-- filing prefix (FINRAG_LLM_PROMPT_CACHE_FILING_PREFIX): from the second question on one filing within
-  the cache's 5 minutes, the easy path sends the filing's cover + statement pages as a cached prefix
+- filing prefix (FINRAG_LLM_PROMPT_CACHE_FILING_PREFIX, opt-in): once a filing has had
+  `--prefix-after` questions (default: the setting, 3) within the cache's 5 minutes, the easy path sends its
+  statement + cover pages (at most `--prefix-max-tokens`) as a cached prefix after the system prompt
 
 `--by-filing` asks the questions grouped by filing (each filing's questions one after another, as an
 analyst's session on one filing would), instead of the file's order. All figures are the fake server's
@@ -287,8 +288,8 @@ def main() -> int:
     console.print(table)
     console.print(
         "Easy answers send one-off sources uncached (a cache write costs 1.25x input and is never read); the "
-        "system prompt alone is under Sonnet's 1,024-token cache minimum, so the filing prefix (cover + statement "
-        "pages, from a filing's second question on) is what makes the easy path's prefix cacheable. Caching "
+        "system prompt alone is under Sonnet's 1,024-token cache minimum, so the filing prefix (statement + cover "
+        "pages of a filing asked about repeatedly) is what makes the easy path's prefix cacheable. Caching "
         "also pays in the agentic draft -> correct loop, which re-sends the same sources."
     )
     console.print(f"retrieval for {len(questions)} questions: {retrieval_s:.1f} s (not in the answer ms)")

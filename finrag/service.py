@@ -204,7 +204,7 @@ class QAService:
                 s.retrieval,
                 self.c.reranker,
                 graph_dir=s.data_dir / "graph",
-                rewrite_llm=(
+                llm_complete=(
                     llm_complete_fn(s.llm) if s.retrieval.multi_query_llm or s.retrieval.graph_llm_summaries else None
                 ),
             ),

@@ -222,20 +222,21 @@ class LLMSettings(BaseSettings):
     max_tokens: int = Field(1024, ge=1)
     temperature: float | None = Field(None, ge=0, le=2, description="OpenAI-compatible only; None = server default")
     prompt_cache: bool = True
-    # The easy path's system prompt (~500 tokens) is under the provider's minimum cacheable prefix, so it
-    # alone is never cached. From the second question on one filing within the cache's 5 minutes, the
-    # filing's cover and statement pages are sent as a stable prefix after it, cached once and read after.
+    # The easy path's system prompt (~300 tokens) is under the provider's minimum cacheable prefix, so it
+    # alone is never cached. With the filing prefix, a filing asked about `prefix_after` times within the
+    # cache's 5 minutes gets its statement + cover pages sent as a stable prefix after it, cached once and
+    # read after. Off by default: it pays only in long sessions on one filing (docs/benchmarks.md).
     prompt_cache_filing_prefix: bool = Field(
-        True, description="repeated questions on one filing: cache its cover + statement pages with the prompt"
+        False, description="repeated questions on one filing: cache its statement + cover pages with the prompt"
     )
     prompt_cache_min_tokens: int = Field(
         1024, ge=0, description="the model's minimum cacheable prefix (Sonnet/Opus 1024, Haiku 2048)"
     )
     prompt_cache_prefix_after: int = Field(
-        1, ge=0, le=20, description="questions on the filing within 5 minutes before its prefix is sent (0: always)"
+        3, ge=0, le=20, description="questions on the filing within 5 minutes before its prefix is sent (0: always)"
     )
     prompt_cache_prefix_max_tokens: int = Field(
-        3000, ge=200, le=50_000, description="filing pages in the cached prefix at most (~4 chars/token)"
+        800, ge=200, le=50_000, description="filing pages in the cached prefix at most (~4 chars/token)"
     )
 
     # Extra / overriding prices, merged over DEFAULT_PRICES. Env (JSON):

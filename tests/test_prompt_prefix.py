@@ -53,12 +53,18 @@ def _ctx() -> TenantContext:
 
 
 def _answerer(server: FakeAnthropic, **kw: object) -> LLMAnswerer:
+    opts: dict[str, object] = {
+        "prompt_cache_filing_prefix": True,
+        "prompt_cache_prefix_after": 1,
+        "prompt_cache_prefix_max_tokens": 3000,
+        **kw,
+    }
     llm = LLMSettings(
         providers=["anthropic"],
         anthropic_api_key="test-key",
         anthropic_base_url=server.url,
         max_retries=0,
-        **kw,  # type: ignore[arg-type]
+        **opts,  # type: ignore[arg-type]
     )
     return LLMAnswerer.from_settings(llm)
 
@@ -112,6 +118,10 @@ def test_repeated_questions_on_one_filing_read_the_prefix_from_the_cache(anthrop
 
 def test_no_prefix_where_it_cannot_pay(anthropic_server: FakeAnthropic) -> None:
     scope = Scope(doc_ids=["d1"], applied=True)
+    default = LLMAnswerer.from_settings(
+        LLMSettings(providers=["anthropic"], anthropic_api_key="test-key", anthropic_base_url=anthropic_server.url)
+    )
+    assert [default.prefix_for(scope, _ctx()) for _ in range(5)] == [None] * 5  # opt-in
     off = _answerer(anthropic_server, prompt_cache_filing_prefix=False)
     uncached = _answerer(anthropic_server, prompt_cache=False)
     for llm in (off, uncached):

@@ -121,9 +121,7 @@ class GlobalAnswerer:
         named = [c for c, words in tg.company_terms.items() if words and _name_in(q, g, c)]
         if named:
             return sorted(named)
-        from_scope = {
-            g.nodes[f"doc:{d}"]["company"] for d in scope.doc_ids if f"doc:{d}" in g and scope.applied
-        }
+        from_scope = {g.nodes[f"doc:{d}"]["company"] for d in scope.doc_ids if f"doc:{d}" in g and scope.applied}
         return sorted(from_scope)
 
     @staticmethod

@@ -56,7 +56,7 @@ class Retriever:
         settings: RetrievalSettings,
         reranker: Reranker,
         graph_dir: Path | None = None,
-        rewrite_llm: CompleteFn | None = None,
+        llm_complete: CompleteFn | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -72,9 +72,9 @@ class Retriever:
         self.multi_query = MultiQueryRewriter(
             min_parts=settings.multi_query_min_parts,
             max_queries=settings.multi_query_max,
-            complete=rewrite_llm if settings.multi_query_llm else None,
+            complete=llm_complete if settings.multi_query_llm else None,
         )
-        self._summarise = rewrite_llm if settings.graph_llm_summaries else None
+        self._summarise = llm_complete if settings.graph_llm_summaries else None
 
     def resolver(self, tenant: str) -> ScopeResolver:
         # The registry's fingerprint (one SQL aggregate) decides; the documents are listed and the
