@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import secrets
@@ -16,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from finrag.ingest.boxes import locate_quote
+from finrag.ingest.boxes import draw_boxes, locate_quote
 from finrag.ingest.render import PageRenderError
 from finrag.records import Box, DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
@@ -214,25 +213,6 @@ def _highlight_boxes(
     return locate_quote(glyphs, quote or chunks[0].text), glyphs.width, glyphs.height
 
 
-def draw_boxes(png: Path, boxes: list[Box], page_width: float) -> bytes:
-    """The page image with each box filled semi-transparent yellow and outlined (boxes in points,
-    scaled to the image by its width over the page's)."""
-    from PIL import Image, ImageDraw
-
-    with Image.open(png) as img:
-        base = img.convert("RGBA")
-    scale = base.width / page_width if page_width > 0 else 1.0
-    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    pad = 2.0  # points: the glyph boxes are tight; a little air keeps the text readable inside the mark
-    for b in boxes:
-        rect = ((b.x0 - pad) * scale, (b.y0 - pad) * scale, (b.x1 + pad) * scale, (b.y1 + pad) * scale)
-        draw.rectangle(rect, fill=(255, 221, 0, 90), outline=(214, 137, 0, 255), width=2)
-    out = io.BytesIO()
-    Image.alpha_composite(base, layer).convert("RGB").save(out, format="PNG")
-    return out.getvalue()
-
-
 def _highlighted(
     state: ServeState, tenant: str, doc_id: str, n: int, chunk_id: str | None, quote: str | None, boxes: list[Box]
 ) -> bytes:
@@ -245,7 +225,7 @@ def _highlighted(
     if not width:
         glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
         width = glyphs.width if glyphs is not None else 0.0
-    return draw_boxes(path, boxes, width)
+    return draw_boxes(path.read_bytes(), boxes, width)
 
 
 @router.get(
