@@ -264,7 +264,7 @@ class QAService:
             answer.citations = []
             answer.notes.append("empty index")
         # Where each quote is on its page (boxes for the highlight), read from the cited pages' PDFs.
-        answer.citations = self.locator.locate(tenant, answer.citations)
+        answer.citations = self.locator.locate(tenant, answer.citations, answer.text)
         t3 = time.perf_counter()
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in result.timings_ms.items()},

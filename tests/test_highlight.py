@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from finrag.ingest.boxes import PageGlyphs, locate_quote, read_page_glyphs
+from finrag.ingest.boxes import PageGlyphs, figure_keys, locate_quote, read_page_glyphs
 from finrag.records import Box
 from tests.test_api import NORTHWIND_10K, bearer, build_service, ingest
 
@@ -97,6 +97,20 @@ def test_a_sentence_over_two_lines_gets_a_box_per_line(sample_dir: Path) -> None
     quote = " ".join([first, second])  # whitespace collapsed, as quotes are
     boxes = locate_quote(g, quote)
     assert len(boxes) == 2 and boxes[0].y1 <= boxes[1].y0 + 1, boxes
+
+
+def test_a_long_quote_is_narrowed_to_the_lines_holding_the_answers_figures(cash_flow: tuple[int, PageGlyphs]) -> None:
+    _, g = cash_flow
+    line, row = line_of(g, ROW)
+    lines = [ln for ln in g.text.replace("\r", "").split("\n") if ln.strip()]
+    at = lines.index(line)
+    quote = " ".join(lines[at - 2 : at + 2])  # four rows, the capex row third
+    assert len(locate_quote(g, quote)) == 4
+    figure = line.split()[-2].strip("()$")
+    narrowed = locate_quote(g, quote, figure_keys(f"capital expenditure was ${figure} million"))
+    assert on_row(narrowed, row, [span for _, span in neighbours(g, line)]), (quote, narrowed)
+    # a figure on none of the lines leaves the quote whole
+    assert len(locate_quote(g, quote, figure_keys("98,765"))) == 4
 
 
 def test_a_quote_that_is_not_on_the_page_gets_no_box(cash_flow: tuple[int, PageGlyphs]) -> None:

@@ -15,6 +15,7 @@ that, by its figures on the one page line that holds most of them.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,12 +26,15 @@ import numpy as np
 
 from finrag.records import Box, Citation
 
+log = logging.getLogger(__name__)
+
 _MAX_LINES = 24  # a quote longer than this is a whole block; its first lines are enough to find it
 _MIN_PART = 6  # letters/digits a quote part needs before it is matched on its own (shorter ones match anywhere)
 _NEAR = 80  # letters/digits between two parts of one quote (a table row's cells)
 _PARTS = re.compile(r"\s*(?:\||…|\.\.\.|\n|;)\s*")
 _FIGURE = re.compile(r"\(?\$?\d[\d,]*(?:\.\d+)?%?\)?")
 
+_CITATION_MARK = re.compile(r"\[[^\]]*\]")  # "[DOC p.12]": page numbers are not figures of the answer
 # (tenant, doc_id) -> the document's PDF path, None when unknown
 SourceLookup = Callable[[str, str], "str | None"]
 
@@ -217,43 +221,63 @@ def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / max(min(a[3] - a[1], b[3] - b[1]), 1e-6)
 
 
-def line_boxes(glyphs: PageGlyphs, spans: Sequence[tuple[int, int]]) -> list[Box]:
-    """One box per text line of the characters in `spans`, the union of its characters' boxes. A new
-    line starts where pdfium put a line break or where a character shares no height with the line (a
-    comma hanging below the digits still belongs to its line)."""
-    lines: list[list[float]] = []
+def _lines(glyphs: PageGlyphs, spans: Sequence[tuple[int, int]]) -> list[tuple[list[float], str]]:
+    """(box, text) of each text line of the characters in `spans`, the box the union of its characters'
+    boxes (unrotated space). A new line starts where pdfium put a line break or where a character shares
+    no height with the line (a comma hanging below the digits still belongs to its line)."""
+    lines: list[tuple[list[float], list[str]]] = []
     for start, end in spans:
         current: list[float] | None = None
         broke = False
         for i in range(start, min(end, len(glyphs.boxes))):
-            if glyphs.text[i] in "\r\n":
+            ch = glyphs.text[i]
+            if ch in "\r\n":
                 broke = True
                 continue
             x0, y0, x1, y1 = (float(v) for v in glyphs.boxes[i])
             if x1 <= x0 or y1 <= y0:
+                if lines:
+                    lines[-1][1].append(" ")
                 continue  # a generated space
             if current is not None and not broke and _overlap(current, (x0, y0, x1, y1)) > 0:
                 current[0], current[1] = min(current[0], x0), min(current[1], y0)
                 current[2], current[3] = max(current[2], x1), max(current[3], y1)
             else:
                 current = [x0, y0, x1, y1]
-                lines.append(current)
+                lines.append((current, []))
+            lines[-1][1].append(ch)
             broke = False
     # one box per visual line, also when two spans (cells) or two pdfium lines sit on the same one
-    merged: list[list[float]] = []
-    for b in lines:
-        same = next((m for m in merged if _overlap(m, b) >= 0.5), None)
+    merged: list[tuple[list[float], list[str]]] = []
+    for b, chars in lines:
+        same = next((m for m in merged if _overlap(m[0], b) >= 0.5), None)
         if same is None:
-            merged.append(list(b))
+            merged.append((list(b), list(chars)))
         else:
-            same[0], same[1] = min(same[0], b[0]), min(same[1], b[1])
-            same[2], same[3] = max(same[2], b[2]), max(same[3], b[3])
-    return [glyphs.rendered(b) for b in merged]
+            m = same[0]
+            m[0], m[1], m[2], m[3] = min(m[0], b[0]), min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3])
+            same[1].extend([" ", *chars])
+    return [(b, "".join(chars)) for b, chars in merged]
 
 
-def locate_quote(glyphs: PageGlyphs, quote: str) -> list[Box]:
-    """The boxes of `quote` on the page, one per text line; [] when it is not found."""
-    return line_boxes(glyphs, match_spans(glyphs.text, quote))
+def line_boxes(glyphs: PageGlyphs, spans: Sequence[tuple[int, int]]) -> list[Box]:
+    """One box per text line of the characters in `spans` (rendered page space)."""
+    return [glyphs.rendered(b) for b, _ in _lines(glyphs, spans)]
+
+
+def figure_keys(text: str) -> frozenset[str]:
+    """The figures of a text as comparable keys ("$(1,577)" -> "1577"), lone digits left out."""
+    return frozenset(_figure_key(f) for f in _FIGURE.findall(text)) - {""}
+
+
+def locate_quote(glyphs: PageGlyphs, quote: str, focus: frozenset[str] = frozenset()) -> list[Box]:
+    """The boxes of `quote` on the page, one per text line; [] when it is not found. `focus`: figure
+    keys of the answer; a quote longer than two lines is narrowed to the lines holding them (a press
+    release's whole bullet list quoted for one growth rate), when any line does."""
+    lines = _lines(glyphs, match_spans(glyphs.text, quote))
+    if focus and len(lines) > 2:
+        lines = [ln for ln in lines if figure_keys(ln[1]) & focus] or lines
+    return [glyphs.rendered(b) for b, _ in lines]
 
 
 class CitationLocator:
@@ -270,19 +294,21 @@ class CitationLocator:
             return None
         try:
             return page_glyphs(path, page - 1)
-        except Exception:  # a damaged page must not fail the answer: the citation just has no boxes
+        except Exception as exc:  # a damaged page must not fail the answer: the citation just has no boxes
+            log.warning("page characters unreadable", extra={"doc_id": doc_id, "page": page, "error": repr(exc)})
             return None
 
-    def locate(self, tenant: str, citations: Sequence[Citation]) -> list[Citation]:
+    def locate(self, tenant: str, citations: Sequence[Citation], answer_text: str = "") -> list[Citation]:
+        """`answer_text`: its figures narrow a long quote's boxes to the lines they are read from."""
+        focus = figure_keys(_CITATION_MARK.sub(" ", answer_text))
         out: list[Citation] = []
         for c in citations:
             g = self.glyphs(tenant, c.doc_id, c.page)
             if g is None:
                 out.append(c)
                 continue
-            out.append(
-                c.model_copy(update={"boxes": locate_quote(g, c.quote), "page_width": g.width, "page_height": g.height})
-            )
+            boxes = locate_quote(g, c.quote, focus)
+            out.append(c.model_copy(update={"boxes": boxes, "page_width": g.width, "page_height": g.height}))
         return out
 
 
