@@ -284,3 +284,34 @@ def test_openai_endpoint_citations_carry_boxes(api: Api) -> None:
     assert cites and len(cites[0]["boxes"]) == 1 and cites[0]["page_width"] == 612.0
     b = cites[0]["boxes"][0]
     assert 0 <= b["x0"] < b["x1"] <= 612 and 0 <= b["y0"] < b["y1"] <= 792
+
+
+def test_boxes_and_parsing_share_the_process_safely(sample_dir: Path) -> None:
+    """The API reads citation boxes while an upload is parsed in another thread of the same process:
+    PDFium is not thread-safe, so both go through one lock and both keep reading the right text."""
+    import threading
+
+    from finrag.ingest.parse import PdfiumParser
+
+    pdf = sample_dir / NORTHWIND_10K
+    index, expected = cash_flow_page(pdf)
+    pages = [p.text for p in PdfiumParser().parse(pdf)]
+    failures: list[str] = []
+
+    def parse_loop() -> None:
+        for _ in range(6):
+            if [p.text for p in PdfiumParser().parse(pdf)] != pages:
+                failures.append("parse")
+
+    def boxes_loop() -> None:
+        for _ in range(30):
+            g = read_page_glyphs(pdf, index)
+            if g.text != expected.text or not np.array_equal(g.boxes, expected.boxes):
+                failures.append("boxes")
+
+    threads = [threading.Thread(target=parse_loop), threading.Thread(target=boxes_loop)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -79,9 +79,9 @@ def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from finrag.ingest.render import _PDFIUM_LOCK
+    from finrag.ingest.render import PDFIUM_LOCK
 
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(pdf_path))
         try:
             if not 0 <= index < len(pdf):
