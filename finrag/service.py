@@ -130,7 +130,10 @@ class QAService:
             rec = self.c.registry.get(tenant, doc_id)
             return rec.source_path if rec is not None else None
 
-        return self._once("locator", lambda: CitationLocator(source_of))
+        def chunks_of(tenant: str, ids: Sequence[str]) -> dict[str, str]:
+            return {c.id: c.text for c in self.c.store.get_chunks(tenant, list(dict.fromkeys(ids)))}
+
+        return self._once("locator", lambda: CitationLocator(source_of, chunks_of))
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -113,6 +113,25 @@ def test_a_long_quote_is_narrowed_to_the_lines_holding_the_answers_figures(cash_
     assert len(locate_quote(g, quote, figure_keys("98,765"))) == 4
 
 
+def test_a_quote_found_twice_is_taken_where_the_cited_chunk_is(cash_flow: tuple[int, PageGlyphs]) -> None:
+    _, g = cash_flow
+    begin, begin_row = line_of(g, "Cash and cash equivalents at beginning of year")
+    end, end_row = line_of(g, "Cash and cash equivalents at end of year")
+    shared = sorted({t for t in begin.split() if any(c.isdigit() for c in t)} & set(end.split()))
+    assert shared, (begin, end)  # last year's closing cash is this year's opening cash
+    quote = shared[0]
+    for context, row in ((end, end_row), (begin, begin_row)):
+        boxes = locate_quote(g, quote, context=f"Cash flows\n{context}")
+        others = [span for line, span in line_spans(g) if line not in (context,)]
+        assert len(boxes) == 1 and boxes[0].y0 < row[1] and boxes[0].y1 > row[0], (context, boxes)
+        assert not any(boxes[0].y0 <= centre(o) <= boxes[0].y1 for o in others if not o[0] < centre(row) < o[1])
+
+
+def line_spans(g: PageGlyphs) -> list[tuple[str, tuple[float, float]]]:
+    lines = [ln for ln in g.text.replace("\r", "").split("\n") if ln.strip()]
+    return [line_of(g, ln) for ln in lines if g.text.count(ln) == 1]
+
+
 def test_a_quote_that_is_not_on_the_page_gets_no_box(cash_flow: tuple[int, PageGlyphs]) -> None:
     _, g = cash_flow
     assert locate_quote(g, "Goodwill impairment charges 98,765 87,654") == []

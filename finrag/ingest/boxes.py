@@ -38,6 +38,8 @@ _FIGURE = re.compile(r"\(?\$?\d[\d,]*(?:\.\d+)?%?\)?")
 _CITATION_MARK = re.compile(r"\[[^\]]*\]")  # "[DOC p.12]": page numbers are not figures of the answer
 # (tenant, doc_id) -> the document's PDF path, None when unknown
 SourceLookup = Callable[[str, str], "str | None"]
+# (tenant, chunk ids) -> {chunk id: chunk text}, the tenant's chunks only
+ChunkLookup = Callable[[str, Sequence[str]], dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +161,9 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]+", text)]
 
 
-def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    """Character spans [start, end) of `text` that the quote covers; [] when it is not on the page."""
+def match_spans(text: str, quote: str, region: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Character spans [start, end) of `text` that the quote covers; [] when it is not on the page.
+    `region`: the spans of the cited chunk on the page; a quote found more than once is taken there."""
     key, where = _key(text)
     qkey, _ = _key(quote)
     if not qkey:
@@ -169,10 +172,17 @@ def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
     def span(at: int, length: int) -> tuple[int, int]:
         return where[at], where[at + length - 1] + 1
 
+    def distance(offset: int) -> int:
+        return min((max(s - offset, offset - e, 0) for s, e in region), default=0)
+
+    def first(found: list[int]) -> int:
+        """The occurrence inside the region (else the nearest to it), else the first on the page."""
+        return found[0] if len(found) < 2 else min(found, key=lambda f: distance(where[f]))
+
     # 1. The whole quote, letters and digits only (whitespace, "|", "$", "," and "…" do not matter).
     hits = _find_all(key, qkey)
-    if hits and (len(qkey) >= _MIN_PART or len(hits) == 1):
-        return [span(hits[0], len(qkey))]
+    if hits and (len(qkey) >= _MIN_PART or len(hits) == 1 or region):
+        return [span(first(hits), len(qkey))]
     # 2. Part by part (cells, a quote trimmed with "…", a block's lines), each part near the previous one.
     # A short part (a lone figure cell) counts only right after the previous part: alone it could be anywhere.
     parts = [p for p in (_key(p)[0] for p in _PARTS.split(quote)) if p]
@@ -184,7 +194,7 @@ def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
         if after:
             at = after[0]
         elif found and len(part) >= _MIN_PART:
-            at = found[0]
+            at = first(found)
         else:
             continue
         spans.append(span(at, len(part)))
@@ -196,7 +206,7 @@ def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
     if not figures:
         return []
     words = set(re.findall(r"[a-z]{3,}", quote.lower()))
-    best: tuple[int, int, list[tuple[int, int]]] | None = None
+    best: tuple[int, bool, int, list[tuple[int, int]]] | None = None
     for start, end in _line_spans(text):
         line = text[start:end]
         found = [
@@ -205,12 +215,13 @@ def match_spans(text: str, quote: str) -> list[tuple[int, int]]:
         if not found:
             continue
         hits = len({_figure_key(text[s:e]) for s, e in found})
-        score = (hits, len(words & set(re.findall(r"[a-z]{3,}", line.lower()))))
-        if best is None or score > best[:2]:
+        inside = distance(start) == 0
+        score = (hits, inside, len(words & set(re.findall(r"[a-z]{3,}", line.lower()))))
+        if best is None or score > best[:3]:
             best = (*score, found)
     if best is None or best[0] < max(1, (len(figures) + 1) // 2):
         return []
-    return [(min(s for s, _ in best[2]), max(e for _, e in best[2]))]
+    return [(min(s for s, _ in best[3]), max(e for _, e in best[3]))]
 
 
 def _figure_key(token: str) -> str:
@@ -274,11 +285,18 @@ def figure_keys(text: str) -> frozenset[str]:
     return frozenset(_figure_key(f) for f in _FIGURE.findall(text)) - {""}
 
 
-def locate_quote(glyphs: PageGlyphs, quote: str, focus: frozenset[str] = frozenset()) -> list[Box]:
+def _ambiguous(text: str, quote: str) -> bool:
+    qkey = _key(quote)[0]
+    return not qkey or len(_find_all(_key(text)[0], qkey)) != 1
+
+
+def locate_quote(glyphs: PageGlyphs, quote: str, focus: frozenset[str] = frozenset(), context: str = "") -> list[Box]:
     """The boxes of `quote` on the page, one per text line; [] when it is not found. `focus`: figure
     keys of the answer; a quote longer than two lines is narrowed to the lines holding them (a press
-    release's whole bullet list quoted for one growth rate), when any line does."""
-    lines = _lines(glyphs, match_spans(glyphs.text, quote))
+    release's whole bullet list quoted for one growth rate), when any line does. `context`: the cited
+    chunk's text, which decides between several occurrences of the quote."""
+    region = match_spans(glyphs.text, context) if context and _ambiguous(glyphs.text, quote) else []
+    lines = _lines(glyphs, match_spans(glyphs.text, quote, region))
     if focus and len(lines) > 2:
         lines = [ln for ln in lines if figure_keys(ln[1]) & focus] or lines
     return [glyphs.rendered(b) for b, _ in lines]
@@ -286,10 +304,12 @@ def locate_quote(glyphs: PageGlyphs, quote: str, focus: frozenset[str] = frozens
 
 class CitationLocator:
     """Adds boxes and the page size to citations, reading each cited page once (LRU). `source_of` maps
-    (tenant, doc_id) to the document's PDF path, or None when unknown (no boxes then)."""
+    (tenant, doc_id) to the document's PDF path, or None when unknown (no boxes then); `chunks_of`
+    gives cited chunks' texts, asked only for quotes found more than once on their page."""
 
-    def __init__(self, source_of: SourceLookup) -> None:
+    def __init__(self, source_of: SourceLookup, chunks_of: ChunkLookup | None = None) -> None:
         self.source_of = source_of
+        self.chunks_of = chunks_of
 
     def glyphs(self, tenant: str, doc_id: str, page: int) -> PageGlyphs | None:
         """The characters of 1-based `page`, or None when the PDF is gone or unreadable."""
@@ -305,13 +325,17 @@ class CitationLocator:
     def locate(self, tenant: str, citations: Sequence[Citation], answer_text: str = "") -> list[Citation]:
         """`answer_text`: its figures narrow a long quote's boxes to the lines they are read from."""
         focus = figure_keys(_CITATION_MARK.sub(" ", answer_text))
+        pages = [self.glyphs(tenant, c.doc_id, c.page) for c in citations]
+        unsure = [
+            c.chunk_id for c, g in zip(citations, pages, strict=True) if g is not None and _ambiguous(g.text, c.quote)
+        ]
+        context = self.chunks_of(tenant, unsure) if unsure and self.chunks_of is not None else {}
         out: list[Citation] = []
-        for c in citations:
-            g = self.glyphs(tenant, c.doc_id, c.page)
+        for c, g in zip(citations, pages, strict=True):
             if g is None:
                 out.append(c)
                 continue
-            boxes = locate_quote(g, c.quote, focus)
+            boxes = locate_quote(g, c.quote, focus, context.get(c.chunk_id, ""))
             out.append(c.model_copy(update={"boxes": boxes, "page_width": g.width, "page_height": g.height}))
         return out
 

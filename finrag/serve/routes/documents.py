@@ -210,7 +210,7 @@ def _highlight_boxes(
     glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
     if glyphs is None:
         return [], 0.0, 0.0
-    return locate_quote(glyphs, quote or chunks[0].text), glyphs.width, glyphs.height
+    return locate_quote(glyphs, quote or chunks[0].text, context=chunks[0].text), glyphs.width, glyphs.height
 
 
 def _highlighted(
