@@ -340,14 +340,14 @@ class CitationLocator:
         return out
 
 
-def draw_boxes(png: bytes, boxes: Sequence[Box], page_width: float) -> bytes:
+def draw_boxes(png: bytes, boxes: Sequence[Box], page_width: float, fallback_scale: float = 1.0) -> bytes:
     """The page image with each box filled semi-transparent yellow and outlined (boxes in points,
     scaled to the image by its width over the page's). Needs Pillow (the `serve` extra)."""
     from PIL import Image, ImageDraw
 
     with Image.open(io.BytesIO(png)) as img:
         base = img.convert("RGBA")
-    scale = base.width / page_width if page_width > 0 else 1.0
+    scale = base.width / page_width if page_width > 0 else fallback_scale
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     pad = 2.0  # points: glyph boxes are tight; a little air keeps the text readable inside the mark

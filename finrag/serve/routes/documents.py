@@ -180,7 +180,8 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
         raise ApiError(500, "render_failed", str(exc)) from exc
 
 
-_BOX_PARAM = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
+_NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
+_BOX_PARAM = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
 _MAX_BOXES = 50
 
 
@@ -225,7 +226,8 @@ def _highlighted(
     if not width:
         glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
         width = glyphs.width if glyphs is not None else 0.0
-    return draw_boxes(path.read_bytes(), boxes, width)
+    # without the page's size, the renderer's resolution says how points map to pixels
+    return draw_boxes(path.read_bytes(), boxes, width, fallback_scale=state.pages.dpi / 72)
 
 
 @router.get(
