@@ -2,9 +2,10 @@
 characters, and one box per text line of the match.
 
 Boxes are computed lazily, when a citation is made or a highlight is drawn, and each page's characters
-are kept in a small in-process LRU: a 10-K page reads in ~15 ms and only cited pages are ever read, so
-nothing is stored at ingest. Coordinates are PDF points with the origin at the TOP-LEFT of the page as
-rendered (crop box, page rotation applied), y growing downward like the PNG.
+are kept in a small in-process LRU: a 10-K page reads in ~20 ms and only cited pages are ever read, so
+nothing is stored at ingest. A quote found more than once on its page is taken inside the cited chunk.
+Coordinates are PDF points with the origin at the TOP-LEFT of the page as rendered (crop box, page
+rotation applied), y growing downward like the PNG.
 
 Matching is robust to how quotes are shaped upstream (table cells joined with "|", whitespace
 collapsed, "$" or thousands separators dropped, a quote trimmed with "…"): quote and page are compared
@@ -46,7 +47,7 @@ ChunkLookup = Callable[[str, Sequence[str]], dict[str, str]]
 class PageGlyphs:
     """A page's characters as pdfium reads them (generated spaces and line breaks included) and each
     character's box in the UNROTATED page's top-left space (crop box origin), where text lines run
-    horizontally; a generated character has an empty box (all zero). `rotation` (/Rotate, clockwise)
+    horizontally; a space or line break has an empty box (all zero). `rotation` (/Rotate, clockwise)
     turns them into the rendered page's space."""
 
     text: str
