@@ -283,9 +283,13 @@ def test_highlight_is_tenant_isolated_and_checked(api: Api) -> None:
     other = f"/v1/documents/{api.acme_doc}/pages/{page - 1}.png"
     assert api.client.get(other, headers=bearer(api.acme), params={"highlight": acme_c["chunk_id"]}).status_code == 404
     assert api.client.get(acme_url, headers=bearer(api.acme), params={"highlight": "nope"}).status_code == 404
-    # malformed boxes are refused
-    for bad in ("1,2,3", "5,5,1,1", "a,b,c,d", "1.2.3,1,2,3"):
+    # malformed boxes are refused, corners in either order are one box
+    for bad in ("1,2,3", "a,b,c,d", "1.2.3,1,2,3", "1e9,1,2,3", "1234567,1,2,3"):
         assert api.client.get(acme_url, headers=bearer(api.acme), params={"box": bad}).status_code == 422
+    assert api.client.get(acme_url, headers=bearer(api.acme), params={"box": ["1,1,5,5"] * 51}).status_code == 422
+    swapped = api.client.get(acme_url, headers=bearer(api.acme), params={"box": "300,200,100,150"})
+    upright = api.client.get(acme_url, headers=bearer(api.acme), params={"box": "100,150,300,200"})
+    assert swapped.status_code == upright.status_code == 200 and swapped.content == upright.content
     # the owner's highlight works
     ok = api.client.get(acme_url, headers=bearer(api.acme), params={"highlight": acme_c["chunk_id"]})
     assert ok.status_code == 200 and ok.content[:4] == b"\x89PNG"

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from finrag.ingest.boxes import draw_boxes, locate_quote
@@ -180,20 +181,22 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
         raise ApiError(500, "render_failed", str(exc)) from exc
 
 
-_NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
-_BOX_PARAM = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
+# x0,y0,x1,y1: numbers of at most 6 digits (a page is a few thousand points at most), in the schema, so a
+# malformed box is refused by validation like any other bad parameter
+_NUMBER = r"\s*(-?\d{1,6}(?:\.\d{1,6})?)\s*"
+BOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+_BOX_PARAM = re.compile(BOX_PATTERN)
 _MAX_BOXES = 50
 
 
 def parse_box(value: str) -> Box:
-    """`x0,y0,x1,y1` in PDF points, top-left origin (a citation's box as the API returns it)."""
+    """`x0,y0,x1,y1` in PDF points, top-left origin (a citation's box as the API returns it); corners
+    given in either order make the same box."""
     m = _BOX_PARAM.match(value)
-    if m is None:
+    if m is None:  # the route's validation refuses these first; kept for direct callers
         raise ApiError(422, "invalid_box", f"box={value!r}: expected x0,y0,x1,y1 (numbers, PDF points)")
     x0, y0, x1, y1 = (float(v) for v in m.groups())
-    if not (x0 < x1 and y0 < y1):
-        raise ApiError(422, "invalid_box", f"box={value!r}: expected x0 < x1 and y0 < y1")
-    return Box(x0=x0, y0=y0, x1=x1, y1=y1)
+    return Box(x0=min(x0, x1), y0=min(y0, y1), x1=max(x0, x1), y1=max(y0, y1))
 
 
 def _highlight_boxes(
@@ -252,16 +255,17 @@ async def page_image(
         str | None, Query(max_length=2000, description="with `highlight`: the citation's quote, to mark only it")
     ] = None,
     box: Annotated[
-        list[str] | None,
-        Query(description="x0,y0,x1,y1 in PDF points, top-left origin (a citation's `boxes`); repeatable"),
+        list[Annotated[str, StringConstraints(pattern=BOX_PATTERN)]] | None,
+        Query(
+            max_length=_MAX_BOXES,
+            description="x0,y0,x1,y1 in PDF points, top-left origin (a citation's `boxes`); repeatable",
+        ),
     ] = None,
 ) -> Response:
     if highlight is None and not box:
         path = await run_in_threadpool(_page, state, who.tenant, doc_id, n)
         # Private: page images are tenant data, so no shared caches.
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
-    if box and len(box) > _MAX_BOXES:
-        raise ApiError(422, "invalid_box", f"at most {_MAX_BOXES} boxes")
     boxes = [parse_box(b) for b in box or []]
     png = await run_in_threadpool(_highlighted, state, who.tenant, doc_id, n, highlight, quote, boxes)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
