@@ -412,4 +412,3 @@ def _cited_texts(answer: Answer, hits: list[Hit], ctx: TenantContext, whole_page
                 log.warning("read_page %s p%s failed: %s", c.doc_id, c.page, e)
         out[label] = text or c.quote
     return out
-
