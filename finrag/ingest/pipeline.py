@@ -111,8 +111,8 @@ class ChunkOptions:
 
     max_tokens: int = 240
     with_prefix: bool = True
-    exhibit_passages: int = 1
-    strip_running_lines: bool = True
+    exhibit_passages: int = -1
+    strip_running_lines: bool = False
 
 
 def _parse_and_chunk(
@@ -150,8 +150,8 @@ class IngestPipeline:
         child_max_tokens: int = 240,
         metadata_prefix: bool = True,
         parse_workers: int = 1,
-        exhibit_passages: int = 1,
-        strip_running_lines: bool = True,
+        exhibit_passages: int = -1,
+        strip_running_lines: bool = False,
     ) -> None:
         self.registry = registry
         self.store = store
