@@ -36,8 +36,8 @@ def test_running_lines_are_the_short_lines_on_many_pages() -> None:
 
 def test_running_headers_stay_in_the_page_but_leave_the_passages() -> None:
     pages = _pages()
-    new = FilingChunker(max_tokens=200).chunk("d", "t", "NW", TEN_K, pages)
-    old = FilingChunker(max_tokens=200, strip_running_lines=False).chunk("d", "t", "NW", TEN_K, pages)
+    new = FilingChunker(max_tokens=200, strip_running_lines=True).chunk("d", "t", "NW", TEN_K, pages)
+    old = FilingChunker(max_tokens=200).chunk("d", "t", "NW", TEN_K, pages)
     assert any("Table of Contents" in c.text for c in old if c.kind == ChunkKind.PASSAGE)
     assert not any("Table of Contents" in c.text for c in new if c.kind == ChunkKind.PASSAGE)
     assert all(c.text.startswith("Table of Contents") for c in new if c.kind == ChunkKind.PAGE)
@@ -49,8 +49,8 @@ def test_ten_k_exhibit_pages_embed_their_first_passage_only() -> None:
     pages = _pages()
     sections = [s.primary for s in label_pages([p.text for p in pages], "10-K")]
     assert sections[5:] == ["exhibits", "exhibits"] and sections[0] != "exhibits"
-    full = FilingChunker(max_tokens=120, exhibit_passages=-1).chunk("d", "t", "NW", TEN_K, pages)
-    trimmed = FilingChunker(max_tokens=120).chunk("d", "t", "NW", TEN_K, pages)
+    full = FilingChunker(max_tokens=120).chunk("d", "t", "NW", TEN_K, pages)  # the default: every passage
+    trimmed = FilingChunker(max_tokens=120, exhibit_passages=1).chunk("d", "t", "NW", TEN_K, pages)
 
     def passages(chunks: list, page: int) -> list[str]:
         return [c.text for c in chunks if c.kind == ChunkKind.PASSAGE and c.page_start == page]
@@ -74,6 +74,6 @@ def test_an_eight_k_keeps_every_passage_of_its_exhibits() -> None:
         Page(2, LEGAL),
     ]
     assert [s.primary for s in label_pages([p.text for p in pages], "8-K")][1:] == ["exhibits", "exhibits"]
-    full = FilingChunker(max_tokens=120, exhibit_passages=-1).chunk("d", "t", "NW", EIGHT_K, pages)
-    trimmed = FilingChunker(max_tokens=120).chunk("d", "t", "NW", EIGHT_K, pages)
+    full = FilingChunker(max_tokens=120).chunk("d", "t", "NW", EIGHT_K, pages)
+    trimmed = FilingChunker(max_tokens=120, exhibit_passages=1).chunk("d", "t", "NW", EIGHT_K, pages)
     assert [c.text for c in trimmed] == [c.text for c in full]

@@ -115,8 +115,8 @@ class ChunkOptions:
 
     max_tokens: int = 240
     with_prefix: bool = True
-    exhibit_passages: int = 1
-    strip_running_lines: bool = True
+    exhibit_passages: int = -1
+    strip_running_lines: bool = False
 
 
 def _parse_and_chunk(
@@ -155,8 +155,8 @@ class IngestPipeline:
         metadata_prefix: bool = True,
         parse_workers: int = 1,
         page_images: PageImageIndexer | None = None,
-        exhibit_passages: int = 1,
-        strip_running_lines: bool = True,
+        exhibit_passages: int = -1,
+        strip_running_lines: bool = False,
     ) -> None:
         self.registry = registry
         self.page_images = page_images  # visual retrieval, when a page-image service is configured
