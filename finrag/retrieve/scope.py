@@ -79,7 +79,7 @@ class ScopeResolver:
             cores = {"".join(t for t in _tokens(n) if t not in LEGAL_SUFFIXES) for n in names if n}
             e.keys = {k for k in e.keys if len(owners[k]) == 1 and _distinctive(k, e.tickers, cores)}
         # Inverted indexes, so that a question costs a few dict lookups however many filings there are
-        # (a scan of every filing's keys grew linearly with the registry: 6 ms a question at 600 filings).
+        # (a scan of every filing's keys per question grew linearly with the registry).
         self._by_key: dict[str, list[int]] = {}
         self._by_ticker: dict[str, list[int]] = {}
         self._by_type: dict[str, list[DocumentRecord]] = {}
