@@ -113,6 +113,11 @@ class QueryRequest(BaseModel):
     filters: QueryFilters | None = None
     top_k: int | None = Field(None, ge=1, le=100, description="passages to cite (default from settings)")
     stream: bool = Field(False, description="Server-Sent Events instead of one JSON body (also ?stream=true)")
+    drafts: bool = Field(
+        False,
+        description="with stream: also send the LLM's text as it is written (`event: draft`), before it is "
+        "checked; figures the checks would withhold can appear there",
+    )
     debug: bool = Field(
         False,
         description="return the full trace: scope, rewritten queries, hits with scores, route and fallbacks, "
