@@ -130,7 +130,10 @@ class QAService:
             rec = self.c.registry.get(tenant, doc_id)
             return rec.source_path if rec is not None else None
 
-        return self._once("locator", lambda: CitationLocator(source_of))
+        def chunks_of(tenant: str, ids: Sequence[str]) -> dict[str, str]:
+            return {c.id: c.text for c in self.c.store.get_chunks(tenant, list(dict.fromkeys(ids)))}
+
+        return self._once("locator", lambda: CitationLocator(source_of, chunks_of))
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -264,7 +267,7 @@ class QAService:
             answer.citations = []
             answer.notes.append("empty index")
         # Where each quote is on its page (boxes for the highlight), read from the cited pages' PDFs.
-        answer.citations = self.locator.locate(tenant, answer.citations)
+        answer.citations = self.locator.locate(tenant, answer.citations, answer.text)
         t3 = time.perf_counter()
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in result.timings_ms.items()},

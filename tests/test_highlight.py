@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from finrag.ingest.boxes import PageGlyphs, locate_quote, read_page_glyphs
+from finrag.ingest.boxes import PageGlyphs, figure_keys, locate_quote, read_page_glyphs
 from finrag.records import Box
 from tests.test_api import NORTHWIND_10K, bearer, build_service, ingest
 
@@ -97,6 +97,39 @@ def test_a_sentence_over_two_lines_gets_a_box_per_line(sample_dir: Path) -> None
     quote = " ".join([first, second])  # whitespace collapsed, as quotes are
     boxes = locate_quote(g, quote)
     assert len(boxes) == 2 and boxes[0].y1 <= boxes[1].y0 + 1, boxes
+
+
+def test_a_long_quote_is_narrowed_to_the_lines_holding_the_answers_figures(cash_flow: tuple[int, PageGlyphs]) -> None:
+    _, g = cash_flow
+    line, row = line_of(g, ROW)
+    lines = [ln for ln in g.text.replace("\r", "").split("\n") if ln.strip()]
+    at = lines.index(line)
+    quote = " ".join(lines[at - 2 : at + 2])  # four rows, the capex row third
+    assert len(locate_quote(g, quote)) == 4
+    figure = line.split()[-2].strip("()$")
+    narrowed = locate_quote(g, quote, figure_keys(f"capital expenditure was ${figure} million"))
+    assert on_row(narrowed, row, [span for _, span in neighbours(g, line)]), (quote, narrowed)
+    # a figure on none of the lines leaves the quote whole
+    assert len(locate_quote(g, quote, figure_keys("98,765"))) == 4
+
+
+def test_a_quote_found_twice_is_taken_where_the_cited_chunk_is(cash_flow: tuple[int, PageGlyphs]) -> None:
+    _, g = cash_flow
+    begin, begin_row = line_of(g, "Cash and cash equivalents at beginning of year")
+    end, end_row = line_of(g, "Cash and cash equivalents at end of year")
+    shared = sorted({t for t in begin.split() if any(c.isdigit() for c in t)} & set(end.split()))
+    assert shared, (begin, end)  # last year's closing cash is this year's opening cash
+    quote = shared[0]
+    for context, row in ((end, end_row), (begin, begin_row)):
+        boxes = locate_quote(g, quote, context=f"Cash flows\n{context}")
+        others = [span for line, span in line_spans(g) if line not in (context,)]
+        assert len(boxes) == 1 and boxes[0].y0 < row[1] and boxes[0].y1 > row[0], (context, boxes)
+        assert not any(boxes[0].y0 <= centre(o) <= boxes[0].y1 for o in others if not o[0] < centre(row) < o[1])
+
+
+def line_spans(g: PageGlyphs) -> list[tuple[str, tuple[float, float]]]:
+    lines = [ln for ln in g.text.replace("\r", "").split("\n") if ln.strip()]
+    return [line_of(g, ln) for ln in lines if g.text.count(ln) == 1]
 
 
 def test_a_quote_that_is_not_on_the_page_gets_no_box(cash_flow: tuple[int, PageGlyphs]) -> None:
@@ -250,9 +283,13 @@ def test_highlight_is_tenant_isolated_and_checked(api: Api) -> None:
     other = f"/v1/documents/{api.acme_doc}/pages/{page - 1}.png"
     assert api.client.get(other, headers=bearer(api.acme), params={"highlight": acme_c["chunk_id"]}).status_code == 404
     assert api.client.get(acme_url, headers=bearer(api.acme), params={"highlight": "nope"}).status_code == 404
-    # malformed boxes are refused
-    for bad in ("1,2,3", "5,5,1,1", "a,b,c,d"):
+    # malformed boxes are refused, corners in either order are one box
+    for bad in ("1,2,3", "a,b,c,d", "1.2.3,1,2,3", "1e9,1,2,3", "1234567,1,2,3"):
         assert api.client.get(acme_url, headers=bearer(api.acme), params={"box": bad}).status_code == 422
+    assert api.client.get(acme_url, headers=bearer(api.acme), params={"box": ["1,1,5,5"] * 51}).status_code == 422
+    swapped = api.client.get(acme_url, headers=bearer(api.acme), params={"box": "300,200,100,150"})
+    upright = api.client.get(acme_url, headers=bearer(api.acme), params={"box": "100,150,300,200"})
+    assert swapped.status_code == upright.status_code == 200 and swapped.content == upright.content
     # the owner's highlight works
     ok = api.client.get(acme_url, headers=bearer(api.acme), params={"highlight": acme_c["chunk_id"]})
     assert ok.status_code == 200 and ok.content[:4] == b"\x89PNG"
@@ -270,3 +307,34 @@ def test_openai_endpoint_citations_carry_boxes(api: Api) -> None:
     assert cites and len(cites[0]["boxes"]) == 1 and cites[0]["page_width"] == 612.0
     b = cites[0]["boxes"][0]
     assert 0 <= b["x0"] < b["x1"] <= 612 and 0 <= b["y0"] < b["y1"] <= 792
+
+
+def test_boxes_and_parsing_share_the_process_safely(sample_dir: Path) -> None:
+    """The API reads citation boxes while an upload is parsed in another thread of the same process:
+    PDFium is not thread-safe, so both go through one lock and both keep reading the right text."""
+    import threading
+
+    from finrag.ingest.parse import PdfiumParser
+
+    pdf = sample_dir / NORTHWIND_10K
+    index, expected = cash_flow_page(pdf)
+    pages = [p.text for p in PdfiumParser().parse(pdf)]
+    failures: list[str] = []
+
+    def parse_loop() -> None:
+        for _ in range(6):
+            if [p.text for p in PdfiumParser().parse(pdf)] != pages:
+                failures.append("parse")
+
+    def boxes_loop() -> None:
+        for _ in range(30):
+            g = read_page_glyphs(pdf, index)
+            if g.text != expected.text or not np.array_equal(g.boxes, expected.boxes):
+                failures.append("boxes")
+
+    threads = [threading.Thread(target=parse_loop), threading.Thread(target=boxes_loop)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

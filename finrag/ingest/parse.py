@@ -18,6 +18,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from finrag.ingest.render import PDFIUM_LOCK
 from finrag.protocols import ParseError
 from finrag.records import Page, Table
 
@@ -292,7 +293,9 @@ def _open(path: Path) -> pdfium.PdfDocument:
     """Open a checked file; encrypted files with an empty user password open as-is."""
     _check_file(path)
     try:
-        pdf = pdfium.PdfDocument(path)
+        with PDFIUM_LOCK:
+            pdf = pdfium.PdfDocument(path)
+            pages = len(pdf)
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         log.info("pdfium cannot open file", extra={"file": path.name, "pdfium_error": code})
@@ -304,10 +307,15 @@ def _open(path: Path) -> pdfium.PdfDocument:
         if code == pdfium_c.FPDF_ERR_SECURITY:
             raise ParseError(f"{path.name} uses an unsupported security handler (encryption)") from exc
         raise ParseError(f"{path.name} is corrupt or truncated and cannot be read as a PDF") from exc
-    if len(pdf) == 0:
-        pdf.close()
+    if pages == 0:
+        _close(pdf)
         raise ParseError(f"{path.name} has no pages")
     return pdf
+
+
+def _close(pdf: pdfium.PdfDocument) -> None:
+    with PDFIUM_LOCK:
+        pdf.close()
 
 
 class PdfiumParser:
@@ -320,9 +328,10 @@ class PdfiumParser:
     def page_count(self, path: Path) -> int:
         pdf = _open(Path(path))
         try:
-            return len(pdf)
+            with PDFIUM_LOCK:
+                return len(pdf)
         finally:
-            pdf.close()
+            _close(pdf)
 
     def parse(self, path: Path) -> Iterator[Page]:
         """Pages in order, zero-based. File-level problems raise ParseError here, before the
@@ -336,8 +345,13 @@ class PdfiumParser:
         held: list[Page] = []  # leading pages without text, held back until some text shows up
         seen_text = False
         try:
-            for index in range(len(pdf)):
-                page = self._page(pdf, index, path)
+            with PDFIUM_LOCK:
+                count = len(pdf)
+            for index in range(count):
+                # one page at a time under the process's PDFium lock: the API answers (citation boxes,
+                # vision renders) in other threads of the process that may be ingesting
+                with PDFIUM_LOCK:
+                    page = self._page(pdf, index, path)
                 if seen_text:
                     yield page
                 elif page.text.strip():
@@ -348,7 +362,7 @@ class PdfiumParser:
                 else:
                     held.append(page)
         finally:
-            pdf.close()
+            _close(pdf)
         if not seen_text:
             log.info("no text in any page", extra={"file": path.name, "pages": len(held)})
             raise ParseError(f"{path.name}: {_NO_TEXT}")

@@ -16,7 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-_PDFIUM_LOCK = threading.Lock()
+# PDFium is not thread-safe: every call in this process (parse, render, character boxes) holds it.
+PDFIUM_LOCK = threading.Lock()
 
 
 class PageRenderError(Exception):
@@ -28,7 +29,7 @@ def render_page_png(pdf_path: str | Path, page: int, scale: float = 1.5) -> byte
     at ~1,450 image tokens)."""
     import pypdfium2 as pdfium
 
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(pdf_path))
         try:
             if not 0 <= page < len(pdf):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import secrets
@@ -14,10 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from finrag.finance.companies import company_aliases
-from finrag.ingest.boxes import locate_quote
+from finrag.ingest.boxes import draw_boxes, locate_quote
 from finrag.ingest.render import PageRenderError
 from finrag.records import Box, DocStatus, DocumentRecord
 from finrag.serve.deps import IngestKey, ReadKey, StateDep
@@ -243,19 +243,22 @@ def _page(state: ServeState, tenant: str, doc_id: str, n: int) -> Path:
         raise ApiError(500, "render_failed", str(exc)) from exc
 
 
-_BOX_PARAM = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
+# x0,y0,x1,y1: numbers of at most 6 digits (a page is a few thousand points at most), in the schema, so a
+# malformed box is refused by validation like any other bad parameter
+_NUMBER = r"\s*(-?\d{1,6}(?:\.\d{1,6})?)\s*"
+BOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+_BOX_PARAM = re.compile(BOX_PATTERN)
 _MAX_BOXES = 50
 
 
 def parse_box(value: str) -> Box:
-    """`x0,y0,x1,y1` in PDF points, top-left origin (a citation's box as the API returns it)."""
+    """`x0,y0,x1,y1` in PDF points, top-left origin (a citation's box as the API returns it); corners
+    given in either order make the same box."""
     m = _BOX_PARAM.match(value)
-    if m is None:
+    if m is None:  # the route's validation refuses these first; kept for direct callers
         raise ApiError(422, "invalid_box", f"box={value!r}: expected x0,y0,x1,y1 (numbers, PDF points)")
     x0, y0, x1, y1 = (float(v) for v in m.groups())
-    if not (x0 < x1 and y0 < y1):
-        raise ApiError(422, "invalid_box", f"box={value!r}: expected x0 < x1 and y0 < y1")
-    return Box(x0=x0, y0=y0, x1=x1, y1=y1)
+    return Box(x0=min(x0, x1), y0=min(y0, y1), x1=max(x0, x1), y1=max(y0, y1))
 
 
 def _highlight_boxes(
@@ -273,26 +276,7 @@ def _highlight_boxes(
     glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
     if glyphs is None:
         return [], 0.0, 0.0
-    return locate_quote(glyphs, quote or chunks[0].text), glyphs.width, glyphs.height
-
-
-def draw_boxes(png: Path, boxes: list[Box], page_width: float) -> bytes:
-    """The page image with each box filled semi-transparent yellow and outlined (boxes in points,
-    scaled to the image by its width over the page's)."""
-    from PIL import Image, ImageDraw
-
-    with Image.open(png) as img:
-        base = img.convert("RGBA")
-    scale = base.width / page_width if page_width > 0 else 1.0
-    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    pad = 2.0  # points: the glyph boxes are tight; a little air keeps the text readable inside the mark
-    for b in boxes:
-        rect = ((b.x0 - pad) * scale, (b.y0 - pad) * scale, (b.x1 + pad) * scale, (b.y1 + pad) * scale)
-        draw.rectangle(rect, fill=(255, 221, 0, 90), outline=(214, 137, 0, 255), width=2)
-    out = io.BytesIO()
-    Image.alpha_composite(base, layer).convert("RGB").save(out, format="PNG")
-    return out.getvalue()
+    return locate_quote(glyphs, quote or chunks[0].text, context=chunks[0].text), glyphs.width, glyphs.height
 
 
 def _highlighted(
@@ -307,7 +291,8 @@ def _highlighted(
     if not width:
         glyphs = state.service.locator.glyphs(tenant, rec.doc_id, n)
         width = glyphs.width if glyphs is not None else 0.0
-    return draw_boxes(path, boxes, width)
+    # without the page's size, the renderer's resolution says how points map to pixels
+    return draw_boxes(path.read_bytes(), boxes, width, fallback_scale=state.pages.dpi / 72)
 
 
 @router.get(
@@ -332,16 +317,17 @@ async def page_image(
         str | None, Query(max_length=2000, description="with `highlight`: the citation's quote, to mark only it")
     ] = None,
     box: Annotated[
-        list[str] | None,
-        Query(description="x0,y0,x1,y1 in PDF points, top-left origin (a citation's `boxes`); repeatable"),
+        list[Annotated[str, StringConstraints(pattern=BOX_PATTERN)]] | None,
+        Query(
+            max_length=_MAX_BOXES,
+            description="x0,y0,x1,y1 in PDF points, top-left origin (a citation's `boxes`); repeatable",
+        ),
     ] = None,
 ) -> Response:
     if highlight is None and not box:
         path = await run_in_threadpool(_page, state, who.tenant, doc_id, n)
         # Private: page images are tenant data, so no shared caches.
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
-    if box and len(box) > _MAX_BOXES:
-        raise ApiError(422, "invalid_box", f"at most {_MAX_BOXES} boxes")
     boxes = [parse_box(b) for b in box or []]
     png = await run_in_threadpool(_highlighted, state, who.tenant, doc_id, n, highlight, quote, boxes)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
