@@ -251,7 +251,12 @@ def llm_app(llm_service: FastAPI) -> Iterator[TestClient]:
 
 
 DRAFT = "Cedar Ridge Energy entered into an amended credit agreement as its 8-K reports [{label}]."
-DRAFT_Q = {"question": "What did Cedar Ridge Energy announce in its 8-K?", "stream": True, "mode": "easy"}
+DRAFT_Q = {
+    "question": "What did Cedar Ridge Energy announce in its 8-K?",
+    "stream": True,
+    "drafts": True,
+    "mode": "easy",
+}
 
 
 def streamed(c: TestClient) -> list[tuple[str, str]]:
@@ -295,10 +300,14 @@ def test_a_stream_broken_mid_draft_is_redone_and_the_draft_restarts(
     assert final["trace"]["answered_by"].startswith("anthropic")
 
 
-def test_without_a_stream_no_llm_call_is_streamed(llm_app: TestClient, anthropic_server: FakeAnthropic) -> None:
+def test_drafts_are_sent_only_when_asked_for(llm_app: TestClient, anthropic_server: FakeAnthropic) -> None:
+    """Unchecked text is opt-in: a plain stream (or no stream) gets the checked answer only."""
     anthropic_server.answer = _reply(DRAFT)
     r = llm_app.post("/v1/query", json={**DRAFT_Q, "stream": False})
     assert r.status_code == 200 and "amended credit agreement" in r.json()["answer"]
+    with llm_app.stream("POST", "/v1/query", json={**DRAFT_Q, "drafts": False}) as s:
+        events = sse_events(s.read().decode())
+    assert "draft" not in [e for e, _ in events] and "citations" in [e for e, _ in events]
     assert anthropic_server.requests and all(not q.body.get("stream") for q in anthropic_server.requests)
 
 

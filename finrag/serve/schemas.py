@@ -118,6 +118,11 @@ class QueryRequest(BaseModel):
         description="skip the response cache for this request: the answer is computed afresh and replaces the "
         "cached one",
     )
+    drafts: bool = Field(
+        False,
+        description="with stream: also send the LLM's text as it is written (`event: draft`), before it is "
+        "checked; figures the checks would withhold can appear there",
+    )
     debug: bool = Field(
         False,
         description="return the full trace: scope, rewritten queries, hits with scores, route and fallbacks, "
@@ -306,10 +311,11 @@ class DocumentPatch(BaseModel):
     """A correction of what was detected from the filing's cover pages. The document is re-scoped (its
     registry entry and its points' payload) without re-embedding."""
 
-    model_config = ConfigDict(extra="forbid")
+    # At least one field; company and doc_type take a value (null is refused), fiscal_year null clears it.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    company: Annotated[str, WithJsonSchema(_COMPANY)] | None = Field(None, examples=["Northwind Robotics"])
-    doc_type: DocType | None = Field(None, description="case does not matter")
+    company: Annotated[str | None, WithJsonSchema(_COMPANY)] = Field(None, examples=["Northwind Robotics"])
+    doc_type: Annotated[DocType | None, WithJsonSchema(_DOC_TYPE)] = Field(None, description="case does not matter")
     fiscal_year: Annotated[int, WithJsonSchema(_YEAR)] | None = Field(
         None, description="null clears it (in the body explicitly)"
     )

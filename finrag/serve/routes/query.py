@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 SSE_DOC = (
     'With `stream=true` the response is `text/event-stream`: one `data: {"delta": ...}` event per answer '
     "line, then `event: citations` whose data is the full QueryResponse (answer, citations, timings ...), "
-    "then `data: [DONE]`. Errors after the stream started arrive as `event: error`. While an LLM writes, "
-    '`event: draft` frames carry its text as it comes (`{"start": true}` opens a new draft, `{"delta": ...}` '
-    "adds to it): a preview only, the answer sent after it is the checked one."
+    "then `data: [DONE]`. Errors after the stream started arrive as `event: error`. With `drafts=true`, "
+    "while an LLM writes, `event: draft` frames carry its text as it comes "
+    '(`{"start": true}` opens a new draft, `{"delta": ...}` adds to it): unchecked, a preview only; the '
+    "answer sent after it is the checked one."
 )
 DEBUG_DOC = (
     "Every answer is stored under its `answer_id` (`GET /v1/answers/{answer_id}`, `POST /v1/feedback`). "
@@ -105,6 +106,8 @@ async def query(
         )
 
     def compute_with_drafts() -> Served:
+        if not body.drafts:
+            return compute()
         with drafts_to(drafts):
             return compute()
 
@@ -132,7 +135,7 @@ async def query(
             frames,
             disconnected,
             partial(error_frame, metrics=state.metrics),
-            progress=drafts.take,
+            progress=drafts.take if body.drafts else None,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

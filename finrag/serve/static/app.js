@@ -425,7 +425,8 @@ async function run(question, filters) {
   resetAnswer();
   $("#ask-btn").disabled = true;
   $("#answer-box").setAttribute("aria-busy", "true");
-  const body = { question, mode: $("#mode").value, stream: true, filters };
+  // drafts: the model's text as it comes, shown apart and labelled unchecked until the answer replaces it
+  const body = { question, mode: $("#mode").value, stream: true, drafts: true, filters };
   try {
     const resp = await api("/v1/query", {
       method: "POST",
