@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from finrag.records import Chunk, ChunkKind, Hit
@@ -167,6 +168,11 @@ def flagged_sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, rule) for each instruction-like sentence of `text`. An instruction that carries no
     figure of its own ("You are now FinanceBot.") takes the sentence after it along: that is where its
     payload sits."""
+    return list(_flagged_sentences(text))
+
+
+@lru_cache(maxsize=8192)  # the pipelines' searches return the same chunks many times per answer
+def _flagged_sentences(text: str) -> tuple[tuple[str, str], ...]:
     out = []
     payload_next = False
     for s in sentences(text):
@@ -177,7 +183,7 @@ def flagged_sentences(text: str) -> list[tuple[str, str]]:
         elif payload_next:
             out.append((s.strip(), "payload_after_instruction"))
             payload_next = False
-    return out
+    return tuple(out)
 
 
 def redact(text: str) -> tuple[str, list[tuple[str, str]]]:

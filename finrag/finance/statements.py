@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from finrag.finance.calculator import CalcInput, CalcStep
 from finrag.finance.data import load
@@ -17,6 +18,7 @@ from finrag.finance.text import page_label
 _NOTE_REF = re.compile(r"(?i)\((?:note|notes)\s*[\d\s,and]+\)|\(\d\)|\([a-z]\)")
 
 
+@lru_cache(maxsize=65536)  # row labels are squashed once per candidate line item otherwise
 def squash(text: str) -> str:
     """Lower-case letters only: PDF text may drop spaces ("Totalcurrentassets")."""
     return re.sub(r"[^a-z]", "", _NOTE_REF.sub("", text.lower()).replace("&", "and"))

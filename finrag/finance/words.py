@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from finrag.finance.data import load
 
@@ -66,7 +67,15 @@ def _search_stem(word: str) -> str:
 
 def search_terms(text: str) -> set[str]:
     """Content terms for ranking pages and picking lines (the retrieval profile)."""
-    return {_search_stem(w) for w in _SEARCH_WORD.findall(text.lower()) if w not in SEARCH_STOP and len(w) > 2}
+    return set(_search_terms(text))
+
+
+@lru_cache(maxsize=16384)
+def _search_terms(text: str) -> frozenset[str]:
+    # the same row labels and lines are scored again and again while one answer is computed
+    return frozenset(
+        _search_stem(w) for w in _SEARCH_WORD.findall(text.lower()) if w not in SEARCH_STOP and len(w) > 2
+    )
 
 
 def label_stem(word: str) -> str:
