@@ -58,6 +58,7 @@ def folded_words(text: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=65536)  # a filing's vocabulary is small; its words are stemmed over and over
 def _search_stem(word: str) -> str:
     for suffix in ("ies", "es", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 3:
