@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# CPU torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[torch,serve,llm,graph,server,dev]"
+	$(BIN)/pip install -q -e ".[torch,serve,llm,graph,server,bench,dev]"
 	touch $(STAMP)
 
 .PHONY: install demo test test-fast lint bench
