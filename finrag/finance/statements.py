@@ -4,7 +4,7 @@ line item's value for a fiscal year from a statement page; formatting the amount
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,16 +68,21 @@ _MONTH_DAY = re.compile(
 )
 
 
-def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
-    """Column years from the nearest line above `pos` that lists two or more years and no other figures
-    ("(In millions, except per share amounts) 2021 2020 2019"): headers the page analysis missed."""
+def _lines_above(text: str, pos: int, max_lines: int) -> Iterator[str]:
+    """The lines above the one holding `pos`, nearest first, at most `max_lines`."""
     end = text.rfind("\n", 0, pos)
     for _ in range(max_lines):
         if end <= 0:
-            break
+            return
         start = text.rfind("\n", 0, end) + 1
-        line = text[start:end]
+        yield text[start:end]
         end = start - 1
+
+
+def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
+    """Column years from the nearest line above `pos` that lists two or more years and no other figures
+    ("(In millions, except per share amounts) 2021 2020 2019"): headers the page analysis missed."""
+    for line in _lines_above(text, pos, max_lines):
         years = [int(y) for y in _YEAR_TOKEN.findall(line)]
         # "Twelve Months Ended June 30, 2022 ... June 30, 2023": a day of the month is no figure
         others = re.findall(r"\d[\d,.]*", _YEAR_TOKEN.sub(" ", _MONTH_DAY.sub(" ", line)))
@@ -89,13 +94,7 @@ def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
 def durations_before(text: str, pos: int, max_lines: int = 60) -> list[int]:
     """Months of each column group from the nearest period header above `pos` ("Three Months Ended
     Nine Months Ended" -> [3, 9]); [] when the table states none."""
-    end = text.rfind("\n", 0, pos)
-    for _ in range(max_lines):
-        if end <= 0:
-            break
-        start = text.rfind("\n", 0, end) + 1
-        line = text[start:end]
-        end = start - 1
+    for line in _lines_above(text, pos, max_lines):
         if len(line) < 120 and not re.search(r"[$%]", line):
             found = header_durations(line)
             if found:
