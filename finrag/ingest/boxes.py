@@ -80,40 +80,29 @@ class PageGlyphs:
 
 def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
     """Characters and boxes of zero-based page `index` (PDFium calls serialised by the renderer's lock)."""
-    import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    from finrag.ingest.render import PDFIUM_LOCK
+    from finrag.ingest.render import open_page
 
-    with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(str(pdf_path))
+    with open_page(pdf_path, index) as page:
+        crop = tuple(float(v) for v in page.get_cropbox())
+        rotation = int(page.get_rotation()) % 360
+        tp = page.get_textpage()
         try:
-            if not 0 <= index < len(pdf):
-                raise IndexError(f"page {index + 1} out of range: {Path(pdf_path).name} has {len(pdf)} pages")
-            page = pdf[index]
-            try:
-                crop = tuple(float(v) for v in page.get_cropbox())
-                rotation = int(page.get_rotation()) % 360
-                tp = page.get_textpage()
-                try:
-                    n = tp.count_chars()
-                    text = tp.get_text_range()
-                    if len(text) != n:  # offsets and char indices disagree: read char by char
-                        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
-                    raw = np.zeros((n, 4), dtype=np.float64)
-                    # the raw call with reused out-parameters: twice as fast as get_charbox on a 5,000-char page
-                    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-                    refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
-                    get_box, handle = pdfium_c.FPDFText_GetCharBox, tp.raw
-                    for i in range(n):
-                        if not text[i].isspace() and get_box(handle, i, *refs):  # spaces and line breaks: no box
-                            raw[i] = (left.value, bottom.value, right.value, top.value)
-                finally:
-                    tp.close()
-            finally:
-                page.close()
+            n = tp.count_chars()
+            text = tp.get_text_range()
+            if len(text) != n:  # offsets and char indices disagree: read char by char
+                text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
+            raw = np.zeros((n, 4), dtype=np.float64)
+            # the raw call with reused out-parameters: twice as fast as get_charbox on a 5,000-char page
+            left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+            refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
+            get_box, handle = pdfium_c.FPDFText_GetCharBox, tp.raw
+            for i in range(n):
+                if not text[i].isspace() and get_box(handle, i, *refs):  # spaces and line breaks: no box
+                    raw[i] = (left.value, bottom.value, right.value, top.value)
         finally:
-            pdf.close()
+            tp.close()
     left, bottom, right, top = crop
     # PDF user space (origin bottom-left) to top-left space from the crop box, which is what is rendered
     boxes = np.stack([raw[:, 0] - left, top - raw[:, 3], raw[:, 2] - left, top - raw[:, 1]], axis=1)

@@ -12,9 +12,12 @@ import multiprocessing as mp
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # PDFium is not thread-safe: every call in this process (parse, render, character boxes) holds it.
 PDFIUM_LOCK = threading.Lock()
@@ -24,23 +27,31 @@ class PageRenderError(Exception):
     pass
 
 
-def render_page_png(pdf_path: str | Path, page: int, scale: float = 1.5) -> bytes:
-    """PNG bytes of zero-based `page` of a PDF (scale 1.0 = 72 dpi; 1.5 keeps a 10-K table legible
-    at ~1,450 image tokens)."""
+@contextmanager
+def open_page(pdf_path: str | Path, index: int) -> Iterator[Any]:
+    """Zero-based page `index` of a PDF (a pypdfium2 `PdfPage`), open while the block runs and holding
+    the PDFium lock all that time; IndexError when the PDF has no such page."""
     import pypdfium2 as pdfium
 
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(pdf_path))
         try:
-            if not 0 <= page < len(pdf):
-                raise IndexError(f"page {page + 1} out of range: {Path(pdf_path).name} has {len(pdf)} pages")
-            p = pdf[page]
+            if not 0 <= index < len(pdf):
+                raise IndexError(f"page {index + 1} out of range: {Path(pdf_path).name} has {len(pdf)} pages")
+            page = pdf[index]
             try:
-                image = p.render(scale=scale).to_pil()
+                yield page
             finally:
-                p.close()
+                page.close()
         finally:
             pdf.close()
+
+
+def render_page_png(pdf_path: str | Path, page: int, scale: float = 1.5) -> bytes:
+    """PNG bytes of zero-based `page` of a PDF (scale 1.0 = 72 dpi; 1.5 keeps a 10-K table legible
+    at ~1,450 image tokens)."""
+    with open_page(pdf_path, page) as p:
+        image = p.render(scale=scale).to_pil()
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=False)
     return buf.getvalue()
