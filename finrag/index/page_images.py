@@ -52,6 +52,14 @@ def _payload(tenant: str, doc_id: str, page: int, extra: dict[str, Any]) -> dict
     return out
 
 
+def _check_width(held: int | None, got: int, what: str) -> None:
+    if held != got:
+        raise PageVectorWidthError(
+            f"{what} vectors are {got} wide; this index holds {held}-wide vectors "
+            "(the image model changed: re-index the page images into a new data folder)"
+        )
+
+
 def _rows(vec: np.ndarray) -> list[list[float]]:
     return np.asarray(vec, dtype=np.float32).tolist()  # type: ignore[no-any-return]
 
@@ -110,11 +118,7 @@ class EdgePageImageIndex:
             self.warm_up()
             if self._shard is None:
                 self._create(dim)
-            if self._width() != dim:
-                raise PageVectorWidthError(
-                    f"page-image vectors are {dim} wide; this index holds {self._width()}-wide vectors "
-                    "(the image model changed: re-index the page images into a new data folder)"
-                )
+            _check_width(self._width(), dim, "page-image")
             points = [
                 q.Point(page_point_id(tenant, doc_id, p), {PAGE_VECTOR: _rows(v)}, _payload(tenant, doc_id, p, payload))
                 for p, v in zip(pages, vectors, strict=True)
@@ -131,8 +135,7 @@ class EdgePageImageIndex:
             self.warm_up()
             if self._shard is None:
                 return []
-            if self._width() != query.shape[1]:
-                raise PageVectorWidthError(f"query vectors are {query.shape[1]} wide; the index's are {self._width()}")
+            _check_width(self._width(), query.shape[1], "query")
             found = self._shard.query(
                 q.QueryRequest(
                     limit=limit,
@@ -146,17 +149,13 @@ class EdgePageImageIndex:
     def delete_document(self, tenant: str, doc_id: str) -> None:
         import qdrant_edge as q
 
+        from finrag.index.qdrant_edge import _doc_filter
+
         with self._lock:
             self.warm_up()
             if self._shard is None:
                 return
-            flt = q.Filter(
-                must=[
-                    q.FieldCondition(key="tenant", match=q.MatchValue(tenant)),
-                    q.FieldCondition(key="doc_id", match=q.MatchValue(doc_id)),
-                ]
-            )
-            self._shard.update(q.UpdateOperation.delete_points_by_filter(flt))
+            self._shard.update(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
             self._shard.flush()
 
     def count(self, tenant: str | None = None, doc_id: str | None = None) -> int:
@@ -247,8 +246,7 @@ class ServerPageImageIndex:
         self.warm_up()
         if self._dim is None:
             self._create(dim)
-        if self._dim != dim:
-            raise PageVectorWidthError(f"page-image vectors are {dim} wide; this collection holds {self._dim}")
+        _check_width(self._dim, dim, "page-image")
         points = [
             m.PointStruct(
                 id=page_point_id(tenant, doc_id, p),
@@ -265,8 +263,7 @@ class ServerPageImageIndex:
         self.warm_up()
         if self._dim is None:
             return []
-        if self._dim != query.shape[1]:
-            raise PageVectorWidthError(f"query vectors are {query.shape[1]} wide; the collection's are {self._dim}")
+        _check_width(self._dim, query.shape[1], "query")
         found = self._client.query_points(
             self.collection,
             query=_rows(query),
