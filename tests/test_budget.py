@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from finrag.db import open_database
-from finrag.llm import LLMSettings
 from finrag.records import Answer
 from finrag.serve.answers import AnswerStore
 from finrag.serve.app import create_app
@@ -26,6 +25,7 @@ from finrag.settings import AnswerSettings, BudgetSettings, SecuritySettings, Se
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.fixtures import anthropic_llm
 from tests.test_api import CEDAR_8K, bearer, metric, sse_events
 
 anthropic_server = fixtures.anthropic_server
@@ -67,12 +67,7 @@ def make_app(
     settings = make_settings(
         tmp_path / "data",
         security=SecuritySettings(metrics_tenants=["acme", "trial"]),  # exported by name in tenant gauges
-        llm=LLMSettings(
-            providers=["anthropic", "extractive"],
-            anthropic_api_key="test-key",  # type: ignore[arg-type]
-            anthropic_base_url=anthropic_server.url,
-            max_retries=0,
-        ),
+        llm=anthropic_llm(anthropic_server),
         answer=AnswerSettings(online_eval_share=0.0),
     )
     components = build_components(settings)

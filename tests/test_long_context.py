@@ -20,6 +20,7 @@ from finrag.records import Answer
 from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.fixtures import anthropic_llm
 
 anthropic_server = fixtures.anthropic_server
 
@@ -60,12 +61,6 @@ def _best_line(body: dict[str, Any]) -> str:
 def page_reply(body: dict[str, Any]) -> str:
     """Grounded on the long-context route, wrong (an invented figure) on every other request."""
     return _best_line(body) if "page by page" in body["system"][0]["text"] else WRONG
-
-
-def anthropic_llm(server: FakeAnthropic, **kw: Any) -> LLMSettings:
-    kw.setdefault("providers", ["anthropic", "extractive"])
-    kw.setdefault("max_retries", 0)
-    return LLMSettings(anthropic_api_key="test-key", anthropic_base_url=server.url, **kw)  # type: ignore[arg-type]
 
 
 def engine(llm: LLMSettings, **answer: Any) -> AnswerEngine:

@@ -24,6 +24,7 @@ from finrag.sample.model import build_financials
 from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.fixtures import anthropic_llm
 from tests.fakes.openai_server import FakeOpenAI
 
 anthropic_server = fixtures.anthropic_server
@@ -36,12 +37,6 @@ BF23 = "BLUEFINFOODS_2023_10K"
 
 def offline_llm() -> LLMSettings:
     return LLMSettings(providers=["extractive"])
-
-
-def anthropic_llm(server: FakeAnthropic, **kw: Any) -> LLMSettings:
-    kw.setdefault("providers", ["anthropic", "extractive"])
-    kw.setdefault("max_retries", 0)
-    return LLMSettings(anthropic_api_key="test-key", anthropic_base_url=server.url, **kw)
 
 
 def engine(llm: LLMSettings | None = None, **answer: Any) -> AnswerEngine:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from finrag.llm import LLMSettings
 from finrag.serve.app import create_app
 from finrag.serve.testing import live_server
 from finrag.service import QAService, build_components
@@ -17,6 +16,7 @@ from finrag.settings import AnswerSettings, ServeSettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.fixtures import anthropic_llm
 from tests.test_api import CEDAR_8K, NORTHWIND_10K, build_service
 
 anthropic_server = fixtures.anthropic_server
@@ -97,12 +97,7 @@ def test_llm_text_streams_into_a_draft_then_the_checked_answer_replaces_it(
 ) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(
         tmp_path / "data",
-        llm=LLMSettings(
-            providers=["anthropic", "extractive"],
-            anthropic_api_key="test-key",  # type: ignore[arg-type]
-            anthropic_base_url=anthropic_server.url,
-            max_retries=0,
-        ),
+        llm=anthropic_llm(anthropic_server),
         answer=AnswerSettings(online_eval_share=0.0),
     )
     components = build_components(settings)

@@ -16,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from finrag.llm import LLMSettings
 from finrag.records import Answer, DocStatus, DocumentRecord
 from finrag.serve.app import create_app
 from finrag.serve.explain import trust_out
@@ -28,6 +27,7 @@ from finrag.settings import AnswerSettings, ServeSettings
 from tests.conftest import make_settings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic, split_for_stream
+from tests.fakes.fixtures import anthropic_llm
 from tests.test_api import CEDAR_8K, NORTHWIND_10K, bearer, build_service, ingest, sse_events
 
 anthropic_server = fixtures.anthropic_server
@@ -223,12 +223,7 @@ def llm_service(
     """An app whose LLM is the fake Anthropic server, over the Cedar Ridge 8-K (tenant acme)."""
     settings = make_settings(
         tmp_path / "data",
-        llm=LLMSettings(
-            providers=["anthropic", "extractive"],
-            anthropic_api_key="test-key",  # type: ignore[arg-type]
-            anthropic_base_url=anthropic_server.url,
-            max_retries=0,
-        ),
+        llm=anthropic_llm(anthropic_server),
         answer=AnswerSettings(online_eval_share=0.0),
     )
     components = build_components(settings)

@@ -21,10 +21,19 @@ from typing import Any
 import pytest
 import uvicorn
 
+from finrag.llm import LLMSettings
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.anthropic_server import create_app as anthropic_app
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.openai_server import create_app as openai_app
+
+
+def anthropic_llm(server: FakeAnthropic, **kw: Any) -> LLMSettings:
+    """LLM settings whose calls go to the fake Anthropic server: Anthropic first, the extractive answerer
+    as the fallback, no retries (each override by keyword)."""
+    kw.setdefault("providers", ["anthropic", "extractive"])
+    kw.setdefault("max_retries", 0)
+    return LLMSettings(anthropic_api_key="test-key", anthropic_base_url=server.url, **kw)  # type: ignore[arg-type]
 
 
 class ServerThread:

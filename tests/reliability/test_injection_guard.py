@@ -14,11 +14,11 @@ import pytest
 
 from finrag.answer.guard import WITHHELD, flag, flagged_sentences, redact
 from finrag.ingest.parse import PdfiumParser
-from finrag.llm import LLMSettings
 from finrag.sample.generate import INJECTION_TEXT
 from finrag.settings import AnswerSettings
 from tests.fakes import fixtures
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.fixtures import anthropic_llm
 from tests.reliability.injection_set import FILE, STYLES, ask_all, cases, naive_model, write_filing
 
 anthropic_server = fixtures.anthropic_server
@@ -66,12 +66,7 @@ def injected_service(tmp_path_factory: pytest.TempPathFactory, shared_embedder) 
     server = fixtures._shared("anthropic")
     settings = make_settings(
         folder / "data",
-        llm=LLMSettings(
-            providers=["anthropic", "extractive"],
-            anthropic_api_key="test-key",  # type: ignore[arg-type]
-            anthropic_base_url=server.url,
-            max_retries=0,
-        ),
+        llm=anthropic_llm(server),
         answer=AnswerSettings(online_eval_share=0),
     )
     components = build_components(settings)
