@@ -37,7 +37,7 @@ _MEASURES = tuple((re.compile(m["ask"], re.I), tuple(m["filing"])) for m in _DAT
 
 _NOTE_REF = re.compile(r"(?i)\((?:note|notes)\s*[\d\s,and]+\)|\(\d\)|\([a-z]\)(?=\s)")
 _CELL = r"(?:\$?\s?\(?-?[\d,]*\d(?:\.\d+)?\)?%?|—|–)"
-# a row: a label, then money cells ("Industrial Automation $ 318 $ 320", "MGM China (54,979) 5,015")
+# a row: a label, then money cells ("Industrial Automation $ 318 $ 320", "Upstream (1,068) 954")
 _ROW = re.compile(rf"^(?P<label>[A-Za-z][^$\d]*?)\s+(?P<cells>{_CELL}(?:\s+{_CELL})*)$")
 _CELL_RE = re.compile(r"\(?-?[\d,]*\d(?:\.\d+)?\)?|—|–")
 _YEAR = re.compile(r"(?<![\d,.$])((?:19|20)\d{2})(?![\d,.%])")
