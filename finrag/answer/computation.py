@@ -332,7 +332,7 @@ def _run(plan: Plan, comp: Computation, alt: int) -> None:
             year_steps = plan.metrics[alt].build(get)
             steps += year_steps
             # ROA/ROE log a percent restatement last; the ratio is the figure asked for
-            main = year_steps[0] if plan.metrics[alt].key in ("roa", "roe") else year_steps[-1]
+            main = year_steps[0] if plan.metrics[alt].percent_logged else year_steps[-1]
             comp.results[year] = main.result
         elif plan.kind == "growth":
             s = pct_change(get(plan.item.key, 0), get(plan.item.key, -1))  # type: ignore[union-attr]
@@ -416,7 +416,7 @@ def _compose(plan: Plan, comp: Computation, alt: int) -> str:
             lines.append(_change_line(comp.steps[-1], plan.years))
         else:
             lines.append(f"{who} {m.name} {_period(comp.months, y, 'for')} was {res} {cites}.")
-            if m.key in ("roa", "roe"):
+            if m.percent_logged:
                 pct = comp.steps[-1].result
                 lines[-1] = lines[-1][:-1] + f", or {pct:.{max(1, dec - 1)}f}%."
         lines.append(f"Formula: {m.name} = {m.formula}.")

@@ -488,7 +488,8 @@ def recompute(
     the years an answer ties its figures to), its average over the plan's years when it asks for one,
     and the change between two consecutive years (in points for percentages). The year before each is
     read only to state a change: its own figure is another period's, not an answer."""
-    unit = plan.unit
+    # ROA / ROE: `plan_value` gives their last step, the ratio restated in percent
+    unit = "%" if plan.metrics and plan.metrics[0].percent_logged else plan.unit
     asked = sorted(set(plan.years) | set(years))
     wanted = sorted(set(asked) | {y - 1 for y in asked})
     values = {y: v for y in wanted if (v := plan_value(plan, y, sources, months)) is not None}

@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from finrag.answer.grounding import (
@@ -58,7 +58,7 @@ from finrag.finance.figures import Figure, PageIndex, analyze_page, extract_figu
 from finrag.finance.glossary import GlossaryRewriter
 from finrag.finance.judgement import decide, evidence_rule_for, plan_for, rule_for
 from finrag.finance.periods import parse_periods
-from finrag.finance.plan import Plan, plan_question
+from finrag.finance.plan import Plan, plan_question, stated_convention
 from finrag.finance.text import CITATION
 from finrag.finance.words import STATEMENT_WORDS, content_words
 from finrag.records import Answer, AnswerKind
@@ -363,6 +363,12 @@ def _plans(question: str, facts: QuestionFacts, text: str, keys: Sequence[str]) 
             named = plan_question(part, year)
             if named is not None and named.name not in {p.name for p in plans}:
                 plans.append(named)
+    # ROA over average or over year-end assets: both are ROA; the convention the answer states is checked
+    body = CITATION.sub(" ", text)
+    for plan in list(plans):
+        twin = stated_convention(plan.metrics[0], body) if plan.metrics else None
+        if twin is not None and all(twin.key != p.metrics[0].key for p in plans if p.metrics):
+            plans.append(replace(plan, metrics=[twin]))
     return plans
 
 

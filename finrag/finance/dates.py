@@ -71,3 +71,34 @@ def fiscal_year_of(year_end: date) -> int:
 def add_months(day: date, months: int) -> date:
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+_DATE_NO_YEAR = re.compile(rf"(?i)\b({_MONTH_RE})\.?\s+(\d{{1,2}})\s*,?(?!\s*,?\s*(?:19|20)\d{{2}})")
+
+
+def header_fiscal_years(header: str, years: list[int]) -> list[int]:
+    """The fiscal years of a table's year columns when its header dates them: "January 1, 2023  January 2,
+    2022" heads the columns of fiscal 2022 and 2021 (`fiscal_year_of`), as does "January 1," over
+    "2023 2022". `years` are the calendar years the header prints, in column order; they are returned
+    unchanged when the header dates no column, its dates do not line up with the years, or the fiscal
+    years would not tell the columns apart (a quarter-end next to a year-end)."""
+    dated: list[date] = []
+    for m in re.finditer(DATE, header, re.IGNORECASE):
+        d = parse_date(m.group(0))
+        if d is not None:
+            dated.append(d)
+    if dated and [d.year for d in dated] == years:
+        mapped = [fiscal_year_of(d) for d in dated]
+    else:
+        # one month and day over several year columns: "December 31," above "2022 2021" (PDF text may
+        # join the day with the first year)
+        days = {(d.month, d.day) for d in dated if d.year in years}
+        days |= {(_MONTHS[m.group(1).lower()], int(m.group(2))) for m in _DATE_NO_YEAR.finditer(header)}
+        if len(days) != 1 or len(dated) > 1:
+            return years
+        month, day = days.pop()
+        try:
+            mapped = [fiscal_year_of(date(y, month, day)) for y in years]
+        except ValueError:
+            return years
+    return mapped if len(set(mapped)) == len(mapped) else years

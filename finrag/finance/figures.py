@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from finrag.finance.dates import header_fiscal_years
+from finrag.finance.periods import header_durations
 from finrag.finance.scales import SCALE_WORDS, stated_scales
 
 CURRENCIES: dict[str, str] = {"$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR"}
@@ -348,6 +350,16 @@ def _is_header_line(line: str) -> tuple[bool, list[int]]:
     return bool(years) or (any(t[0].isalpha() for t in toks) and not any(t.isdigit() for t in toks)), years
 
 
+def _fiscal_header(lines: list[str], years: list[int]) -> list[int]:
+    """A header run's column years as fiscal years: "At January 1, 2023 and January 2, 2022" heads fiscal
+    2022 and 2021 (`dates.header_fiscal_years`). A quarter's or half's columns keep their calendar years:
+    the fiscal year of a period that is not one is not what the date says."""
+    text = "\n".join(lines)
+    if any(m != 12 for m in header_durations(text)):
+        return years
+    return header_fiscal_years(text, years)
+
+
 @dataclass(slots=True)
 class _Rows:
     cells: dict[int, _Cell] = field(default_factory=dict)
@@ -369,6 +381,7 @@ def _table_rows(text: str, figures: list[Figure]) -> _Rows:
     out = _Rows()
     header: list[int] | None = None
     run: list[int] = []
+    run_text: list[str] = []
     in_run = False
     row: list[int | None] = []
     label = ""
@@ -421,13 +434,14 @@ def _table_rows(text: str, figures: list[Figure]) -> _Rows:
         if is_header:
             if not in_run:
                 close_row()
-                run, in_run = [], True
+                run, run_text, in_run = [], [], True
             run.extend(hyears)
+            run_text.append(stripped)
             continue
         if in_run:
             in_run = False
             if len(run) >= 2:
-                header = run
+                header = _fiscal_header(run_text, run)
         rest = line
         for i in reversed(line_figs):
             f = figures[i]

@@ -98,6 +98,12 @@ class Metric:
         """The calculation over the inputs `get` finds; the last step is the answer."""
         return run_steps(self.steps, get)
 
+    @property
+    def percent_logged(self) -> bool:
+        """A ratio metric whose last step restates it in percent (ROA, ROE): the ratio is the answer,
+        the percent a second way of writing it."""
+        return self.unit == "x" and self.steps[-1].unit == "%"
+
 
 def _step(raw: Mapping[str, Any]) -> Step:
     if raw["fn"] != "compute" and raw["fn"] not in _FUNCTIONS:
@@ -129,20 +135,27 @@ def _load_items() -> dict[str, LineItem]:
     }
 
 
-def _load_metrics() -> tuple[Metric, ...]:
-    return tuple(
-        Metric(
-            key=m["key"],
-            name=m["name"],
-            pattern=re.compile(m["pattern"], re.I),
-            needs=tuple(_item_ref(n) for n in m["needs"].split()),
-            steps=tuple(_step(s) for s in m["steps"]),
-            formula=m["formula"],
-            unit=m["unit"],
-            decimals=m.get("decimals", 2),
-        )
-        for m in load("metrics")["metrics"]
+def _metric(m: Mapping[str, Any], pattern: str) -> Metric:
+    return Metric(
+        key=m["key"],
+        name=m["name"],
+        pattern=re.compile(pattern, re.I),
+        needs=tuple(_item_ref(n) for n in m["needs"].split()),
+        steps=tuple(_step(s) for s in m["steps"]),
+        formula=m["formula"],
+        unit=m["unit"],
+        decimals=m.get("decimals", 2),
     )
+
+
+def _load_metrics() -> tuple[Metric, ...]:
+    return tuple(_metric(m, m["pattern"]) for m in load("metrics")["metrics"])
+
+
+def _load_year_end(metrics: tuple[Metric, ...]) -> dict[str, Metric]:
+    """{averaged metric's key: its year-end convention} (`[[year_end]]` of metrics.toml)."""
+    patterns = {m.key: m.pattern.pattern for m in metrics}
+    return {y["of"]: _metric(y, patterns[y["of"]]) for y in load("metrics").get("year_end", [])}
 
 
 ITEMS: dict[str, LineItem] = _load_items()
@@ -152,6 +165,9 @@ ITEM_MENTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 # Specific before general: "EBITDA less capex" before "EBITDA margin" before "EBITDA".
 METRICS: tuple[Metric, ...] = _load_metrics()
+# The year-end convention of metrics whose textbook denominator is an average balance (ROA, ROE, ...).
+YEAR_END: dict[str, Metric] = _load_year_end(METRICS)
+AVERAGED: dict[str, Metric] = {y.key: next(m for m in METRICS if m.key == of) for of, y in YEAR_END.items()}
 
 
 def share_metric(numerator: LineItem, denom: LineItem, asked: str) -> Metric:

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 
 from finrag.finance.figures import scale_from_text, years_in
 from finrag.finance.formulas import PERCENT, ask_text, defined_metric, same_formula, using_denominator
-from finrag.finance.metrics import ITEM_MENTIONS, ITEMS, METRICS, LineItem, Metric, Step, item_in, share_metric
+from finrag.finance.metrics import (
+    AVERAGED,
+    ITEM_MENTIONS,
+    ITEMS,
+    METRICS,
+    YEAR_END,
+    LineItem,
+    Metric,
+    Step,
+    item_in,
+    share_metric,
+)
 
 _GROWTH = re.compile(
     r"(?i)\b(?:growth|grow|grew|growing|change[sd]?|increase[sd]?|decrease[sd]?|decline[sd]?|yoy|"
@@ -118,9 +129,40 @@ def _share_plan(question: str, years: list[int], decimals: int | None, avg: bool
     return Plan("metric", years, [metric], average=avg and len(years) > 1, decimals=decimals)
 
 
+# "average total assets", "return on average equity", "average balances": the denominator is the mean of
+# the two year-ends. "Three-year average ROA" averages years, and says nothing about the denominator.
+_AVERAGE_BALANCE = re.compile(
+    r"(?i)\b(?:average|avg\.?|mean)\s+(?:of\s+)?(?:the\s+)?(?:[\w'’&]+\s+){0,2}(?:assets|equity|balances?)\b"
+)
+_YEAR_END_BALANCE = re.compile(r"(?i)\b(?:year[- ]end|end[- ]of[- ](?:the[- ])?(?:fiscal[- ])?year)\b")
+
+
+def convention(metric: Metric, text: str) -> Metric:
+    """The metric in the denominator convention `text` asks for: over average balances when it says so
+    ("average total assets"), else over year-end balances, for metrics computed both ways (`YEAR_END`)."""
+    if metric.key in YEAR_END and not _AVERAGE_BALANCE.search(text):
+        return YEAR_END[metric.key]
+    if metric.key in AVERAGED and _AVERAGE_BALANCE.search(text):
+        return AVERAGED[metric.key]
+    return metric
+
+
+def stated_convention(metric: Metric, text: str) -> Metric | None:
+    """The other convention of `metric` when `text` (an answer) states it: "on average total assets" for a
+    year-end metric, "on year-end assets" for an averaged one; None when it states none or the same."""
+    if metric.key in AVERAGED and _AVERAGE_BALANCE.search(text):
+        return AVERAGED[metric.key]
+    if metric.key in YEAR_END and _YEAR_END_BALANCE.search(text) and not _AVERAGE_BALANCE.search(text):
+        return YEAR_END[metric.key]
+    return None
+
+
 def _as_percent(metric: Metric) -> Metric:
-    """A ratio metric restated in percent ("ROA in percentage terms"): one logged x100 step more."""
-    if metric.unit != "x" or metric.key in ("roa", "roe"):  # ROA/ROE already log their percent
+    """A ratio metric restated in percent ("ROA in percentage terms"): one logged x100 step more, or, for a
+    metric that logs its percent already (ROA, ROE), that step as the answer."""
+    if metric.percent_logged:
+        return Metric(metric.key, metric.name, metric.pattern, metric.needs, metric.steps, metric.formula, "%", 1)
+    if metric.unit != "x":
         return metric
     last = metric.steps[-1]
     named = last.name or "ratio"
@@ -218,7 +260,7 @@ def _plan(question: str, default_year: int | None) -> Plan | None:
         decimals = _DEC_WORDS.get(raw, int(raw) if raw.isdigit() else None)
     is_avg = bool(avg) and len(eval_years) > 1
     cagr = _cagr_years(question, years or all_years, target) if _CAGR.search(question) else []
-    metrics = _named_or_defined(question, target)
+    metrics = [convention(m, question) for m in _named_or_defined(question, target)]
     if metrics and not (metrics[0].key in ("cogs_pct_revenue", "capex_to_revenue") and _PART.search(question)):
         if cagr:
             return Plan("cagr", cagr, metrics, decimals=decimals)

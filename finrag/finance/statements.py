@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from finrag.finance.calculator import CalcInput, CalcStep
 from finrag.finance.data import load
+from finrag.finance.dates import header_fiscal_years
 from finrag.finance.figures import analyze_page
 from finrag.finance.metrics import LineItem
 from finrag.finance.periods import header_durations
@@ -87,7 +88,8 @@ def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
         # "Twelve Months Ended June 30, 2022 ... June 30, 2023": a day of the month is no figure
         others = re.findall(r"\d[\d,.]*", _YEAR_TOKEN.sub(" ", _MONTH_DAY.sub(" ", line)))
         if len(years) >= 2 and len(set(years)) == len(years) and not others:
-            return years
+            # "At January 1, 2023 and January 2, 2022": columns of fiscal 2022 and 2021
+            return years if any(m != 12 for m in header_durations(line)) else header_fiscal_years(line, years)
     return []
 
 
@@ -130,7 +132,9 @@ def row_label(text: str, start: int) -> str:
         line = text[prev:pos].strip()
         pos = prev - 1
         if re.search(r"[A-Za-z]{2}", line):
-            return re.sub(r"[\s$()\d,.\-–—]+$", "", line)
+            # "Inventories (Notes 1 and 3)": the note reference goes first, or trimming the trailing
+            # digits leaves "Inventories (Notes 1 and", which reads as a sentence cut mid-way
+            return re.sub(r"[\s$()\d,.\-–—]+$", "", _NOTE_REF.sub("", line))
     return own
 
 
