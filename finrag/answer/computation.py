@@ -22,7 +22,7 @@ from finrag.finance.calculator import difference as calc_difference
 from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
-from finrag.finance.scales import reconcile_scales
+from finrag.finance.scales import off_scale_years, reconcile_scales
 from finrag.finance.statements import Found, find_in_page, format_money, format_result
 from finrag.finance.text import page_label
 from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
@@ -348,6 +348,7 @@ def _run(plan: Plan, comp: Computation, alt: int) -> None:
     elif plan.average and len(plan.years) > 1:
         # per-year results are logged steps (or cited values), so the average chains back to the pages
         unit = plan.metrics[alt].unit if plan.metrics else "USD"
+        _one_scale(plan, comp, unit)
         avg = calc_average(*[comp.results[y] for y in plan.years], unit=unit)
         steps.append(avg)
         comp.final = avg.result
@@ -360,6 +361,30 @@ def _run(plan: Plan, comp: Computation, alt: int) -> None:
             steps.append(calc_difference(last, first, unit="%") if unit == "%" else pct_change(last, first))
     comp.steps = steps
     comp.text = _compose(plan, comp, alt)
+
+
+def _one_scale(plan: Plan, comp: Computation, unit: str) -> None:
+    """The years of an average must be read on one scale and in one unit (`scales.off_scale_years`): a
+    year whose percent was read as a ratio is restated (x100, noted in the trace); any other year off
+    the others' scale refuses the average (CalculatorError) rather than averaging a reading slip."""
+    for key in dict.fromkeys(k for k, _ in comp.found):
+        found = sorted((y, f) for (k, y), f in comp.found.items() if k == key)
+        for i in off_scale_years([f.value for _, f in found], ratio=False):
+            raise CalculatorError(f"{ITEMS[key].name} FY{found[i][0]} is not on the scale of its other years")
+    years = list(plan.years)
+    values = [comp.results[y] for y in years]
+    off = off_scale_years(values, ratio=unit in ("%", "x", "days"))
+    if not off:
+        return
+    fixed = list(values)
+    for i in off:
+        fixed[i] = values[i] * 100
+    if unit == "%" and not off_scale_years(fixed, ratio=True):
+        for i in off:
+            comp.results[years[i]] = fixed[i]
+            comp.rescaled.append(f"{plan.name} FY{years[i]}: a ratio among percentages, restated in percent")
+        return
+    raise CalculatorError(f"{plan.name}: FY{', FY'.join(str(years[i]) for i in off)} not on the others' scale")
 
 
 def _change_line(step: CalcStep, years: Sequence[int]) -> str:

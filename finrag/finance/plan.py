@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from finrag.finance.data import load
 from finrag.finance.figures import scale_from_text, years_in
 from finrag.finance.formulas import PERCENT, ask_text, defined_metric, same_formula, using_denominator
 from finrag.finance.metrics import (
@@ -104,6 +105,23 @@ _SHARE_OF = re.compile(
     r"(?i)(?:%|percent(?:age)?|share|proportion)\s+of\s+(?:total\s+|net\s+)?(revenues?|net\s+sales|sales|"
     r"total\s+assets)|%\s*margin\b|\bmargin\s*%"
 )
+
+
+_SHARE_FORMS = tuple(re.compile(f, re.I) for f in load("metrics")["share"]["forms"])
+_TOTAL = re.compile(r"(?i)^\s*(?:the\s+)?(?:company'?s\s+|its\s+)?")
+
+
+def _part_of_whole(question: str) -> tuple[LineItem, LineItem, str] | None:
+    """(part, whole, the words asking) when the question asks one line item as a share of another
+    ("what percentage of total assets were current assets"); None unless both name different items."""
+    for rx in _SHARE_FORMS:
+        for m in rx.finditer(question):
+            part, whole = item_in(_TOTAL.sub("", m.group("part"))), item_in(_TOTAL.sub("", m.group("whole")))
+            if _PART.search(m.group("part")) or _PART.search(m.group("whole")):
+                continue  # a segment's share: not the consolidated rows
+            if part is not None and whole is not None and part.key != whole.key:
+                return part, whole, m.group(0)
+    return None
 
 
 def _asked_years(question: str) -> list[int]:
@@ -267,7 +285,13 @@ def _plan(question: str, default_year: int | None) -> Plan | None:
         return Plan("metric", eval_years, metrics, average=is_avg, decimals=decimals,
                     answer_scale=scale_from_text(question))  # fmt: skip
     if _SHARE_OF.search(question):
-        return _share_plan(question, eval_years, decimals, bool(avg))
+        plan = _share_plan(question, eval_years, decimals, bool(avg))
+        if plan is not None:
+            return plan
+    pw = _part_of_whole(question)
+    if pw is not None:
+        metric = share_metric(pw[0], pw[1], pw[2])
+        return Plan("metric", eval_years, [metric], average=is_avg, decimals=decimals)
     if _PART.search(question):
         return None
     item = item_in(question)

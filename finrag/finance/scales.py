@@ -131,3 +131,39 @@ def reconcile_scales(
         ):
             out[i] = usual
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The years of one average
+
+YEAR_GAP_ITEM = 2.0  # orders of magnitude: one line item's years further apart than 100x are no one scale
+YEAR_GAP_RATIO = 1.0  # a ratio's years: one year 10x off years that agree (within 3x) is a reading slip
+PEERS_AGREE = math.log10(3)
+
+
+def off_scale_years(values: Sequence[float], ratio: bool) -> list[int]:
+    """Indexes of the years of one average that cannot be on the others' scale or unit.
+
+    An average over years is only as good as its inputs being read alike: a year read in thousands next
+    to years in millions, or a ratio next to percentages, moves the average by a large factor, not a
+    rounding. For a line item (`ratio` False) a year more than 100x from every other year is flagged;
+    for a ratio, margin or days figure (`ratio` True, all of one sign) a year more than 10x from the
+    median of the others, when those others agree within 3x. [] when every year fits."""
+    nonzero = [abs(v) for v in values if v]
+    if len(nonzero) < 2 or (ratio and len({v > 0 for v in values if v}) > 1):
+        return []
+    out: list[int] = []
+    for i, v in enumerate(values):
+        if not v:
+            continue
+        others = [abs(w) for j, w in enumerate(values) if j != i and w]
+        if not others:
+            continue
+        if ratio:
+            agree = math.log10(max(others) / min(others)) <= PEERS_AGREE
+            mid = sorted(others)[len(others) // 2]
+            if agree and abs(math.log10(abs(v) / mid)) > YEAR_GAP_RATIO:
+                out.append(i)
+        elif all(abs(math.log10(abs(v) / w)) > YEAR_GAP_ITEM for w in others):
+            out.append(i)
+    return out
