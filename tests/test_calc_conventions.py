@@ -219,3 +219,10 @@ def test_a_share_of_one_line_item_in_another() -> None:
     bad = f"Current assets were 44.0% of total assets in FY2022 {CITE}."
     assert trust_score(q, None, good, PAGES, cited=True).score >= 0.9
     assert trust_score(q, None, bad, PAGES, cited=True).score < 0.7
+
+
+def test_a_ratio_written_as_a_percent_is_the_same_figure() -> None:
+    q = "What was Acme's FY2022 asset turnover?"
+    assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 2.00 {CITE}.", PAGES, cited=True).score >= 0.9
+    assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 200% {CITE}.", PAGES, cited=True).score >= 0.9
+    assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 240% {CITE}.", PAGES, cited=True).score < 0.7

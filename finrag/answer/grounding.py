@@ -510,8 +510,8 @@ def recompute(
 def matches_value(figure: Figure, value: float, unit: str) -> bool:
     """The figure states `value` (a plan's result in `unit`) within its own rounding, by magnitude (prose
     words the sign: "declined 2.2%"); a percent may be written as a ratio ("0.654" for 65.4 %) or as bare
-    points, a bare
-    amount at any usual scale when nothing says its scale."""
+    points, a ratio as a percent ("8.2%" for 0.082), a bare amount at any usual scale when nothing says
+    its scale."""
     target = abs(figure.value)
     tol = figure.tolerance() + 1e-9 * max(1.0, target)
     v = abs(value)
@@ -522,6 +522,9 @@ def matches_value(figure: Figure, value: float, unit: str) -> bool:
             # a ratio ("0.127" for 12.7 %), or percentage points written bare ("up 0.7 points")
             return abs(v / 100 - target) <= tol or abs(v - target) <= tol
         return False
+    if unit == "x" and figure.unit == "%":
+        # a ratio written as a percent ("ROA of 8.2%" for 0.082)
+        return abs(v * 100 - target) <= tol
     if figure.unit in ("%", "bps"):
         return False
     if unit in ("USD", "USD/share") and figure.unit in (None, "USD") and not figure.scale_word and figure.scale == 1.0:
