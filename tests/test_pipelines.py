@@ -85,8 +85,12 @@ EXPECTED = [
         "What is Bluefin Foods' FY2023 days payable outstanding?",
         f"{365 * _avg(BF[2022].bal.payables, BF[2023].bal.payables) / (BF[2023].inc.cogs + BF[2023].bal.inventories - BF[2022].bal.inventories):.2f} days",  # noqa: E501
     ),
-    (
+    (  # no "average" asked: over year-end total assets (finance/data/metrics.toml [[year_end]])
         "What was Northwind Robotics' return on assets in FY2023?",
+        f"{NW[2023].inc.net_income / NW[2023].bal.total_assets:.2f}",
+    ),
+    (
+        "What was Northwind Robotics' return on average total assets in FY2023?",
         f"{NW[2023].inc.net_income / _avg(NW[2022].bal.total_assets, NW[2023].bal.total_assets):.2f}",
     ),
     (

@@ -284,11 +284,11 @@ def _plan(question: str, default_year: int | None) -> Plan | None:
             return Plan("cagr", cagr, metrics, decimals=decimals)
         return Plan("metric", eval_years, metrics, average=is_avg, decimals=decimals,
                     answer_scale=scale_from_text(question))  # fmt: skip
+    pw = _part_of_whole(question)
     if _SHARE_OF.search(question):
         plan = _share_plan(question, eval_years, decimals, bool(avg))
-        if plan is not None:
-            return plan
-    pw = _part_of_whole(question)
+        if plan is not None or pw is None:
+            return plan  # a share of an item we do not know is not the item itself
     if pw is not None:
         metric = share_metric(pw[0], pw[1], pw[2])
         return Plan("metric", eval_years, [metric], average=is_avg, decimals=decimals)
