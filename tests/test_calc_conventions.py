@@ -226,3 +226,19 @@ def test_a_ratio_written_as_a_percent_is_the_same_figure() -> None:
     assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 2.00 {CITE}.", PAGES, cited=True).score >= 0.9
     assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 200% {CITE}.", PAGES, cited=True).score >= 0.9
     assert trust_score(q, None, f"Acme's asset turnover for FY2022 was 240% {CITE}.", PAGES, cited=True).score < 0.7
+
+
+def test_row_blocks_read_date_headed_columns_as_fiscal_years() -> None:
+    from finrag.finance.compare import blocks
+
+    table = """ACME WIDGETS INC.
+SEGMENT OPERATING INCOME
+(In millions)
+January 1, 2023 January 2, 2022
+Widgets $ 120 $ 100
+Gadgets 80 90
+Total $ 200 $ 190
+"""
+    assert [b.years for b in blocks(table)] == [[2022, 2021]]
+    quarter = table.replace("(In millions)", "(In millions)\nThree Months Ended")
+    assert [b.years for b in blocks(quarter)] == [[2023, 2022]]
