@@ -242,3 +242,11 @@ Total $ 200 $ 190
     assert [b.years for b in blocks(table)] == [[2022, 2021]]
     quarter = table.replace("(In millions)", "(In millions)\nThree Months Ended")
     assert [b.years for b in blocks(quarter)] == [[2023, 2022]]
+
+
+def test_an_answer_cannot_swap_the_convention_the_question_asks_for() -> None:
+    q = "What was Acme's FY2022 return on average total assets?"
+    averaged = f"Acme's ROA for FY2022 was 10.0% on average total assets {CITE}."
+    year_end = f"Acme's ROA for FY2022 was 9.5% on year-end total assets {CITE}."
+    assert trust_score(q, None, averaged, PAGES, cited=True).score >= 0.9
+    assert trust_score(q, None, year_end, PAGES, cited=True).score < 0.7

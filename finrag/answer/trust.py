@@ -366,7 +366,7 @@ def _plans(question: str, facts: QuestionFacts, text: str, keys: Sequence[str]) 
     # ROA over average or over year-end assets: both are ROA; the convention the answer states is checked
     body = CITATION.sub(" ", text)
     for plan in list(plans):
-        twin = stated_convention(plan.metrics[0], body) if plan.metrics else None
+        twin = stated_convention(plan.metrics[0], body, question) if plan.metrics else None
         if twin is not None and all(twin.key != p.metrics[0].key for p in plans if p.metrics):
             plans.append(replace(plan, metrics=[twin]))
     return plans

@@ -165,9 +165,12 @@ def convention(metric: Metric, text: str) -> Metric:
     return metric
 
 
-def stated_convention(metric: Metric, text: str) -> Metric | None:
+def stated_convention(metric: Metric, text: str, question: str = "") -> Metric | None:
     """The other convention of `metric` when `text` (an answer) states it: "on average total assets" for a
-    year-end metric, "on year-end assets" for an averaged one; None when it states none or the same."""
+    year-end metric, "on year-end assets" for an averaged one; None when it states none or the same, or
+    the question itself asks for averaged balances (then the answer must use them)."""
+    if _AVERAGE_BALANCE.search(question):
+        return None
     if metric.key in AVERAGED and _AVERAGE_BALANCE.search(text):
         return AVERAGED[metric.key]
     if metric.key in YEAR_END and _YEAR_END_BALANCE.search(text) and not _AVERAGE_BALANCE.search(text):
