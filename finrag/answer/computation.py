@@ -13,6 +13,7 @@ from typing import Any
 
 from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
+from finrag.answer.grounding import page_rows
 from finrag.answer.llm_answerer import Generation
 from finrag.finance.assemble import asks_assembly, assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
@@ -23,7 +24,7 @@ from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
 from finrag.finance.scales import reconcile_scales
-from finrag.finance.statements import Found, find_in_page, format_money, format_result
+from finrag.finance.statements import Found, format_money, format_result
 from finrag.finance.text import page_label
 from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
 
@@ -141,8 +142,8 @@ class ItemFinder:
             if p.filing_year is not None and p.filing_year < year:
                 continue  # a filing cannot report a later year
             other_entity = company and _other_entity(p.hit.chunk.text, company)
-            for score, value, printed, label, scale, by_header in find_in_page(
-                item, year, p.hit.chunk.text, filing_year=p.filing_year, months=self.months
+            for score, value, printed, label, scale, by_header in page_rows(
+                item, year, p.hit.chunk.text, p.filing_year, self.months
             ):
                 if other_entity:
                     score -= 0.4  # an affiliate's or subsidiary's statements filed as an exhibit
@@ -203,7 +204,7 @@ class ItemFinder:
             p
             for p in sorted(self.pages.values(), key=lambda p: p.rank)
             if (not company or not p.company or _same_company(company, p.company))
-            and any(c[0] >= 0.9 for c in find_in_page(item, year, p.hit.chunk.text, filing_year=p.filing_year))
+            and any(c[0] >= 0.9 for c in page_rows(item, year, p.hit.chunk.text, p.filing_year, None))
             and (p.hit.chunk.doc_id, p.hit.chunk.page_start + 1) not in self.pages
         ][: self.NEXT_PAGES]
         added = False
