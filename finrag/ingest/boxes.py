@@ -360,10 +360,12 @@ class CitationLocator:
     def locate(self, tenant: str, citations: Sequence[Citation], answer_text: str = "") -> list[Citation]:
         """`answer_text`: its figures narrow a long quote's boxes to the lines they are read from."""
         focus = figure_keys(_CITATION_MARK.sub(" ", answer_text))
-        context: dict[str, str] = {}  # chunk id -> text, for quotes found more than once on their page
+        context: dict[str, str] = {}  # chunk id -> text, for quotes not found exactly once on their page
+        asked: set[str] = set()
 
         def contexts(text: str, cited: Sequence[Citation]) -> None:
-            unsure = [c.chunk_id for c in cited if c.chunk_id not in context and _ambiguous(text, c.quote)]
+            unsure = [c.chunk_id for c in cited if c.chunk_id not in asked and _ambiguous(text, c.quote)]
+            asked.update(unsure)
             if unsure and self.chunks_of is not None:
                 try:
                     context.update(self.chunks_of(tenant, unsure))
