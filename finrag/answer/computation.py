@@ -105,16 +105,12 @@ class ItemFinder:
         self.add(hits)
 
     def add(self, hits: Sequence[Hit]) -> None:
+        texts = self._read_pages(hits)
         for h in hits:
             key = (h.chunk.doc_id, h.chunk.page_start)
             if key in self.pages:
                 continue
-            text = None
-            if self.ctx.read_page is not None:
-                try:
-                    text = self.ctx.read_page(h.chunk.doc_id, h.chunk.page_start)
-                except Exception as e:  # a missing page must not sink the answer
-                    log.warning("read_page %s p%s failed: %s", h.chunk.doc_id, h.chunk.page_start, e)
+            text = texts.get(key)
             chunk = h.chunk
             if text:
                 chunk = replace(h.chunk, text=text, kind=ChunkKind.PAGE, page_end=h.chunk.page_start)
@@ -125,6 +121,26 @@ class ItemFinder:
                 int(fy) if fy is not None else None,
                 str(chunk.metadata.get("company") or ""),
             )
+
+    def _read_pages(self, hits: Sequence[Hit]) -> dict[tuple[str, int], str | None]:
+        """The whole text of each new hit's page: in one round trip when the tools can (a search's hits
+        are a few pages of one or two filings), else page by page."""
+        keys = list(dict.fromkeys((h.chunk.doc_id, h.chunk.page_start) for h in hits if page_key(h) not in self.pages))
+        if not keys or self.ctx.read_page is None:
+            return {}
+        if self.ctx.read_pages is not None:
+            try:
+                return dict(zip(keys, self.ctx.read_pages(keys), strict=True))
+            except Exception as e:  # read them one by one: a page that fails alone is only that page
+                log.warning("read_pages failed: %s", e)
+        texts: dict[tuple[str, int], str | None] = {}
+        for doc_id, page in keys:
+            try:
+                texts[doc_id, page] = self.ctx.read_page(doc_id, page)
+            except Exception as e:  # a missing page must not sink the answer
+                log.warning("read_page %s p%s failed: %s", doc_id, page, e)
+                texts[doc_id, page] = None
+        return texts
 
     def page_hits(self) -> list[Hit]:
         return [p.hit for p in sorted(self.pages.values(), key=lambda p: p.rank)]
@@ -242,6 +258,10 @@ class ItemFinder:
 
     def _multi_company(self) -> bool:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
+
+
+def page_key(hit: Hit) -> tuple[str, int]:
+    return hit.chunk.doc_id, hit.chunk.page_start
 
 
 def _name_words(name: str) -> set[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,8 @@ class Retriever:
         self.intents = load_intents()
         self.reranker = reranker
         self._resolvers: dict[str, tuple[str, ScopeResolver]] = {}
+        self._chunk_cache: dict[str, tuple[str, OrderedDict[str, Chunk]]] = {}
+        self._chunk_lock = threading.Lock()
         self.graph_dir = graph_dir
         self._graph_route: Any = None
         self.multi_query = MultiQueryRewriter(
@@ -299,7 +302,33 @@ class Retriever:
 
     def _page_texts(self, tenant: str, pages: list[Hit]) -> dict[str, str]:
         ids = [h.chunk.parent_id or h.chunk.id for h in pages]
-        return {c.id: c.text for c in self.store.get_chunks(tenant, ids)}
+        return {c.id: c.text for c in self._get_chunks(tenant, ids)}
+
+    CACHED_CHUNKS = 4096
+
+    def _get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
+        """`store.get_chunks` through an LRU of chunks by id: the calculator's searches within one question
+        (and the next questions on the same filings) rank and merge the same parent pages again. Dropped
+        whole when the tenant's READY documents change (the registry's fingerprint), so a re-ingested
+        or deleted filing's chunks are never served from it."""
+        version = self.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
+        with self._chunk_lock:  # the API server's threads share the retriever
+            cached = self._chunk_cache.get(tenant)
+            if cached is None or cached[0] != version:
+                cached = (version, OrderedDict())
+                self._chunk_cache[tenant] = cached
+            lru = cached[1]
+            found = {i: lru[i] for i in dict.fromkeys(ids) if i in lru}
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        for c in self.store.get_chunks(tenant, missing) if missing else []:
+            found[c.id] = c
+        with self._chunk_lock:
+            for i, c in found.items():
+                lru[i] = c
+                lru.move_to_end(i)
+            while len(lru) > self.CACHED_CHUNKS:
+                lru.popitem(last=False)
+        return [found[i] for i in ids if i in found]
 
     def _merge(self, tenant: str, pages: list[Hit], hits: list[Hit], top_k: int) -> list[Hit]:
         """Auto-merge: a page with several retrieved children is returned whole (its parent);
@@ -315,7 +344,7 @@ class Retriever:
             for h in pages[:top_k]
             if s.automerge and h.chunk.parent_id and children_per_page[page_key(h.chunk)] >= s.automerge_min_children
         ]
-        parents = {c.id: c for c in self.store.get_chunks(tenant, [p for p in parents_needed if p])}
+        parents = {c.id: c for c in self._get_chunks(tenant, [p for p in parents_needed if p])}
         seen: set[tuple[str, int]] = set()
         for h in pages[:top_k]:
             key = page_key(h.chunk)
