@@ -107,7 +107,7 @@ class ItemFinder:
     def add(self, hits: Sequence[Hit]) -> None:
         texts = self._read_pages(hits)
         for h in hits:
-            key = (h.chunk.doc_id, h.chunk.page_start)
+            key = page_key(h)
             if key in self.pages:
                 continue
             text = texts.get(key)
@@ -125,7 +125,7 @@ class ItemFinder:
     def _read_pages(self, hits: Sequence[Hit]) -> dict[tuple[str, int], str | None]:
         """The whole text of each new hit's page: in one round trip when the tools can (a search's hits
         are a few pages of one or two filings), else page by page."""
-        keys = list(dict.fromkeys((h.chunk.doc_id, h.chunk.page_start) for h in hits if page_key(h) not in self.pages))
+        keys = list(dict.fromkeys(page_key(h) for h in hits if page_key(h) not in self.pages))
         if not keys or self.ctx.read_page is None:
             return {}
         if self.ctx.read_pages is not None:

@@ -311,6 +311,8 @@ class Retriever:
         (and the next questions on the same filings) rank and merge the same parent pages again. Dropped
         whole when the tenant's READY documents change (the registry's fingerprint), so a re-ingested
         or deleted filing's chunks are never served from it."""
+        if not ids:
+            return []
         version = self.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
         with self._chunk_lock:  # the API server's threads share the retriever
             cached = self._chunk_cache.get(tenant)
