@@ -3,7 +3,9 @@ characters, and one box per text line of the match.
 
 Boxes are computed lazily, when a citation is made or a highlight is drawn, and each page's characters
 are kept in a small in-process LRU: a 10-K page reads in ~20 ms and only cited pages are ever read, so
-nothing is stored at ingest. A quote found more than once on its page is taken inside the cited chunk.
+nothing is stored at ingest. An answer's citations read the page's text and then the boxes of only the
+characters their quotes cover (half of a page's read is the per-character box calls); the highlight
+route reads them all. A quote found more than once on its page is taken inside the cited chunk.
 Coordinates are PDF points with the origin at the TOP-LEFT of the page as rendered (crop box, page
 rotation applied), y growing downward like the PNG.
 
