@@ -169,7 +169,7 @@ def page_glyphs(pdf_path: str | Path, index: int, wanted: WantedChars | None = N
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)  # a page text's offsets take ~100 KB: a few answers' pages and quotes
 def _key(text: str) -> tuple[str, tuple[int, ...]]:
     """Lower-case letters and digits of `text`, with each one's offset in `text`. Remembered: one
     answer's citations ask it of the same page text several times (ambiguity test, context, match)."""
