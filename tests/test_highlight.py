@@ -4,7 +4,7 @@ API and the OpenAI-compatible endpoint, and the page image drawn with them."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +125,57 @@ def test_a_quote_found_twice_is_taken_where_the_cited_chunk_is(cash_flow: tuple[
         others = [span for line, span in line_spans(g) if line not in (context,)]
         assert len(boxes) == 1 and boxes[0].y0 < row[1] and boxes[0].y1 > row[0], (context, boxes)
         assert not any(boxes[0].y0 <= centre(o) <= boxes[0].y1 for o in others if not o[0] < centre(row) < o[1])
+
+
+def test_citation_boxes_read_from_the_quoted_characters_only_equal_the_full_pages(sample_dir: Path) -> None:
+    """The locator reads only the characters its quotes cover; its boxes must be the ones a full read of
+    the page gives, for a row, cells, a trimmed quote, a figures-only quote and a quote found twice
+    (taken in its cited chunk); and a page first read in part is read whole when asked whole."""
+    from finrag.ingest import boxes as boxes_mod
+    from finrag.ingest.boxes import CitationLocator, page_glyphs
+    from finrag.records import Citation
+
+    pdf = sample_dir / NORTHWIND_10K
+    index, full = cash_flow_page(pdf)
+    line, _ = line_of(full, ROW)
+    figures = line[len(ROW) :].split()
+    begin, _ = line_of(full, "Cash and cash equivalents at beginning of year")
+    end, _ = line_of(full, "Cash and cash equivalents at end of year")
+    shared = sorted({t for t in begin.split() if any(c.isdigit() for c in t)} & set(end.split()))[0]
+    quotes = {
+        "row": ("c1", line),
+        "cells": ("c2", " | ".join([ROW, *figures])),
+        "trimmed": ("c3", f"Purchases of property, … {figures[1]}"),
+        "figures": ("c4", f"capital expenditures were {figures[0].strip('()')} and {figures[1].strip('()')}"),
+        "twice, end": ("c5", shared),
+        "twice, begin": ("c6", shared),
+        "absent": ("c7", "Goodwill impairment charges 98,765 87,654"),
+    }
+    chunks = {"c5": f"Cash flows\n{end}", "c6": f"Cash flows\n{begin}"}
+    asked: list[list[str]] = []
+
+    def chunks_of(_tenant: str, ids: Sequence[str]) -> dict[str, str]:
+        asked.append(list(ids))
+        return {i: chunks[i] for i in ids if i in chunks}
+
+    citations = [
+        Citation(doc_id="d", doc_name="N", page=index + 1, chunk_id=cid, quote=q, score=1.0)
+        for cid, q in quotes.values()
+    ]
+    boxes_mod._pages.clear()
+    located = CitationLocator(lambda _t, _d: str(pdf), chunks_of).locate("t", citations, f"capex {figures[0]}")
+    cached = boxes_mod._pages[next(iter(boxes_mod._pages))]
+    assert cached.known is not None and 0 < cached.known.sum() < len(cached.text)  # read in part
+    focus = figure_keys(f"capex {figures[0]}")
+    for c, (cid, quote) in zip(located, quotes.values(), strict=True):
+        expected = locate_quote(full, quote, focus, chunks.get(cid, ""))
+        assert c.boxes == expected, (cid, c.boxes, expected)
+        assert (c.page_width, c.page_height) == (full.width, full.height)
+    assert sum(bool(c.boxes) for c in located) == 6 and located[4].boxes != located[5].boxes
+    ids = [i for batch in asked for i in batch]
+    assert {"c5", "c6"} <= set(ids) and "c1" not in ids and len(ids) == len(set(ids))  # each asked once
+    whole = page_glyphs(pdf, index)  # the highlight route asks for every character
+    assert whole.known is None and np.array_equal(whole.boxes, full.boxes) and whole.text == full.text
 
 
 def line_spans(g: PageGlyphs) -> list[tuple[str, tuple[float, float]]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from finrag.answer.compose import finish
 from finrag.answer.context import TenantContext
+from finrag.answer.grounding import page_rows
 from finrag.answer.llm_answerer import Generation
 from finrag.finance.assemble import asks_assembly, assemble
 from finrag.finance.calculator import CalcStep, CalculatorError, pct_change
@@ -23,7 +24,7 @@ from finrag.finance.companies import LEGAL_WORDS
 from finrag.finance.metrics import ITEMS, LineItem
 from finrag.finance.plan import Plan
 from finrag.finance.scales import off_scale_years, reconcile_scales
-from finrag.finance.statements import Found, find_in_page, format_money, format_result
+from finrag.finance.statements import Found, format_money, format_result
 from finrag.finance.text import page_label
 from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
 
@@ -104,16 +105,12 @@ class ItemFinder:
         self.add(hits)
 
     def add(self, hits: Sequence[Hit]) -> None:
+        texts = self._read_pages(hits)
         for h in hits:
-            key = (h.chunk.doc_id, h.chunk.page_start)
+            key = page_key(h)
             if key in self.pages:
                 continue
-            text = None
-            if self.ctx.read_page is not None:
-                try:
-                    text = self.ctx.read_page(h.chunk.doc_id, h.chunk.page_start)
-                except Exception as e:  # a missing page must not sink the answer
-                    log.warning("read_page %s p%s failed: %s", h.chunk.doc_id, h.chunk.page_start, e)
+            text = texts.get(key)
             chunk = h.chunk
             if text:
                 chunk = replace(h.chunk, text=text, kind=ChunkKind.PAGE, page_end=h.chunk.page_start)
@@ -124,6 +121,26 @@ class ItemFinder:
                 int(fy) if fy is not None else None,
                 str(chunk.metadata.get("company") or ""),
             )
+
+    def _read_pages(self, hits: Sequence[Hit]) -> dict[tuple[str, int], str | None]:
+        """The whole text of each new hit's page: in one round trip when the tools can (a search's hits
+        are a few pages of one or two filings), else page by page."""
+        keys = list(dict.fromkeys(page_key(h) for h in hits if page_key(h) not in self.pages))
+        if not keys or self.ctx.read_page is None:
+            return {}
+        if self.ctx.read_pages is not None:
+            try:
+                return dict(zip(keys, self.ctx.read_pages(keys), strict=True))
+            except Exception as e:  # read them one by one: a page that fails alone is only that page
+                log.warning("read_pages failed: %s", e)
+        texts: dict[tuple[str, int], str | None] = {}
+        for doc_id, page in keys:
+            try:
+                texts[doc_id, page] = self.ctx.read_page(doc_id, page)
+            except Exception as e:  # a missing page must not sink the answer
+                log.warning("read_page %s p%s failed: %s", doc_id, page, e)
+                texts[doc_id, page] = None
+        return texts
 
     def page_hits(self) -> list[Hit]:
         return [p.hit for p in sorted(self.pages.values(), key=lambda p: p.rank)]
@@ -141,8 +158,8 @@ class ItemFinder:
             if p.filing_year is not None and p.filing_year < year:
                 continue  # a filing cannot report a later year
             other_entity = company and _other_entity(p.hit.chunk.text, company)
-            for score, value, printed, label, scale, by_header in find_in_page(
-                item, year, p.hit.chunk.text, filing_year=p.filing_year, months=self.months
+            for score, value, printed, label, scale, by_header in page_rows(
+                item, year, p.hit.chunk.text, p.filing_year, self.months
             ):
                 if other_entity:
                     score -= 0.4  # an affiliate's or subsidiary's statements filed as an exhibit
@@ -203,7 +220,7 @@ class ItemFinder:
             p
             for p in sorted(self.pages.values(), key=lambda p: p.rank)
             if (not company or not p.company or _same_company(company, p.company))
-            and any(c[0] >= 0.9 for c in find_in_page(item, year, p.hit.chunk.text, filing_year=p.filing_year))
+            and any(c[0] >= 0.9 for c in page_rows(item, year, p.hit.chunk.text, p.filing_year, None))
             and (p.hit.chunk.doc_id, p.hit.chunk.page_start + 1) not in self.pages
         ][: self.NEXT_PAGES]
         added = False
@@ -241,6 +258,10 @@ class ItemFinder:
 
     def _multi_company(self) -> bool:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
+
+
+def page_key(hit: Hit) -> tuple[str, int]:
+    return hit.chunk.doc_id, hit.chunk.page_start
 
 
 def _name_words(name: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -10,6 +10,8 @@ from finrag.records import Chunk, Hit, Scope
 
 SearchFn = Callable[[str, Scope | None], list[Hit]]
 ReadPageFn = Callable[[str, int], "str | None"]  # (doc_id, zero-based page) -> page text
+# [(doc_id, zero-based page)] -> each page's text (None when the store lacks it), in the order asked
+ReadPagesFn = Callable[[Sequence[tuple[str, int]]], "list[str | None]"]
 PageImageFn = Callable[[str, int], bytes]  # (doc_id, zero-based page) -> PNG
 ReadDocumentFn = Callable[[str], "list[Chunk]"]  # doc_id -> its page chunks, in page order
 # (question, scope) -> [(doc_id, zero-based page, score)], best first: pages found by their image
@@ -28,6 +30,8 @@ class TenantContext:
     doc_names: Mapping[str, str] | None = None  # doc_id -> name, when chunks lack it
     read_document: ReadDocumentFn | None = None  # whole filings, for the long-context route
     visual_pages: VisualPagesFn | None = None  # page-image search, when a page-image service is configured
+    # `read_page` for several pages in one store round trip per filing (what a search's hits need)
+    read_pages: ReadPagesFn | None = None
 
 
 class _ServiceLike(Protocol):
@@ -51,6 +55,16 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
         chunks = service.c.store.page_chunks(tenant, doc_id, [page])
         return chunks[0].text if chunks else None
 
+    def read_pages(pages: Sequence[tuple[str, int]]) -> list[str | None]:
+        by_doc: dict[str, list[int]] = {}
+        for doc_id, page in pages:
+            by_doc.setdefault(doc_id, []).append(page)
+        texts: dict[tuple[str, int], str] = {}
+        for doc_id, wanted in by_doc.items():
+            for c in service.c.store.page_chunks(tenant, doc_id, wanted):
+                texts.setdefault((doc_id, c.page_start), c.text)  # the first, as `read_page` takes it
+        return [texts.get(p) for p in pages]
+
     def page_image(doc_id: str, page: int) -> bytes:
         rec = service.c.registry.get(tenant, doc_id)
         if rec is None:
@@ -68,6 +82,7 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
         tenant=tenant,
         search=search,
         read_page=read_page,
+        read_pages=read_pages,
         page_image=page_image,
         read_document=read_document,
         visual_pages=_visual_pages(service, tenant),

@@ -435,10 +435,12 @@ def _filing_year(key: str) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def _candidates(
-    item: LineItem, year: int, text: str, filing_year: int | None, months: int | None
+def page_rows(
+    item: LineItem, year: int, text: str, filing_year: int | None = None, months: int | None = None
 ) -> tuple[tuple[float, float, str, str, float, bool], ...]:
-    """`find_in_page`, remembered: one answer's plans, years and yes/no rule ask for the same rows."""
+    """`find_in_page`, remembered: one answer's plans, years and yes/no rule ask for the same rows, and
+    the calculator's item finder re-reads every page it holds after each search (a pure function of
+    its arguments, so the answer cannot change)."""
     return tuple(find_in_page(item, year, text, filing_year=filing_year, months=months))
 
 
@@ -447,7 +449,7 @@ def _best_value(item: LineItem, year: int, sources: Mapping[str, str], months: i
     row finder, `find_in_page`), or None when no cited page prints it."""
     best: tuple[float, float] | None = None
     for key, text in sources.items():
-        for cand in _candidates(item, year, text, _filing_year(key), months):
+        for cand in page_rows(item, year, text, _filing_year(key), months):
             if best is None or cand[0] > best[0]:
                 best = (cand[0], cand[1])
     return best[1] if best is not None else None

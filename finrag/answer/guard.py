@@ -249,6 +249,7 @@ def guard_context(ctx: Any, log: GuardLog) -> Any:
     """The pipelines' tools (TenantContext) with guarded results: searches and page/document reads come
     back redacted, and a page whose text holds instructions is not rendered as an image."""
     search, read_page, read_document, page_image = ctx.search, ctx.read_page, ctx.read_document, ctx.page_image
+    read_pages = ctx.read_pages
     changes: dict[str, Any] = {}
     if search is not None:
         changes["search"] = lambda query, scope: guard_hits(search(query, scope), log)
@@ -264,6 +265,20 @@ def guard_context(ctx: Any, log: GuardLog) -> Any:
             return clean
 
         changes["read_page"] = guarded_read_page
+    if read_pages is not None:
+
+        def guarded_read_pages(pages: Sequence[tuple[str, int]]) -> list[str | None]:
+            out: list[str | None] = []
+            for (doc_id, page), text in zip(pages, read_pages(pages), strict=True):
+                if text is not None:  # vetted in the order asked, as one `read_page` after another would be
+                    clean, found = redact(text)
+                    if found:
+                        log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
+                    text = clean
+                out.append(text)
+            return out
+
+        changes["read_pages"] = guarded_read_pages
     if read_document is not None:
 
         def guarded_read_document(doc_id: str) -> list[Chunk]:

@@ -3,7 +3,9 @@ characters, and one box per text line of the match.
 
 Boxes are computed lazily, when a citation is made or a highlight is drawn, and each page's characters
 are kept in a small in-process LRU: a 10-K page reads in ~20 ms and only cited pages are ever read, so
-nothing is stored at ingest. A quote found more than once on its page is taken inside the cited chunk.
+nothing is stored at ingest. An answer's citations read the page's text and then the boxes of only the
+characters their quotes cover (half of a page's read is the per-character box calls); the highlight
+route reads them all. A quote found more than once on its page is taken inside the cited chunk.
 Coordinates are PDF points with the origin at the TOP-LEFT of the page as rendered (crop box, page
 rotation applied), y growing downward like the PNG.
 
@@ -19,6 +21,8 @@ import ctypes
 import io
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,18 +47,24 @@ SourceLookup = Callable[[str, str], "str | None"]
 ChunkLookup = Callable[[str, Sequence[str]], dict[str, str]]
 
 
+# (page text) -> which characters' boxes are wanted (a boolean mask as long as the text)
+WantedChars = Callable[[str], np.ndarray]
+
+
 @dataclass(frozen=True, slots=True)
 class PageGlyphs:
     """A page's characters as pdfium reads them (generated spaces and line breaks included) and each
     character's box in the UNROTATED page's top-left space (crop box origin), where text lines run
     horizontally; a space or line break has an empty box (all zero). `rotation` (/Rotate, clockwise)
-    turns them into the rendered page's space."""
+    turns them into the rendered page's space. `known`: which characters' boxes were read (None: all);
+    an unread character's box is empty too."""
 
     text: str
     boxes: np.ndarray  # float32 (n, 4): x0, y0, x1, y1
     page_w: float  # unrotated
     page_h: float
     rotation: int = 0
+    known: np.ndarray | None = None  # bool (n,)
 
     @property
     def width(self) -> float:
@@ -64,6 +74,10 @@ class PageGlyphs:
     @property
     def height(self) -> float:
         return self.page_w if self.rotation in (90, 270) else self.page_h
+
+    def covers(self, wanted: np.ndarray) -> bool:
+        """Whether every wanted character's box was read."""
+        return self.known is None or not bool((wanted & ~self.known).any())
 
     def rendered(self, box: Sequence[float]) -> Box:
         """A box of the unrotated page as it appears on the rendered (rotated) page."""
@@ -78,8 +92,10 @@ class PageGlyphs:
         return Box(x0=round(x0, 2), y0=round(y0, 2), x1=round(x1, 2), y1=round(y1, 2))
 
 
-def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
-    """Characters and boxes of zero-based page `index` (PDFium calls serialised by the renderer's lock)."""
+def read_page_glyphs(pdf_path: str | Path, index: int, wanted: WantedChars | None = None) -> PageGlyphs:
+    """Characters and boxes of zero-based page `index` (PDFium calls serialised by the renderer's lock).
+    `wanted`: given the page's text, the characters whose boxes are needed; only those are read (the
+    per-character box calls are half of a page's read, and a citation needs a few lines of it)."""
     import pypdfium2.raw as pdfium_c
 
     from finrag.ingest.render import open_page
@@ -93,12 +109,13 @@ def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
             text = tp.get_text_range()
             if len(text) != n:  # offsets and char indices disagree: read char by char
                 text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp.raw, i) or 32) for i in range(n))
+            known = None if wanted is None else np.asarray(wanted(text), dtype=bool)
             raw = np.zeros((n, 4), dtype=np.float64)
             # the raw call with reused out-parameters: twice as fast as get_charbox on a 5,000-char page
             left, right, bottom, top = (ctypes.c_double() for _ in range(4))
             refs = [ctypes.byref(v) for v in (left, right, bottom, top)]
             get_box, handle = pdfium_c.FPDFText_GetCharBox, tp.raw
-            for i in range(n):
+            for i in range(n) if known is None else np.flatnonzero(known).tolist():
                 if not text[i].isspace() and get_box(handle, i, *refs):  # spaces and line breaks: no box
                     raw[i] = (left.value, bottom.value, right.value, top.value)
         finally:
@@ -109,18 +126,42 @@ def read_page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
     boxes[~raw.any(axis=1)] = 0.0
     if rotation not in (0, 90, 180, 270):
         rotation = 0
-    return PageGlyphs(text, boxes.astype(np.float32), right - left, top - bottom, rotation)
+    return PageGlyphs(text, boxes.astype(np.float32), right - left, top - bottom, rotation, known)
 
 
-@lru_cache(maxsize=64)
-def _cached_glyphs(path: str, mtime_ns: int, index: int) -> PageGlyphs:
-    return read_page_glyphs(path, index)
+_CACHED_PAGES = 64
+_pages: OrderedDict[tuple[str, int, int], PageGlyphs] = OrderedDict()
+_pages_lock = threading.Lock()
 
 
-def page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
-    """`read_page_glyphs` through the LRU (keyed by the file's modification time: a replaced file is re-read)."""
+def page_glyphs(pdf_path: str | Path, index: int, wanted: WantedChars | None = None) -> PageGlyphs:
+    """`read_page_glyphs` through an in-process LRU of pages (keyed by the file's modification time: a
+    replaced file is re-read). `wanted` as there (None: every character); a cached page whose wanted
+    boxes were not all read is read again for them and the ones it had."""
     p = Path(pdf_path)
-    return _cached_glyphs(str(p), p.stat().st_mtime_ns, index)
+    key = (str(p), p.stat().st_mtime_ns, index)
+    with _pages_lock:
+        cached = _pages.get(key)
+    if cached is not None:
+        need = np.ones(len(cached.text), dtype=bool) if wanted is None else np.asarray(wanted(cached.text), dtype=bool)
+        if cached.covers(need):
+            with _pages_lock:
+                if key in _pages:
+                    _pages.move_to_end(key)
+            return cached
+        if cached.known is not None and wanted is not None:
+            need = need | cached.known
+            glyphs = read_page_glyphs(p, index, lambda _text: need)
+        else:
+            glyphs = read_page_glyphs(p, index)
+    else:
+        glyphs = read_page_glyphs(p, index, wanted)
+    with _pages_lock:
+        _pages[key] = glyphs
+        _pages.move_to_end(key)
+        while len(_pages) > _CACHED_PAGES:
+            _pages.popitem(last=False)
+    return glyphs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,15 +169,12 @@ def page_glyphs(pdf_path: str | Path, index: int) -> PageGlyphs:
 # ---------------------------------------------------------------------------------------------
 
 
-def _key(text: str) -> tuple[str, list[int]]:
-    """Lower-case letters and digits of `text`, with each one's offset in `text`."""
-    chars: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isalnum():
-            chars.append(ch.lower())
-            where.append(i)
-    return "".join(chars), where
+@lru_cache(maxsize=64)  # a page text's offsets take ~100 KB: a few answers' pages and quotes
+def _key(text: str) -> tuple[str, tuple[int, ...]]:
+    """Lower-case letters and digits of `text`, with each one's offset in `text`. Remembered: one
+    answer's citations ask it of the same page text several times (ambiguity test, context, match)."""
+    where = tuple(i for i, ch in enumerate(text) if ch.isalnum())
+    return "".join([text[i].lower() for i in where]), where  # per character: no final-sigma rule
 
 
 def _find_all(hay: str, needle: str) -> list[int]:
@@ -280,13 +318,19 @@ def _ambiguous(text: str, quote: str) -> bool:
     return not qkey or len(_find_all(_key(text)[0], qkey)) != 1
 
 
+def quote_spans(text: str, quote: str, context: str = "") -> list[tuple[int, int]]:
+    """The character spans of `quote` on a page's text, taken inside `context` (the cited chunk's text)
+    when the quote is found more than once."""
+    region = match_spans(text, context) if context and _ambiguous(text, quote) else []
+    return match_spans(text, quote, region)
+
+
 def locate_quote(glyphs: PageGlyphs, quote: str, focus: frozenset[str] = frozenset(), context: str = "") -> list[Box]:
     """The boxes of `quote` on the page, one per text line; [] when it is not found. `focus`: figure
     keys of the answer; a quote longer than two lines is narrowed to the lines holding them (a press
     release's whole bullet list quoted for one growth rate), when any line does. `context`: the cited
     chunk's text, which decides between several occurrences of the quote."""
-    region = match_spans(glyphs.text, context) if context and _ambiguous(glyphs.text, quote) else []
-    lines = _lines(glyphs, match_spans(glyphs.text, quote, region))
+    lines = _lines(glyphs, quote_spans(glyphs.text, quote, context))
     if focus and len(lines) > 2:
         lines = [ln for ln in lines if figure_keys(ln[1]) & focus] or lines
     return [glyphs.rendered(b) for b, _ in lines]
@@ -301,13 +345,16 @@ class CitationLocator:
         self.source_of = source_of
         self.chunks_of = chunks_of
 
-    def glyphs(self, tenant: str, doc_id: str, page: int) -> PageGlyphs | None:
-        """The characters of 1-based `page`, or None when the PDF is gone or unreadable."""
+    def glyphs(self, tenant: str, doc_id: str, page: int, wanted: WantedChars | None = None) -> PageGlyphs | None:
+        """The characters of 1-based `page`, or None when the PDF is gone or unreadable. `wanted`: the
+        characters whose boxes are needed (None: all of them)."""
         path = self.source_of(tenant, doc_id)
         if path is None or not Path(path).is_file():
             return None
         try:
-            return page_glyphs(path, page - 1)
+            return page_glyphs(path, page - 1, wanted)
+        except _LookupFailed:
+            raise
         except Exception as exc:  # a damaged page must not fail the answer: the citation just has no boxes
             log.warning("page characters unreadable", extra={"doc_id": doc_id, "page": page, "error": repr(exc)})
             return None
@@ -315,19 +362,53 @@ class CitationLocator:
     def locate(self, tenant: str, citations: Sequence[Citation], answer_text: str = "") -> list[Citation]:
         """`answer_text`: its figures narrow a long quote's boxes to the lines they are read from."""
         focus = figure_keys(_CITATION_MARK.sub(" ", answer_text))
-        pages = [self.glyphs(tenant, c.doc_id, c.page) for c in citations]
-        unsure = [
-            c.chunk_id for c, g in zip(citations, pages, strict=True) if g is not None and _ambiguous(g.text, c.quote)
-        ]
-        context = self.chunks_of(tenant, unsure) if unsure and self.chunks_of is not None else {}
+        context: dict[str, str] = {}  # chunk id -> text, for quotes not found exactly once on their page
+        asked: set[str] = set()
+
+        def contexts(text: str, cited: Sequence[Citation]) -> None:
+            unsure = [c.chunk_id for c in cited if c.chunk_id not in asked and _ambiguous(text, c.quote)]
+            asked.update(unsure)
+            if unsure and self.chunks_of is not None:
+                try:
+                    context.update(self.chunks_of(tenant, unsure))
+                except Exception as exc:  # a store failure is the answer's, not a damaged page's
+                    raise _LookupFailed from exc
+
+        by_page: dict[tuple[str, int], list[Citation]] = {}
+        for c in citations:
+            by_page.setdefault((c.doc_id, c.page), []).append(c)
+        pages: dict[tuple[str, int], PageGlyphs | None] = {}
+        for (doc_id, page), cited in by_page.items():
+
+            def wanted(text: str, cited: Sequence[Citation] = cited) -> np.ndarray:
+                # Only the characters the quotes cover get their boxes read: the same spans
+                # `locate_quote` draws below, from the same text and chunk contexts.
+                contexts(text, cited)
+                mask = np.zeros(len(text), dtype=bool)
+                for c in cited:
+                    for start, end in quote_spans(text, c.quote, context.get(c.chunk_id, "")):
+                        mask[start:end] = True
+                return mask
+
+            try:
+                pages[doc_id, page] = self.glyphs(tenant, doc_id, page, wanted)
+            except _LookupFailed as exc:
+                raise exc.__cause__ from None  # type: ignore[misc]
         out: list[Citation] = []
-        for c, g in zip(citations, pages, strict=True):
+        for c in citations:
+            g = pages[c.doc_id, c.page]
             if g is None:
                 out.append(c)
                 continue
+            contexts(g.text, [c])  # a page read before this answer: its contexts were not asked yet
             boxes = locate_quote(g, c.quote, focus, context.get(c.chunk_id, ""))
             out.append(c.model_copy(update={"boxes": boxes, "page_width": g.width, "page_height": g.height}))
         return out
+
+
+class _LookupFailed(Exception):
+    """A chunk lookup that failed while a page was read: raised past the page reader's damaged-page
+    handling, as the original error."""
 
 
 def draw_boxes(png: bytes, boxes: Sequence[Box], page_width: float, fallback_scale: float = 1.0) -> bytes:

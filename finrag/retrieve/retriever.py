@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,8 @@ class Retriever:
         self.intents = load_intents()
         self.reranker = reranker
         self._resolvers: dict[str, tuple[str, ScopeResolver]] = {}
+        self._chunk_cache: dict[str, tuple[str, OrderedDict[str, Chunk]]] = {}
+        self._chunk_lock = threading.Lock()
         self.graph_dir = graph_dir
         self._graph_route: Any = None
         self.multi_query = MultiQueryRewriter(
@@ -76,10 +79,12 @@ class Retriever:
         )
         self._summarise = llm_complete if settings.graph_llm_summaries else None
 
-    def resolver(self, tenant: str) -> ScopeResolver:
+    def resolver(self, tenant: str, version: str | None = None) -> ScopeResolver:
         # The registry's fingerprint (one SQL aggregate) decides; the documents are listed and the
-        # resolver rebuilt only when they changed, not on every question.
-        version = self.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
+        # resolver rebuilt only when they changed, not on every question. `version`: the fingerprint
+        # when the caller has just read it (one read per retrieval serves all its steps).
+        if version is None:
+            version = self._version(tenant)
         cached = self._resolvers.get(tenant)
         if cached is None or cached[0] != version:
             docs = self.registry.list(tenant=tenant, status=DocStatus.READY)
@@ -94,14 +99,15 @@ class Retriever:
         top_k = top_k or s.top_k
         timings: dict[str, float] = {}
         clock = _Clock(timings)
+        version = self._version(tenant)  # the READY filings as this retrieval sees them, read once
 
         with clock("scope"):
             if filters is not None and (
                 filters.doc_ids or filters.fiscal_years or filters.doc_types or filters.companies
             ):
-                scope = self._explicit_scope(filters, tenant)
+                scope = self._explicit_scope(filters, tenant, version)
             elif s.scope:
-                scope = self.resolver(tenant).resolve(question)
+                scope = self.resolver(tenant, version).resolve(question)
             else:
                 scope = Scope(note="scope inference disabled")
         with clock("rewrite"):
@@ -112,7 +118,7 @@ class Retriever:
             with clock("multi_query"):
                 # Filings of the scope, by year / company: only when the scope names filings.
                 in_scope = set(scope.doc_ids)
-                docs = [e.doc for e in self.resolver(tenant).entries if e.doc.doc_id in in_scope]
+                docs = [e.doc for e in self.resolver(tenant, version).entries if e.doc.doc_id in in_scope]
                 decomposition = self.multi_query.decompose(read_question(question), scope, docs)
         subqueries = decomposition.subqueries
         with clock("embed_query"):
@@ -152,7 +158,7 @@ class Retriever:
 
         with clock("search"):
             hits = search(scope)
-            scope, hits = self._widen_if_empty(scope, hits, top_k, search, question, tenant)
+            scope, hits = self._widen_if_empty(scope, hits, top_k, search, question, tenant, version)
 
         with clock("group"):
             pages = self._group_pages(hits)
@@ -160,7 +166,7 @@ class Retriever:
         page_texts: dict[str, str] = {}
         if pages:
             with clock("rerank"):
-                page_texts = self._page_texts(tenant, pages)
+                page_texts = self._page_texts(tenant, pages, version)
                 years = scope.fiscal_years or ScopeResolver.years_in(question)
                 pages = self.reranker.rerank(  # type: ignore[call-arg]
                     question,
@@ -191,7 +197,7 @@ class Retriever:
                     graph_hits = self.graph_route.search(question, tenant, scope, max(top_k, 10))
                 pages = fuse_graph(pages, graph_hits, s.rrf_k)
         with clock("merge"):
-            final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k)
+            final = self._merge(tenant, pages[: top_k + s.neighbour_pages * top_k], hits, top_k, version)
         return RetrievalResult(
             hits=final,
             scope=scope,
@@ -234,10 +240,10 @@ class Retriever:
         return GlobalAnswerer(self.graph_route).answer(question, tenant, scope)
 
     # ---------------------------------------------------------------------------------------------
-    def _explicit_scope(self, filters: Scope, tenant: str) -> Scope:
+    def _explicit_scope(self, filters: Scope, tenant: str, version: str | None = None) -> Scope:
         scope = filters.model_copy(deep=True)
         if scope.companies and not scope.doc_ids:
-            resolver = self.resolver(tenant)
+            resolver = self.resolver(tenant, version)
             docs = resolver.companies_in(" ".join(scope.companies))
             scope.doc_ids = [d.doc_id for d in docs]
         scope.applied = True
@@ -252,13 +258,14 @@ class Retriever:
         search: Callable[[Scope], list[Hit]],
         question: str,
         tenant: str,
+        version: str | None = None,
     ) -> tuple[Scope, list[Hit]]:
         """Never return nothing because an inferred filter was too tight: relax it step by step."""
         if len(hits) >= top_k or not scope.applied:
             return scope, hits
         steps: list[Scope] = []
         if scope.fiscal_years or scope.doc_types:
-            company_docs = self.resolver(tenant).companies_in(question)
+            company_docs = self.resolver(tenant, version).companies_in(question)
             steps.append(
                 Scope(
                     companies=scope.companies,
@@ -297,11 +304,45 @@ class Retriever:
         pages.sort(key=lambda h: -h.score)
         return pages
 
-    def _page_texts(self, tenant: str, pages: list[Hit]) -> dict[str, str]:
+    def _page_texts(self, tenant: str, pages: list[Hit], version: str | None = None) -> dict[str, str]:
         ids = [h.chunk.parent_id or h.chunk.id for h in pages]
-        return {c.id: c.text for c in self.store.get_chunks(tenant, ids)}
+        return {c.id: c.text for c in self._get_chunks(tenant, ids, version)}
 
-    def _merge(self, tenant: str, pages: list[Hit], hits: list[Hit], top_k: int) -> list[Hit]:
+    CACHED_CHUNKS = 4096
+
+    def _version(self, tenant: str) -> str:
+        return self.registry.fingerprint(tenant=tenant, status=DocStatus.READY)
+
+    def _get_chunks(self, tenant: str, ids: Sequence[str], version: str | None = None) -> list[Chunk]:
+        """`store.get_chunks` through an LRU of chunks by id: the calculator's searches within one question
+        (and the next questions on the same filings) rank and merge the same parent pages again. Dropped
+        whole when the tenant's READY documents change (the registry's fingerprint), so a re-ingested
+        or deleted filing's chunks are never served from it."""
+        if not ids:
+            return []
+        if version is None:
+            version = self._version(tenant)
+        with self._chunk_lock:  # the API server's threads share the retriever
+            cached = self._chunk_cache.get(tenant)
+            if cached is None or cached[0] != version:
+                cached = (version, OrderedDict())
+                self._chunk_cache[tenant] = cached
+            lru = cached[1]
+            found = {i: lru[i] for i in dict.fromkeys(ids) if i in lru}
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        for c in self.store.get_chunks(tenant, missing) if missing else []:
+            found[c.id] = c
+        with self._chunk_lock:
+            for i, c in found.items():
+                lru[i] = c
+                lru.move_to_end(i)
+            while len(lru) > self.CACHED_CHUNKS:
+                lru.popitem(last=False)
+        return [found[i] for i in ids if i in found]
+
+    def _merge(
+        self, tenant: str, pages: list[Hit], hits: list[Hit], top_k: int, version: str | None = None
+    ) -> list[Hit]:
         """Auto-merge: a page with several retrieved children is returned whole (its parent);
         neighbour pages (tables often continue over a page break) follow their page when enabled."""
         s = self.settings
@@ -315,7 +356,7 @@ class Retriever:
             for h in pages[:top_k]
             if s.automerge and h.chunk.parent_id and children_per_page[page_key(h.chunk)] >= s.automerge_min_children
         ]
-        parents = {c.id: c for c in self.store.get_chunks(tenant, [p for p in parents_needed if p])}
+        parents = {c.id: c for c in self._get_chunks(tenant, [p for p in parents_needed if p], version)}
         seen: set[tuple[str, int]] = set()
         for h in pages[:top_k]:
             key = page_key(h.chunk)
