@@ -119,6 +119,12 @@ class QdrantEdgeStore:
         with self._lock:
             return bool(self.shard.optimize())
 
+    def info(self) -> dict[str, int]:
+        """Points, segments and how many dense vectors are in an HNSW graph (0 until `optimize`)."""
+        with self._lock:
+            i = self.shard.info()
+        return {"points": i.points_count, "segments": i.segments_count, "indexed_vectors": i.indexed_vectors_count}
+
     def close(self) -> None:
         with self._lock:
             try:
