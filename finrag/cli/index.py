@@ -29,7 +29,7 @@ def index_optimize(data_dir: DataDir = None) -> None:
         detail = ""
         if info is not None:
             i = info()
-            detail = f"; {i['segments']} segments, {i['indexed_vectors']:,} dense vectors in the HNSW graph"
+            detail = f"; {i['segments']} segments, {i['hnsw_segments']} with an HNSW graph, {i['int8_segments']} int8"
     finally:
         svc.close()
     verb = "built" if changed else "already built"
