@@ -352,7 +352,8 @@ def phase_store_serve(work: Path, n_queries: int) -> dict[str, Any]:
     return {
         "points": info["points"],
         "segments": info["segments"],
-        "indexed_vectors": info["indexed_vectors"],
+        "hnsw_segments": info["hnsw_segments"],
+        "int8_segments": info["int8_segments"],
         "open_s": open_s,
         **{f"search_{k}_p50_ms": pct(v, 0.5) for k, v in latencies.items()},
         **{f"search_{k}_p95_ms": pct(v, 0.95) for k, v in latencies.items()},
@@ -663,7 +664,8 @@ def print_table(rows: list[dict[str, Any]], store_rows: list[dict[str, Any]]) ->
             v = r["serve"]
             print(
                 f"vector store served (fresh process, default options, random vectors + real BM25): "
-                f"{v['points']:,} chunks, {v['indexed_vectors']:,} in the HNSW graph, search over all p50/p95 "
+                f"{v['points']:,} chunks, {v['segments']} segments ({v.get('hnsw_segments', '?')} HNSW, "
+                f"{v.get('int8_segments', '?')} int8), search over all p50/p95 "
                 f"{v['search_all_p50_ms']:.0f}/{v['search_all_p95_ms']:.0f} ms, scoped "
                 f"{v['search_scoped_p50_ms']:.0f}/{v['search_scoped_p95_ms']:.0f} ms, peak RSS {v['rss_mb']:.0f} MB "
                 f"(at the end: heap {v['rss_end']['RssAnon']:.0f} MB + mapped files {v['rss_end']['RssFile']:.0f} MB), "
