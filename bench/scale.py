@@ -705,6 +705,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         (axes[1][1], "seconds (re-ingest unchanged, index build)", None),
     )
     axes[0][0].plot(x, series[0][2], "o-")
+    axes[0][0].set_ylim(bottom=0)  # from zero: a few per cent of drift should look like it
     axes[0][1].plot(x, [r["serve"]["retrieve_p50_ms"] for r in rows], "o-", label="p50")
     axes[0][1].plot(x, [r["serve"]["retrieve_p95_ms"] for r in rows], "s-", label="p95")
     axes[0][1].plot(x, [r["serve"]["scope_p95_ms"] for r in rows], "^-", label="scope p95")
