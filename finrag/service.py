@@ -163,7 +163,7 @@ class QAService:
                 strip_running_lines=s.strip_running_lines,
                 parse_workers=s.parse_workers,
                 page_images=self._page_image_indexer(),
-                # The server store optimises in the background: there the end-of-run build only waits.
+                # A Qdrant server optimises in the background: ingest against it never runs the build.
                 index_min_points=s.edge_index_min_points if not s.qdrant_url else 0,
             ),
         )
