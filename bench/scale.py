@@ -152,16 +152,21 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool, first: int = 0,
     }
 
 
-def phase_build(data_dir: Path) -> dict[str, Any]:
-    """The index build: the shard's optimisers (HNSW + payload indexes of full segments), timed."""
+def phase_build(data_dir: Path, always: bool = False) -> dict[str, Any]:
+    """The index build (HNSW + payload indexes of full segments, int8 copies), timed, under the product's
+    rule: only when the store holds `edge_index_min_points` points (an ingest run's end does the same);
+    `always`: whatever the size (`finrag index optimize`)."""
     service = _service(data_dir)
     store = service.c.store
-    t = time.perf_counter()
-    optimized = store.optimize() if hasattr(store, "optimize") else None
-    build_s = time.perf_counter() - t
     points = store.count()
+    build_s = optimized = None
+    if always or (service.settings.edge_index_min_points and points >= service.settings.edge_index_min_points):
+        t = time.perf_counter()
+        optimized = store.optimize()
+        build_s = time.perf_counter() - t
     service.close()
-    return {"index_build_s": build_s, "optimized": optimized, "points": points, "rss_mb": peak_rss_mb()}
+    return {"index_build_s": build_s, "optimized": optimized, "points": points, "rss_mb": peak_rss_mb(),
+            "min_points": service.settings.edge_index_min_points}  # fmt: skip
 
 
 def questions_for(corpus: Path, n: int, seed: int = 0) -> list[str]:
@@ -221,6 +226,7 @@ def phase_serve(corpus: Path, data_dir: Path, n_questions: int) -> dict[str, Any
         "scope_p95_ms": pct(scope, 0.95),
         "resolve_p50_ms": pct(resolve, 0.5),
         "rss_mb": peak_rss_mb(),
+        "rss_end": rss_split_mb(),
     }
 
 
@@ -247,15 +253,17 @@ def phase_delete(data_dir: Path, n: int) -> dict[str, Any]:
     return {"deleted": len(docs), "delete_s_per_filing": took / max(1, len(docs))}
 
 
-def phase_store_load(work: Path, first: int, count: int, seed: int) -> dict[str, Any]:
+def phase_store_load(work: Path, first: int, count: int, seed: int, build: bool = False) -> dict[str, Any]:
     """Chunks [first, first + count) straight into a QdrantEdgeStore: random vectors, real BM25 of
-    generated chunk text (paragraphs of a scale corpus), the ingest path's payload fields."""
+    generated chunk text (paragraphs of a scale corpus), the ingest path's payload fields. `build`: the
+    store has the product's default options (int8, originals on disk) and the batch ends with the index
+    build, as an ingest run past `edge_index_min_points` does (timed apart)."""
     from finrag.index.qdrant_edge import QdrantEdgeStore
     from finrag.index.sparse import Bm25Encoder
     from finrag.records import Chunk, ChunkKind
     from finrag.sample.scale import scale_corpus
 
-    store = QdrantEdgeStore(work / "qdrant")
+    store = QdrantEdgeStore(work / "qdrant", **(_default_store_options() if build else {}))
     sparse, vectors = Bm25Encoder(), RandomVectors(seed=seed)
     t0 = time.perf_counter()
     n = first
@@ -281,10 +289,79 @@ def phase_store_load(work: Path, first: int, count: int, seed: int) -> dict[str,
         if n >= first + count:
             break
     store.flush()
-    store.close()
     docs.close()
     took = time.perf_counter() - t0
-    return {"loaded": n - first, "load_s": took, "chunks_per_s": (n - first) / took, "rss_mb": peak_rss_mb()}
+    load_rss = peak_rss_mb()
+    build_s = None
+    if build:
+        t = time.perf_counter()
+        store.optimize()
+        build_s = time.perf_counter() - t
+    store.close()
+    return {"loaded": n - first, "load_s": took, "chunks_per_s": (n - first) / took, "rss_mb": load_rss,
+            "index_build_s": build_s, "build_rss_mb": peak_rss_mb()}  # fmt: skip
+
+
+def _default_store_options() -> dict[str, Any]:
+    """The embedded store's options as `Settings` defaults them (the product's levers)."""
+    from finrag.settings import Settings
+
+    s = Settings(data_dir=Path(tempfile.gettempdir()))
+    return {"quantization": s.edge_quantization, "vectors_on_disk": s.edge_vectors_on_disk}
+
+
+def rss_split_mb() -> dict[str, float]:
+    """Resident memory now, split: anonymous (heap: what the process needs) and file-backed (mmapped
+    segment files the searches touched: page cache the kernel can drop and re-read)."""
+    out: dict[str, float] = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def phase_store_serve(work: Path, n_queries: int) -> dict[str, Any]:
+    """What a server holds: a fresh process opens the already built store (the default options) and only
+    searches; peak RSS, its heap / mapped-file split, p50 / p95 over all filings and scoped to one."""
+    from finrag.index.qdrant_edge import QdrantEdgeStore
+    from finrag.index.sparse import Bm25Encoder
+    from finrag.records import Scope
+
+    store = QdrantEdgeStore(work / "qdrant", **_default_store_options())
+    t = time.perf_counter()
+    store.warm_up()
+    open_s = time.perf_counter() - t
+    open_rss = rss_split_mb()
+    sparse, vectors = Bm25Encoder(), RandomVectors(seed=98)
+    docs = [json.loads(line) for line in (work / "docs.jsonl").read_text().splitlines()]
+    rng = random.Random(1)
+    latencies: dict[str, list[float]] = {"all": [], "scoped": []}
+    for i in range(n_queries + 5):
+        doc_id, _form, year = rng.choice(docs)
+        q = f"{['revenue', 'debt', 'income taxes', 'segment revenue', 'goodwill'][i % 5]} fiscal {year} capital"
+        dense = vectors.embed_query(q)
+        for label, scope in (("all", Scope()), ("scoped", Scope(doc_ids=[doc_id], fiscal_years=[year]))):
+            t = time.perf_counter()
+            store.hybrid_search(TENANT, dense, sparse.embed_query(q), scope, limit=40, prefetch_limit=200)
+            if i >= 5:  # the first few warm the mapped files in
+                latencies[label].append((time.perf_counter() - t) * 1000)
+    info = store.info()
+    end_rss = rss_split_mb()
+    store.close()
+    return {
+        "points": info["points"],
+        "segments": info["segments"],
+        "hnsw_segments": info["hnsw_segments"],
+        "int8_segments": info["int8_segments"],
+        "open_s": open_s,
+        **{f"search_{k}_p50_ms": pct(v, 0.5) for k, v in latencies.items()},
+        **{f"search_{k}_p95_ms": pct(v, 0.95) for k, v in latencies.items()},
+        "rss_mb": peak_rss_mb(),
+        "rss_open": open_rss,
+        "rss_end": end_rss,
+        "disk_bytes": dir_bytes(work / "qdrant"),
+    }
 
 
 def phase_store_query(work: Path, n_queries: int, optimize: bool, int8: bool = False) -> dict[str, Any]:
@@ -460,20 +537,29 @@ def measure_store(points: int, work: Path, args: argparse.Namespace) -> dict[str
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     step = args.store_batch
+    build = "1" if args.store_build_each else "0"
     loads = [
-        run_phase("store-load", str(work), str(first), str(min(step, points - first)), str(1000 + first // step))
+        run_phase("store-load", str(work), str(first), str(min(step, points - first)), str(1000 + first // step), build)
         for first in range(0, points, step)
     ]
     row: dict[str, Any] = {
         "load_s": sum(r["load_s"] for r in loads),
         "chunks_per_s": points / sum(r["load_s"] for r in loads),
         "load_rss_mb": max(r["rss_mb"] for r in loads),
-        "plain": run_phase("store-query", str(work), str(args.questions), "0"),
     }
+    if args.store_build_each:  # built batch by batch with the default options; then served as a server would
+        row["build_each_s"] = [round(r["index_build_s"], 1) for r in loads]
+        row["build_rss_mb"] = max(r["build_rss_mb"] for r in loads)
+        row["serve"] = run_phase("store-serve", str(work), str(args.questions))
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return row
+    row["plain"] = run_phase("store-query", str(work), str(args.questions), "0")
     if args.store_optimize:
         row["optimized"] = run_phase("store-query", str(work), str(args.questions), "1")
     if args.store_int8:  # the same shard reopened with int8 quantisation, originals on disk, re-optimised
         row["int8"] = run_phase("store-query", str(work), str(args.questions), "1", "int8")
+        row["serve"] = run_phase("store-serve", str(work), str(args.questions))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return row
@@ -524,7 +610,8 @@ def measure_size(pages: int, work: Path, args: argparse.Namespace) -> dict[str, 
         run_phase("ingest", str(corpus), str(data), embed, str(a), str(b)) for a, b in itertools.pairwise(bounds)
     ]
     ingest_s = sum(b["ingest_s"] for b in batches)
-    build = run_phase("build", str(data)) if not args.no_build else {"index_build_s": None, "rss_mb": None}
+    build_args = ["always"] if args.build_always else []
+    build = run_phase("build", str(data), *build_args) if not args.no_build else {"index_build_s": None, "rss_mb": None}
     if args.no_build:  # searched as ingest left it: plain (unindexed) segments
         build["points"] = sum(b["chunks"] for b in batches)
     row["ingest"] = {
@@ -573,6 +660,20 @@ def print_table(rows: list[dict[str, Any]], store_rows: list[dict[str, Any]]) ->
             )
         )  # fmt: skip
     for r in store_rows:
+        if "serve" in r:
+            v = r["serve"]
+            print(
+                f"vector store served (fresh process, default options, random vectors + real BM25): "
+                f"{v['points']:,} chunks, {v['segments']} segments ({v.get('hnsw_segments', '?')} HNSW, "
+                f"{v.get('int8_segments', '?')} int8), search over all p50/p95 "
+                f"{v['search_all_p50_ms']:.0f}/{v['search_all_p95_ms']:.0f} ms, scoped "
+                f"{v['search_scoped_p50_ms']:.0f}/{v['search_scoped_p95_ms']:.0f} ms, peak RSS {v['rss_mb']:.0f} MB "
+                f"(at the end: heap {v['rss_end']['RssAnon']:.0f} MB + mapped files {v['rss_end']['RssFile']:.0f} MB), "
+                f"disk {v['disk_bytes'] / 2**20:.0f} MiB"
+            )
+        if "build_each_s" in r:
+            print(f"  loaded {r['chunks_per_s']:.0f} chunks/s (peak RSS {r['load_rss_mb']:.0f} MB), index builds "
+                  f"after each batch {r['build_each_s']} s (peak RSS {r['build_rss_mb']:.0f} MB)")  # fmt: skip
         for label in ("plain", "optimized", "int8"):
             if label not in r:
                 continue
@@ -604,6 +705,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> bool:
         (axes[1][1], "seconds (re-ingest unchanged, index build)", None),
     )
     axes[0][0].plot(x, series[0][2], "o-")
+    axes[0][0].set_ylim(bottom=0)  # from zero: a few per cent of drift should look like it
     axes[0][1].plot(x, [r["serve"]["retrieve_p50_ms"] for r in rows], "o-", label="p50")
     axes[0][1].plot(x, [r["serve"]["retrieve_p95_ms"] for r in rows], "s-", label="p95")
     axes[0][1].plot(x, [r["serve"]["scope_p95_ms"] for r in rows], "^-", label="scope p95")
@@ -629,7 +731,7 @@ def main() -> int:
         if name == "ingest":
             result = phase_ingest(Path(rest[0]), Path(rest[1]), rest[2] == "1", int(rest[3]), int(rest[4]))
         elif name == "build":
-            result = phase_build(Path(rest[0]))
+            result = phase_build(Path(rest[0]), rest[1:] == ["always"])
         elif name == "serve":
             result = phase_serve(Path(rest[0]), Path(rest[1]), int(rest[2]))
         elif name == "reingest":
@@ -641,7 +743,9 @@ def main() -> int:
         elif name == "scope":
             result = phase_scope(Path(rest[0]), int(rest[1]), int(rest[2]))
         elif name == "store-load":
-            result = phase_store_load(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]))
+            result = phase_store_load(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]), rest[4:] == ["1"])
+        elif name == "store-serve":
+            result = phase_store_serve(Path(rest[0]), int(rest[1]))
         elif name == "store-query":
             result = phase_store_query(Path(rest[0]), int(rest[1]), rest[2] == "1", rest[3:] == ["int8"])
         else:
@@ -662,7 +766,14 @@ def main() -> int:
     ap.add_argument("--store-batch", type=int, default=250_000, help="chunks loaded per process (lock hold)")
     ap.add_argument("--store-optimize", action="store_true", help="also build the HNSW index of the store (slow)")
     ap.add_argument("--store-int8", action="store_true", help="then reopen it with int8 quantisation (optimises)")
+    ap.add_argument(
+        "--store-build-each",
+        action="store_true",
+        help="load with the default store options and build the index after each --store-batch (as ingest runs"
+        " past the threshold do), then only the serving phase",
+    )
     ap.add_argument("--no-build", action="store_true", help="skip the index build (HNSW): serve plain segments")
+    ap.add_argument("--build-always", action="store_true", help="build the index at any size (default: the rule)")
     ap.add_argument("--batch-pages", type=int, default=20_000, help="ingest this many pages per process")
     ap.add_argument("--lock", default="", help="run each phase under `flock LOCK` (the shared heavy-job lock)")
     ap.add_argument("--before", type=Path, default=None, help="also run the serve phase with this checkout's code")
@@ -686,7 +797,11 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="finrag-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [measure_size(int(s), work, args) for s in args.sizes.split(",") if s]
+    rows: list[dict[str, Any]] = []
+    for size in (s for s in args.sizes.split(",") if s):
+        rows.append(measure_size(int(size), work, args))
+        # Written after each size too: a long run cut short keeps what finished.
+        (args.out / "scale.partial.json").write_text(json.dumps({"sizes": rows, "load": os.getloadavg()}, indent=2))
     scope_rows = [measure_scope(int(n), work, args) for n in args.scope_filings.split(",") if n]
     for r in scope_rows:
         for label in ("before", "after"):

@@ -121,6 +121,13 @@ class VectorStore(Protocol):
 
     def flush(self) -> None: ...
 
+    def optimize(self) -> bool:
+        """Build the search indexes (HNSW graph, payload indexes, quantised copies) of what was written,
+        and return when they are built: True if this call built or merged anything. The embedded store
+        has no background optimiser, so this is the only way its segments get indexed; a Qdrant server
+        optimises in the background, and there this waits for it to finish (False: nothing was pending)."""
+        ...
+
     def close(self) -> None: ...
 
 

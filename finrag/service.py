@@ -107,7 +107,12 @@ def build_components(settings: Settings) -> Components:
     else:
         from finrag.index.qdrant_edge import QdrantEdgeStore
 
-        store = QdrantEdgeStore(settings.vector_dir, dim=dim)
+        store = QdrantEdgeStore(
+            settings.vector_dir,
+            dim=dim,
+            quantization=settings.edge_quantization,
+            vectors_on_disk=settings.edge_vectors_on_disk,
+        )
     r = settings.retrieval
     reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)
     page_embedder, page_index = build_page_images(settings)
@@ -158,6 +163,8 @@ class QAService:
                 strip_running_lines=s.strip_running_lines,
                 parse_workers=s.parse_workers,
                 page_images=self._page_image_indexer(),
+                # A Qdrant server optimises in the background: ingest against it never runs the build.
+                index_min_points=s.edge_index_min_points if not s.qdrant_url else 0,
             ),
         )
 

@@ -439,6 +439,22 @@ class Settings(BaseSettings):
     qdrant_replication_factor: int | None = Field(None, ge=1, description="Qdrant cluster: copies of each shard")
     qdrant_write_consistency_factor: int | None = Field(None, ge=1, description="replicas that must ack a write")
     qdrant_on_disk: bool = Field(False, description="Qdrant server: keep dense vectors on disk (memory-mapped)")
+    # Embedded store (Qdrant edge). Qdrant edge has no background optimiser: a shard's segments get their
+    # HNSW graph and quantised copies only when `finrag index optimize` or an ingest run builds them.
+    edge_quantization: Literal["none", "int8"] = Field(
+        "int8",
+        description="embedded store: int8 scalar copies of the dense vectors in RAM for the search, the float"
+        " originals kept to rescore the best candidates; applies to segments built from then on",
+    )
+    edge_vectors_on_disk: bool = Field(
+        True, description="embedded store: float originals of built segments stay on disk (memory-mapped)"
+    )
+    edge_index_min_points: int = Field(
+        100_000,
+        ge=0,
+        description="embedded store: an ingest run that wrote chunks ends with an index build (HNSW) when the"
+        " shard holds at least this many points; smaller shards are searched by a full scan; 0 = never",
+    )
 
     # Ingest
     parse_workers: int = Field(1, ge=0, le=32, description="processes parsing PDFs while the main one embeds")

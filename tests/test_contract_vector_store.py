@@ -96,6 +96,17 @@ class VectorStoreContract:
         store.warm_up()  # idempotent
         assert store.count() == 0
 
+    def test_optimize_keeps_results(self, store: VectorStore) -> None:
+        """The index build (edge: run now; server: wait for its background optimiser) changes no hit."""
+        _index(store, "t1", "d1")
+        _index(store, "t2", "d2", fy=2021)
+        queries = [("purchases of property plant", 0), ("dividends paid", 5), ("net income", 1)]
+        before = [_score_groups(_search(store, t, text, i)) for t in ("t1", "t2") for text, i in queries]
+        assert isinstance(store.optimize(), bool)
+        assert store.optimize() is False  # nothing left to build
+        assert [_score_groups(_search(store, t, text, i)) for t in ("t1", "t2") for text, i in queries] == before
+        assert (store.count("t1"), store.count("t2")) == (8, 8)
+
     def test_hybrid_finds_by_meaning_and_words(self, store: VectorStore) -> None:
         _index(store, "t1", "d1")
         hits = _search(store, "t1", "purchases of property plant", 0)

@@ -36,3 +36,26 @@ def test_scale_bench_tiny(tmp_path: Path) -> None:
     (store,) = result["store"]
     assert store["plain"]["points"] == 3000
     assert (out / "scale.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_scale_bench_store_built_then_served(tmp_path: Path) -> None:
+    """--store-build-each: batches loaded with the default options, each ending with the index build;
+    then a fresh process only searches the built store and reports its memory split."""
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable, str(ROOT / "bench" / "scale.py"), "--sizes", "", "--store-points", "9000",
+        "--store-batch", "4500", "--store-build-each", "--questions", "5", "--work", str(tmp_path / "w"),
+        "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (store,) = json.loads((out / "scale.json").read_text())["store"]
+    assert len(store["build_each_s"]) == 2 and "plain" not in store
+    serve = store["serve"]
+    assert serve["points"] == 9000
+    assert serve["hnsw_segments"] >= 1 and serve["int8_segments"] == serve["hnsw_segments"]
+    assert 0 < serve["search_all_p50_ms"] <= serve["search_all_p95_ms"]
+    end = serve["rss_end"]
+    assert abs(end["RssAnon"] + end["RssFile"] - end["VmRSS"]) < 1  # the split adds up (RssShmem aside)
+    assert "vector store served" in proc.stdout

@@ -14,6 +14,7 @@ from finrag.cli.ask import ask
 from finrag.cli.demo import demo
 from finrag.cli.documents import documents_app
 from finrag.cli.eval import eval_app
+from finrag.cli.index import index_app
 from finrag.cli.ingest import ingest
 from finrag.cli.keys import keys_app
 from finrag.cli.migrate import migrate_command
@@ -39,6 +40,7 @@ app.command("ingest")(ingest)
 app.command("ask")(ask)
 app.add_typer(documents_app, name="documents")
 app.add_typer(eval_app, name="eval")
+app.add_typer(index_app, name="index")
 app.command("demo")(demo)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)

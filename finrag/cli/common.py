@@ -103,6 +103,8 @@ def print_report(report: IngestReport) -> None:
         f"{len(report.failed)} failed; {report.pages} pages, {report.chunks} chunks in {report.wall_s:.1f}s "
         f"({pps:.1f} pages/s)"
     )
+    if report.index_build_s is not None:
+        console.print(f"index built over {report.index_points:,} points in {report.index_build_s:.1f}s")
 
 
 def print_answer(answer: Any, trace: bool = False) -> None:

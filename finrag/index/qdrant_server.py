@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -177,6 +178,24 @@ class QdrantServerStore:
 
     def flush(self) -> None:
         """Nothing to do: every write already waited for the server (wait=True)."""
+
+    def optimize(self, timeout_s: float = 3600.0, poll_s: float = 0.5) -> bool:
+        """The server's optimiser runs in the background: wait until the collection is no longer
+        optimising (status green, or grey: optimisations pending but not started, which we trigger).
+        True if it was busy when called."""
+        status = self.client.get_collection(self.collection).status
+        if status == m.CollectionStatus.GREY:  # pending optimisations start on the next update
+            self.client.update_collection(self.collection, optimizers_config=m.OptimizersConfigDiff())
+        busy = status != m.CollectionStatus.GREEN
+        deadline = time.monotonic() + timeout_s
+        while status != m.CollectionStatus.GREEN:
+            if status == m.CollectionStatus.RED:
+                raise RuntimeError(f"qdrant collection {self.collection!r} is red (an optimisation failed)")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"qdrant collection {self.collection!r} still optimising after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+            status = self.client.get_collection(self.collection).status
+        return busy
 
     def close(self) -> None:
         with self._lock:

@@ -80,6 +80,10 @@ class IngestReport:
         default_factory=lambda: dict.fromkeys(("hash", "parse", "chunk", "embed", "sparse", "index", "registry"), 0.0)
     )
     wall_s: float = 0.0
+    # The end-of-run index build (`IngestPipeline(index_min_points=...)`): None when it did not run;
+    # not part of `seconds` so pages/s figures stay comparable with and without it.
+    index_build_s: float | None = None
+    index_points: int = 0
 
     @property
     def failed(self) -> list[IngestEvent]:
@@ -157,8 +161,12 @@ class IngestPipeline:
         page_images: PageImageIndexer | None = None,
         exhibit_passages: int = -1,
         strip_running_lines: bool = False,
+        index_min_points: int = 0,
     ) -> None:
+        """`index_min_points`: a run that wrote chunks ends with `store.optimize()` (the HNSW build) once
+        the store holds at least this many points; 0 = never (search scans unindexed segments)."""
         self.registry = registry
+        self.index_min_points = index_min_points
         self.page_images = page_images  # visual retrieval, when a page-image service is configured
         self.store = store
         self.embedder = embedder
@@ -242,7 +250,21 @@ class IngestPipeline:
             emit(event)
 
         report.wall_s = time.perf_counter() - start
+        if self.index_min_points and report.chunks:
+            self._build_index(report)
         return report
+
+    def _build_index(self, report: IngestReport) -> None:
+        """The index build after a run that wrote chunks, once the store is big enough for a full scan to
+        cost more than the graph; timed apart from the ingest (`report.index_build_s`)."""
+        points = self.store.count()
+        if points < self.index_min_points:
+            return
+        t = time.perf_counter()
+        self.store.optimize()
+        report.index_build_s = time.perf_counter() - t
+        report.index_points = points
+        log.info("index built", extra={"points": points, "seconds": round(report.index_build_s, 1)})
 
     # ---------------------------------------------------------------------------------------------
     def _parsed(

@@ -1,0 +1,141 @@
+"""The embedded store's index build, on real qdrant-edge shards: the settings that choose it, the ingest
+run that triggers it past `edge_index_min_points`, `finrag index optimize`, and that int8 quantisation
+with the originals on disk keeps the search results and survives a reopen."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from finrag.index.qdrant_edge import QdrantEdgeStore
+from finrag.index.sparse import Bm25Encoder
+from finrag.records import Chunk, ChunkKind, Scope
+from finrag.settings import SettingsError, load_settings
+from tests.conftest import make_settings
+
+CEDAR_8K = "CEDARRIDGEENERGY_2023_8K_dated-2023-11-14.pdf"
+DIM = 384  # MiniLM's, so the ingest test's chunks and the preloaded ones share the store
+WORDS = "revenue debt goodwill impairment dividends capital expenditures segment income taxes lease cash".split()
+
+
+def _load(store: QdrantEdgeStore, n: int, seed: int = 0) -> np.ndarray:
+    """n child chunks of one filing, BM25 of a few finance words each, vectors in groups of ten around
+    random centres (as passages on one topic): a query near a centre has ten clear nearest neighbours,
+    not the near-ties of plain random vectors that any approximate search may order differently."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n // 10 + 1, DIM)).astype(np.float32)
+    vectors = centres[np.arange(n) // 10] + 0.4 * rng.standard_normal((n, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    sparse = Bm25Encoder()
+    chunks = [
+        Chunk(
+            id=str(uuid.UUID(int=seed * 10**9 + i)),
+            doc_id=f"pre{seed}",
+            tenant="t",
+            kind=ChunkKind.PASSAGE,
+            text=" ".join(rng.choice(WORDS, 6)) + f" note {i}",
+            page_start=i // 10,
+            page_end=i // 10,
+            metadata={"doc_name": f"pre{seed}", "company": "Acme", "doc_type": "10-K", "fiscal_year": 2020 + i % 4},
+        )
+        for i in range(n)
+    ]
+    store.upsert(chunks, vectors, [sparse.embed_document(c.text) for c in chunks])
+    store.flush()
+    return vectors
+
+
+def _results(store: QdrantEdgeStore, queries: np.ndarray) -> list[tuple[str, set[str]]]:
+    """Dense searches over the tenant: the first hit and the set of the top ten."""
+    out = []
+    for q in queries:
+        ids = [h.chunk.id for h in store.hybrid_search("t", q, None, Scope(), 10, 50)]
+        out.append((ids[0], set(ids)))
+    return out
+
+
+def _queries(vectors: np.ndarray) -> np.ndarray:
+    # Near the first member of 12 groups: its group is the answer, itself first.
+    rng = np.random.default_rng(7)
+    q = vectors[:120:10] + 0.05 * rng.standard_normal((12, DIM)).astype(np.float32)
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+def test_int8_build_keeps_results_and_survives_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "qdrant"
+    store = QdrantEdgeStore(path, dim=DIM, quantization="int8", vectors_on_disk=True, indexing_threshold_kb=64)
+    vectors = _load(store, 3000)
+    queries = _queries(vectors)
+    plain = _results(store, queries)
+    assert store.info()["hnsw_segments"] == 0  # as ingest leaves it: a full scan
+    assert store.optimize() is True
+    info = store.info()
+    assert info["points"] == 3000
+    assert info["hnsw_segments"] >= 1 and info["int8_segments"] == info["hnsw_segments"]
+    assert _results(store, queries) == plain  # int8 candidates rescored with the float originals
+    store.close()
+    reopened = QdrantEdgeStore(path, dim=DIM, quantization="int8", vectors_on_disk=True, indexing_threshold_kb=64)
+    assert reopened.info()["hnsw_segments"] == info["hnsw_segments"]
+    assert _results(reopened, queries) == plain
+    reopened.close()
+
+
+def test_settings_choose_the_store_options(tmp_path: Path) -> None:
+    from finrag.service import build_components
+
+    s = make_settings(tmp_path)
+    assert (s.edge_quantization, s.edge_vectors_on_disk, s.edge_index_min_points) == ("int8", True, 100_000)
+    store = build_components(make_settings(tmp_path, edge_quantization="none", edge_vectors_on_disk=False)).store
+    assert isinstance(store, QdrantEdgeStore)
+    assert (store.quantization, store.vectors_on_disk) == ("none", False)
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [("FINRAG_EDGE_QUANTIZATION", "fp16"), ("FINRAG_EDGE_INDEX_MIN_POINTS", "-1")],
+)
+def test_bad_store_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(SettingsError, match=env):
+        load_settings()
+
+
+def test_ingest_builds_the_index_past_the_threshold(tmp_path: Path, sample_dir: Path, service_factory) -> None:  # type: ignore[no-untyped-def]
+    def pipeline_on(name: str, min_points: int):  # type: ignore[no-untyped-def]
+        svc = service_factory(tmp_path / name, edge_index_min_points=min_points)
+        store = QdrantEdgeStore(svc.settings.vector_dir, dim=DIM, quantization="int8", vectors_on_disk=True,
+                                indexing_threshold_kb=64)  # fmt: skip
+        svc.c.store = store  # the service's store, with Qdrant's segment threshold lowered to this size
+        assert svc.pipeline.index_min_points == min_points  # the setting reaches the ingest pipeline
+        _load(store, 3000)
+        return svc, store
+
+    svc, store = pipeline_on("below", 10_000)
+    report = svc.ingest([sample_dir / CEDAR_8K], tenant="t")
+    assert report.count("ingested") == 1 and report.index_build_s is None
+    assert store.info()["hnsw_segments"] == 0
+
+    svc, store = pipeline_on("above", 3000)
+    report = svc.ingest([sample_dir / CEDAR_8K], tenant="t")
+    assert report.count("ingested") == 1
+    assert report.index_build_s is not None and report.index_points == store.count() > 3000
+    assert store.info()["hnsw_segments"] >= 1
+    again = svc.ingest([sample_dir / CEDAR_8K], tenant="t")  # nothing written: no build
+    assert again.count("skipped") == 1 and again.index_build_s is None
+
+
+def test_cli_index_optimize(tmp_path: Path) -> None:
+    from finrag.cli import app
+
+    data = tmp_path / "data"
+    store = QdrantEdgeStore(data / "qdrant", dim=DIM)
+    _load(store, 500)
+    store.close()
+    result = CliRunner().invoke(app, ["index", "optimize", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "500 points" in result.output
+    assert "index built" in result.output
