@@ -153,6 +153,10 @@ class Registry(Protocol):
         """A string that changes whenever `list(tenant, status)` would (cheap: no rows loaded)."""
         ...
 
+    def count(self, tenant: str | None = None, status: DocStatus | None = None) -> int:
+        """How many documents `list(tenant, status)` would return (no rows loaded)."""
+        ...
+
     def ready_ids(self, tenant: str, doc_ids: Collection[str]) -> set[str]:
         """The READY documents among `doc_ids`."""
         ...

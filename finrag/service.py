@@ -287,9 +287,11 @@ class QAService:
     def retrieve(
         self, question: str, tenant: str | None = None, top_k: int | None = None, filters: Scope | None = None
     ) -> RetrievalResult:
-        question = self.validate_question(question)
+        return self._retrieve(self.validate_question(question), tenant or self.settings.tenant, top_k, filters)
+
+    def _retrieve(self, question: str, tenant: str, top_k: int | None, filters: Scope | None) -> RetrievalResult:
+        """`retrieve` for a question already validated (`ask` validates it once for both steps)."""
         self.check_index()
-        tenant = tenant or self.settings.tenant
         result = self.retriever.run(question, tenant, top_k, filters)
         # Only READY documents answer: chunks of one still indexing (or failed half-way) are left out,
         # whatever the store holds for them at this moment.
@@ -315,8 +317,9 @@ class QAService:
         from finrag.answer.guard import GuardLog, guard_context, guard_retrieval
 
         t0 = time.perf_counter()
+        question = self.validate_question(question)
         tenant = tenant or self.settings.tenant
-        result = self.retrieve(question, tenant, top_k, filters)
+        result = self._retrieve(question, tenant, top_k, filters)
         t1 = time.perf_counter()
         # The one boundary between sources and every pipeline: instruction-like sentences are withheld
         # from the hits and from whatever the pipelines' tools read or picture later.
@@ -335,16 +338,14 @@ class QAService:
                 notes=["answered from the graph's community summaries (each claim cites its filing page)"],
             )
         else:
-            answer = self.engine.answer(
-                self.validate_question(question), guard_retrieval(result, guarded), mode, ctx, budget=budget
-            )
+            answer = self.engine.answer(question, guard_retrieval(result, guarded), mode, ctx, budget=budget)
         t2 = time.perf_counter()
         if guarded:
             answer.trace["guard"] = guarded.as_dict()
             answer.notes.append(
                 f"injection guard: instruction-like text withheld from {len(guarded.passages)} source passage(s)"
             )
-        if not result.hits and self.c.registry.fingerprint(tenant=tenant, status=DocStatus.READY).startswith("0:"):
+        if not result.hits and self.c.registry.count(tenant=tenant, status=DocStatus.READY) == 0:
             answer.text = "The index is empty: ingest filings first (finrag ingest PATH)."
             answer.citations = []
             answer.notes.append("empty index")

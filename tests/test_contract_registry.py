@@ -73,6 +73,18 @@ class RegistryContract:
         with pytest.raises(KeyError):
             registry.set_status("t1", "nope", DocStatus.READY)
 
+    def test_count_agrees_with_list(self, registry: SqlRegistry) -> None:
+        registry.upsert(_rec("a1", status=DocStatus.INDEXING))
+        registry.upsert(_rec("b2"))
+        registry.upsert(_rec("c3", tenant="t2"))
+        for tenant in (None, "t1", "t2", "t3"):
+            for status in (None, DocStatus.READY, DocStatus.INDEXING, DocStatus.FAILED):
+                assert registry.count(tenant, status) == len(registry.list(tenant, status)), (tenant, status)
+        registry.set_status("t1", "a1", DocStatus.READY)
+        assert registry.count("t1", DocStatus.READY) == 2
+        registry.delete("t1", "b2")
+        assert registry.count("t1", DocStatus.READY) == 1
+
     def test_list_is_ordered_by_name_across_tenants(self, registry: SqlRegistry) -> None:
         for doc_id, tenant in (("c3", "t1"), ("a1", "t2"), ("b2", "t1")):
             registry.upsert(_rec(doc_id, tenant=tenant))

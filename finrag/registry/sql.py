@@ -7,8 +7,9 @@ import threading
 from collections.abc import Collection
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,15 @@ def _now() -> str:
     # Microseconds: `fingerprint` tells registry states apart by row count and latest update, and two
     # changes within one second must not look alike.
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _where(stmt: Select[Any], tenant: str | None, status: DocStatus | None) -> Select[Any]:
+    """`list`, `count` and `fingerprint` select the same documents."""
+    if tenant is not None:
+        stmt = stmt.where(DocumentRow.tenant == tenant)
+    if status is not None:
+        stmt = stmt.where(DocumentRow.status == status.value)
+    return stmt
 
 
 def _to_record(row: DocumentRow) -> DocumentRecord:
@@ -116,25 +126,22 @@ class SqlRegistry:
             row.updated_at = _now()
 
     def list(self, tenant: str | None = None, status: DocStatus | None = None) -> list[DocumentRecord]:
-        stmt = select(DocumentRow).order_by(DocumentRow.name)
-        if tenant is not None:
-            stmt = stmt.where(DocumentRow.tenant == tenant)
-        if status is not None:
-            stmt = stmt.where(DocumentRow.status == status.value)
+        stmt = _where(select(DocumentRow).order_by(DocumentRow.name), tenant, status)
         with self._session() as s:
             return [_to_record(r) for r in s.scalars(stmt).all()]
 
     def fingerprint(self, tenant: str | None = None, status: DocStatus | None = None) -> str:
         """Changes whenever `list(tenant, status)` would: its row count and latest update, computed in
         SQL. What per-question caches compare, instead of loading and parsing every row per question."""
-        stmt = select(func.count(), func.max(DocumentRow.updated_at)).select_from(DocumentRow)
-        if tenant is not None:
-            stmt = stmt.where(DocumentRow.tenant == tenant)
-        if status is not None:
-            stmt = stmt.where(DocumentRow.status == status.value)
+        stmt = _where(select(func.count(), func.max(DocumentRow.updated_at)).select_from(DocumentRow), tenant, status)
         with self._session() as s:
             count, latest = s.execute(stmt).one()
         return f"{count}:{latest or ''}"
+
+    def count(self, tenant: str | None = None, status: DocStatus | None = None) -> int:
+        """How many documents `list(tenant, status)` would return, counted in SQL."""
+        with self._session() as s:
+            return int(s.execute(_where(select(func.count()).select_from(DocumentRow), tenant, status)).scalar_one())
 
     def ready_ids(self, tenant: str, doc_ids: Collection[str]) -> set[str]:
         """Those of `doc_ids` that are READY: one indexed lookup of the few documents a question's
