@@ -250,3 +250,33 @@ def test_an_answer_cannot_swap_the_convention_the_question_asks_for() -> None:
     year_end = f"Acme's ROA for FY2022 was 9.5% on year-end total assets {CITE}."
     assert trust_score(q, None, averaged, PAGES, cited=True).score >= 0.9
     assert trust_score(q, None, year_end, PAGES, cited=True).score < 0.7
+
+
+def test_total_liabilities_is_a_line_item_apart_from_the_balance_sheet_total() -> None:
+    page = """ACME WIDGETS INC.
+CONSOLIDATED BALANCE SHEETS
+(In millions)
+2022
+2021
+Total current liabilities
+150
+140
+Total liabilities
+600
+560
+Total shareholders' equity
+400
+340
+Total liabilities and shareholders' equity
+1,000
+900
+"""
+    assert find_in_page(ITEMS["total_liabilities"], 2022, page)[0][1] == 600e6
+    plan = plan_question(
+        "What were Acme's total current liabilities as a percentage of total liabilities in FY2022?", None
+    )
+    assert plan is not None and plan.unit == "%"
+    assert plan.metrics[0].needs == (("current_liabilities", 0), ("total_liabilities", 0))
+    table = _Table({("current_liabilities", 2022): 150e6, ("total_liabilities", 2022): 600e6})
+    comp = compute(plan, table, "Acme")  # type: ignore[arg-type]
+    assert comp.complete and abs((comp.final or 0) - 25.0) < 1e-9
