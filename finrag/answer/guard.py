@@ -253,30 +253,28 @@ def guard_context(ctx: Any, log: GuardLog) -> Any:
     changes: dict[str, Any] = {}
     if search is not None:
         changes["search"] = lambda query, scope: guard_hits(search(query, scope), log)
+
+    def vetted_page(doc_id: str, page: int, text: str | None) -> str | None:
+        """A page's text as read, redacted, with what was withheld logged."""
+        if text is None:
+            return None
+        clean, found = redact(text)
+        if found:
+            log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
+        return clean
+
     if read_page is not None:
 
         def guarded_read_page(doc_id: str, page: int) -> str | None:
-            text = read_page(doc_id, page)
-            if text is None:
-                return None
-            clean, found = redact(text)
-            if found:
-                log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
-            return clean
+            return vetted_page(doc_id, page, read_page(doc_id, page))
 
         changes["read_page"] = guarded_read_page
     if read_pages is not None:
 
         def guarded_read_pages(pages: Sequence[tuple[str, int]]) -> list[str | None]:
-            out: list[str | None] = []
-            for (doc_id, page), text in zip(pages, read_pages(pages), strict=True):
-                if text is not None:  # vetted in the order asked, as one `read_page` after another would be
-                    clean, found = redact(text)
-                    if found:
-                        log.record(Chunk("", doc_id, ctx.tenant, ChunkKind.PAGE, text, page, page), found)
-                    text = clean
-                out.append(text)
-            return out
+            # vetted in the order asked, as one `read_page` after another would be
+            texts = read_pages(pages)
+            return [vetted_page(doc_id, page, text) for (doc_id, page), text in zip(pages, texts, strict=True)]
 
         changes["read_pages"] = guarded_read_pages
     if read_document is not None:
