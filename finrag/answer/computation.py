@@ -27,6 +27,7 @@ from finrag.finance.scales import off_scale_years, reconcile_scales
 from finrag.finance.statements import Found, format_money, format_result
 from finrag.finance.text import page_label
 from finrag.records import Answer, AnswerKind, Chunk, ChunkKind, Citation, Hit, Scope
+from finrag.retrieve.retriever import page_key
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class ItemFinder:
     def add(self, hits: Sequence[Hit]) -> None:
         texts = self._read_pages(hits)
         for h in hits:
-            key = page_key(h)
+            key = page_key(h.chunk)
             if key in self.pages:
                 continue
             text = texts.get(key)
@@ -125,7 +126,7 @@ class ItemFinder:
     def _read_pages(self, hits: Sequence[Hit]) -> dict[tuple[str, int], str | None]:
         """The whole text of each new hit's page: in one round trip when the tools can (a search's hits
         are a few pages of one or two filings), else page by page."""
-        keys = list(dict.fromkeys(page_key(h) for h in hits if page_key(h) not in self.pages))
+        keys = list(dict.fromkeys(k for h in hits if (k := page_key(h.chunk)) not in self.pages))
         if not keys or self.ctx.read_page is None:
             return {}
         if self.ctx.read_pages is not None:
@@ -258,10 +259,6 @@ class ItemFinder:
 
     def _multi_company(self) -> bool:
         return self.scope is not None and len(distinct_companies(self.scope.companies)) > 1
-
-
-def page_key(hit: Hit) -> tuple[str, int]:
-    return hit.chunk.doc_id, hit.chunk.page_start
 
 
 def _name_words(name: str) -> set[str]:
