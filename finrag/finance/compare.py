@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from finrag.finance.companies import base_name
 from finrag.finance.data import load
-from finrag.finance.dates import header_fiscal_years
+from finrag.finance.dates import column_fiscal_years
 from finrag.finance.figures import extract_figures
 from finrag.finance.periods import header_durations
 from finrag.finance.scales import stated_scales
@@ -182,12 +182,13 @@ def blocks(text: str) -> list[_Block]:
             # a title is a short line, not prose: the bullets and sentences above a table name other things
             cur = _Block(title="\n".join(ln for ln in context if _title_line(ln)), start=start)
             years = _header_years(context)
-            if years and all(m == 12 for m in _durations(context)):
+            durations = _durations(context)
+            if years:
                 # "January 1, 2023  January 2, 2022": the columns of fiscal 2022 and 2021
-                years = header_fiscal_years("\n".join(context), years)
+                years = column_fiscal_years("\n".join(context), years, durations)
             # a group under a heading line ("Operating income:") inherits the columns of the table above
             cur.years = years or (out[-1].years if out else [])
-            cur.durations = _durations(context) or (out[-1].durations if out and not years else [])
+            cur.durations = durations or (out[-1].durations if out and not years else [])
             cur.scale = (stated_scales(cur.title) or [page_scale])[0]
         cur.rows.append((m.group("label").strip(), _CELL_RE.findall(m.group("cells")), line))
         if re.match(r"(?i)total\b", m.group("label")):

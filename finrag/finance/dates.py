@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date
 
 _MONTHS = {
@@ -102,3 +103,12 @@ def header_fiscal_years(header: str, years: list[int]) -> list[int]:
         except ValueError:
             return years
     return mapped if len(set(mapped)) == len(mapped) else years
+
+
+def column_fiscal_years(header: str, years: list[int], durations: Sequence[int]) -> list[int]:
+    """`header_fiscal_years` for a table whose columns are years (`durations`: the months each column's
+    period runs, as the header states them). A quarter's or half's columns keep their calendar years:
+    the fiscal year of a period that is not one is not what the date says."""
+    if any(m != 12 for m in durations):
+        return years
+    return header_fiscal_years(header, years)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from finrag.finance.dates import header_fiscal_years
+from finrag.finance.dates import column_fiscal_years
 from finrag.finance.periods import header_durations
 from finrag.finance.scales import SCALE_WORDS, stated_scales
 
@@ -352,12 +352,9 @@ def _is_header_line(line: str) -> tuple[bool, list[int]]:
 
 def _fiscal_header(lines: list[str], years: list[int]) -> list[int]:
     """A header run's column years as fiscal years: "At January 1, 2023 and January 2, 2022" heads fiscal
-    2022 and 2021 (`dates.header_fiscal_years`). A quarter's or half's columns keep their calendar years:
-    the fiscal year of a period that is not one is not what the date says."""
+    2022 and 2021 (`dates.column_fiscal_years`)."""
     text = "\n".join(lines)
-    if any(m != 12 for m in header_durations(text)):
-        return years
-    return header_fiscal_years(text, years)
+    return column_fiscal_years(text, years, header_durations(text))
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from finrag.finance.calculator import CalcInput, CalcStep
 from finrag.finance.data import load
-from finrag.finance.dates import header_fiscal_years
+from finrag.finance.dates import column_fiscal_years
 from finrag.finance.figures import analyze_page
 from finrag.finance.metrics import LineItem
 from finrag.finance.periods import header_durations
@@ -89,7 +89,7 @@ def header_years_before(text: str, pos: int, max_lines: int = 40) -> list[int]:
         others = re.findall(r"\d[\d,.]*", _YEAR_TOKEN.sub(" ", _MONTH_DAY.sub(" ", line)))
         if len(years) >= 2 and len(set(years)) == len(years) and not others:
             # "At January 1, 2023 and January 2, 2022": columns of fiscal 2022 and 2021
-            return years if any(m != 12 for m in header_durations(line)) else header_fiscal_years(line, years)
+            return column_fiscal_years(line, years, header_durations(line))
     return []
 
 
