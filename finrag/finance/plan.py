@@ -4,7 +4,7 @@ fiscal years, rounded how. `plan_question` is computed once per request, as part
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from finrag.finance.data import load
 from finrag.finance.figures import scale_from_text, years_in
@@ -182,7 +182,7 @@ def _as_percent(metric: Metric) -> Metric:
     """A ratio metric restated in percent ("ROA in percentage terms"): one logged x100 step more, or, for a
     metric that logs its percent already (ROA, ROE), that step as the answer."""
     if metric.percent_logged:
-        return Metric(metric.key, metric.name, metric.pattern, metric.needs, metric.steps, metric.formula, "%", 1)
+        return replace(metric, unit="%", decimals=1)
     if metric.unit != "x":
         return metric
     last = metric.steps[-1]
