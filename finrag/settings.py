@@ -423,9 +423,10 @@ class Settings(BaseSettings):
     child_max_tokens: int = Field(240, ge=32, le=512, description="fits MiniLM's 256 word pieces")
     metadata_prefix: bool = Field(True, description="prefix chunks with company | form | FY | section when indexing")
     exhibit_passages: int = Field(
-        -1,
+        0,
         ge=-1,
-        description="prose passages embedded per 10-K/10-Q exhibit page (tables always; BM25 keeps all); -1 = all",
+        description="prose passages embedded per contract/plan page among a 10-K/10-Q's exhibits (other pages and"
+        " tables always; BM25 keeps all); -1 = all",
     )
     strip_running_lines: bool = Field(False, description="leave running headers/footers out of embedded passages")
 

@@ -119,7 +119,7 @@ class ChunkOptions:
 
     max_tokens: int = 240
     with_prefix: bool = True
-    exhibit_passages: int = -1
+    exhibit_passages: int = 0
     strip_running_lines: bool = False
 
 
@@ -159,7 +159,7 @@ class IngestPipeline:
         metadata_prefix: bool = True,
         parse_workers: int = 1,
         page_images: PageImageIndexer | None = None,
-        exhibit_passages: int = -1,
+        exhibit_passages: int = 0,
         strip_running_lines: bool = False,
         index_min_points: int = 0,
     ) -> None:

@@ -66,6 +66,9 @@ class SectionRules:
     default: str
     earnings_default: str
     cover_markers: tuple[re.Pattern[str], ...]
+    contract_markers: frozenset[str] = frozenset()
+    contract_min_per_100_words: float = 0.0
+    contract_min_words: int = 0
 
     def items_for(self, form: str) -> tuple[_Item, ...]:
         return self.items.get(form) or self.items.get("10-K", ())
@@ -90,7 +93,7 @@ def load_rules(path: Path = DATA_FILE) -> SectionRules:
         )
         for h in data.get("headings", [])
     )
-    toc, start = data.get("toc", {}), data.get("start", {})
+    toc, start, contract = data.get("toc", {}), data.get("start", {}), data.get("contract_text", {})
     return SectionRules(
         items={f: tuple(v) for f, v in items.items()},
         headings=headings,
@@ -101,7 +104,27 @@ def load_rules(path: Path = DATA_FILE) -> SectionRules:
         default=str(start.get("default", "front")),
         earnings_default=str(start.get("earnings", "release")),
         cover_markers=tuple(re.compile(p, re.I) for p in start.get("cover_markers", [])),
+        contract_markers=frozenset(m.lower() for m in contract.get("markers", [])),
+        contract_min_per_100_words=float(contract.get("min_per_100_words", 0.0)),
+        contract_min_words=int(contract.get("min_words", 0)),
     )
+
+
+_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)?")
+
+
+def is_contract_text(text: str, rules: SectionRules | None = None) -> bool:
+    """A page of contract or plan drafting ("the Participant shall ... hereunder"): dense in the
+    markers of sections.toml's [contract_text]. Filing prose and tables, even about agreements, use
+    them rarely."""
+    r = rules or load_rules()
+    if not r.contract_markers:
+        return False
+    words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+    if len(words) < r.contract_min_words:
+        return False
+    hits = sum(1 for w in words if w in r.contract_markers)
+    return hits * 100 >= r.contract_min_per_100_words * len(words)
 
 
 def all_keys(rules: SectionRules | None = None) -> set[str]:
