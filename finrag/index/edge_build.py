@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     try:
         changed = build(Path(args["path"]), options, points)
     except Exception as exc:  # the parent reports the last lines of stderr
-        print(f"index build failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"changed": changed, "points": points}))
     return 0
