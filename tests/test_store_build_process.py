@@ -207,3 +207,49 @@ def test_open_repairs_an_interrupted_build(tmp_path: Path, caplog: pytest.LogCap
     assert store.count() == 200 and not old.exists()
     assert "removing the pre-build shard a finished index build left" in caplog.text
     store.close()
+
+
+def test_ingest_reports_a_failed_build_and_keeps_the_documents(
+    tmp_path: Path,
+    sample_dir: Path,
+    service_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    from finrag.cli.common import console, print_report
+    from tests.test_store_build import CEDAR_8K
+
+    svc = service_factory(tmp_path / "svc", edge_index_min_points=1)
+    store = _store(svc.settings.vector_dir)
+    svc.c.store = store
+    store.warm_up()
+    (svc.settings.vector_dir / "edge_config.json").write_text("{not json")  # the child's copy will not open
+    report = svc.ingest([sample_dir / CEDAR_8K], tenant="t")
+    assert report.count("ingested") == 1 and report.index_build_s is None
+    assert "IndexBuildError" in report.index_build_error and "edge_config.json" in report.index_build_error
+    assert report.index_points == store.count() > 0 and store.info()["hnsw_segments"] == 0
+    with console.capture() as out:
+        print_report(report)
+    printed = " ".join(out.get().split())  # the console wraps long lines
+    assert f"index build over {report.index_points:,} points failed" in printed
+    assert "retry with `finrag index optimize`" in printed
+
+
+def test_cli_index_optimize_reports_a_failed_build(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from finrag.cli import app
+
+    data = tmp_path / "data"
+    store = QdrantEdgeStore(data / "qdrant", dim=DIM)
+    _load(store, 300)
+    store.close()
+    # A file the copy cannot read: the build stops before it starts, the shard is left as it was.
+    (data / "qdrant" / "unreadable").symlink_to(tmp_path / "missing")
+    result = CliRunner().invoke(app, ["index", "optimize", "--data-dir", str(data)])
+    assert result.exit_code == 1, result.output
+    printed = " ".join(result.output.split())
+    assert "index build failed" in printed and "copying the shard" in printed and "left as it was" in printed
+    assert not (data / "qdrant.building").exists()
+    (data / "qdrant" / "unreadable").unlink()
+    reopened = QdrantEdgeStore(data / "qdrant", dim=DIM)
+    assert reopened.count() == 300 and reopened.info()["hnsw_segments"] == 0
+    reopened.close()
