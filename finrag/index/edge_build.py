@@ -1,14 +1,15 @@
 """The embedded store's index build, run as a child process: `python -m finrag.index.edge_build ARGS`.
 
 qdrant-edge's `EdgeShard.optimize()` holds the GIL for the whole build (minutes at 1M points), which
-would freeze every other thread of the serving process. `QdrantEdgeStore.optimize` therefore copies the
-shard and runs this on the copy; it opens the copy with the store's options, optimises it, and prints
-one JSON line `{"changed": bool, "points": int}`. Any failure exits non-zero with the reason on stderr,
-and the parent keeps its shard."""
+would freeze every other thread of the serving process. So `QdrantEdgeStore.optimize` runs this: it
+copies the parent's shard folder (which nothing writes meanwhile) to `path`, opens the copy with the
+store's options, optimises it, and prints one JSON line `{"changed": bool, "points": int}`. Any failure
+exits non-zero with the reason on stderr; the parent removes the copy and keeps its shard."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,9 +18,14 @@ import qdrant_edge as q
 from finrag.index.qdrant_edge import ShardOptions, load_shard
 
 
-def build(path: Path, options: ShardOptions, points: int) -> bool:
-    """Optimise the shard at `path`; True if any segment changed. `points`: what the parent's shard
-    held when it was copied, checked before and after so a copy that lost points is never swapped in."""
+def build(source: Path, path: Path, options: ShardOptions, points: int) -> bool:
+    """Copy the shard at `source` to `path` and optimise the copy; True if any segment changed.
+    `points`: what the parent's shard holds, checked before and after so a copy that lost points is
+    never swapped in."""
+    try:
+        shutil.copytree(source, path)
+    except OSError as exc:  # a full disk, typically: the build needs the shard's size free again
+        raise RuntimeError(f"copying the shard for the index build failed: {exc}") from exc
     shard = load_shard(path, options)
     try:
         before = shard.count(q.CountRequest(exact=True))
@@ -45,7 +51,7 @@ def main(argv: list[str]) -> int:
     )
     points = int(args["points"])
     try:
-        changed = build(Path(args["path"]), options, points)
+        changed = build(Path(args["source"]), Path(args["path"]), options, points)
     except Exception as exc:  # the parent reports the last lines of stderr
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

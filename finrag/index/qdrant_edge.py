@@ -210,23 +210,22 @@ class QdrantEdgeStore:
             try:
                 if building.exists():
                     shutil.rmtree(building)
-                # Reads go on meanwhile; nothing writes (the gate), so the files are at rest.
-                try:
-                    shutil.copytree(self.path, building)
-                except OSError as exc:  # a full disk, typically: the build needs the shard's size free
-                    raise IndexBuildError(f"copying the shard for the index build failed: {exc}") from exc
                 changed = self._build_in_child(building, points)
                 if changed:
                     with self._lock:
                         self._swap_in(building)
+                    # Outside `_lock`: removing GBs of files need not hold up the reads.
+                    shutil.rmtree(_sibling(self.path, ".old"))
             finally:
                 # After a swap nothing is left there; after a failure or a no-op build, the copy.
                 shutil.rmtree(building, ignore_errors=True)
             return changed
 
     def _build_in_child(self, building: Path, points: int) -> bool:
-        """Optimise the copy in `python -m finrag.index.edge_build`; True if a segment changed."""
-        args = {"path": str(building), "points": points, **asdict(self.options)}
+        """Copy the shard to `building` and optimise the copy in `python -m finrag.index.edge_build`;
+        True if a segment changed. The child copies too: a copy in this process would contend for the
+        GIL with the reads, file by file. Nothing writes meanwhile (the gate), so the files are at rest."""
+        args = {"source": str(self.path), "path": str(building), "points": points, **asdict(self.options)}
         cmd = [sys.executable, "-m", BUILD_MODULE, json.dumps(args)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         while True:
@@ -248,9 +247,9 @@ class QdrantEdgeStore:
         return bool(result["changed"])
 
     def _swap_in(self, building: Path) -> None:
-        """Replace the shard by the built copy: close, rename current -> `.old`, copy -> path, reopen,
-        drop `.old`. The owner lock is keyed by the path (`<path>.lock`), not the folder, so it stays
-        ours throughout. If the new shard does not open, the old one is put back."""
+        """Replace the shard by the built copy: close, rename current -> `.old`, copy -> path, reopen
+        (the caller removes `.old`). The owner lock is keyed by the path (`<path>.lock`), not the folder,
+        so it stays ours throughout. If the new shard does not open, the old one is put back."""
         old = _sibling(self.path, ".old")
         self._drop_shard()
         self.path.rename(old)
@@ -264,7 +263,6 @@ class QdrantEdgeStore:
             self._open()
             why = f"{type(exc).__name__}: {exc}"
             raise IndexBuildError(f"the built index did not open ({why}); kept the old one") from exc
-        shutil.rmtree(old)
         log.info("index build swapped in", extra={"path": str(self.path)})
 
     def info(self) -> dict[str, int]:
