@@ -10,9 +10,10 @@ HNSW graph, so the build is a full one whatever the shard's size), and measures 
 scope, limit 10, prefetch 100) from one thread:
 
 * before: `--seconds` of back-to-back searches on the unbuilt shard;
-* during: `optimize()` in a second thread, back-to-back searches in this one until it returns: how many
-  finished, p50 / p95 / max. Since qdrant-edge holds the GIL for the whole build, the in-process build
-  lets none through; the default (child process on a copy) keeps them going;
+* during: `optimize()` in a second thread, searches in this one until it returns (back to back, or
+  `--pause-ms` apart; none with `--no-reads`): how many finished, p50 / p95 / max, and how long the
+  swap held the reads up (`swap_s`). Since qdrant-edge holds the GIL for the whole build, the
+  in-process build lets none through; the default (child process on a copy) keeps them going;
 * after: `--seconds` of searches on the built shard.
 
 The copy is removed at the end. Figures are wall-clock on this machine; say "under load" when other
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import statistics
 import threading
@@ -49,6 +51,18 @@ def _summary(latencies: list[float]) -> dict[str, Any]:
             "max_ms": round(ms[-1], 1)}  # fmt: skip
 
 
+class _SwapTimes(logging.Handler):
+    """The store logs how long its swap held the reads up."""
+
+    def __init__(self, out: list[float]) -> None:
+        super().__init__()
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "index build swapped in":
+            self.out.append(float(record.__dict__["seconds"]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("shard", type=Path, help="a shard folder to copy (e.g. ~/.cache/finrag/fb-final4/qdrant)")
@@ -56,6 +70,8 @@ def main() -> None:
     ap.add_argument("--threshold-kb", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=10.0, help="of searches before and after the build")
     ap.add_argument("--in-process", action="store_true", help="build in this process (the old behaviour)")
+    ap.add_argument("--pause-ms", type=float, default=0.0, help="between searches during the build (0: back to back)")
+    ap.add_argument("--no-reads", action="store_true", help="no searches during the build: its time alone")
     args = ap.parse_args()
 
     args.work.mkdir(parents=True, exist_ok=True)
@@ -102,13 +118,24 @@ def main() -> None:
             result["build_s"] = round(time.perf_counter() - t, 1)
             done.set()
 
+        swaps: list[float] = []
+        catch = _SwapTimes(swaps)
+        logging.getLogger("finrag.index.qdrant_edge").addHandler(catch)
+        logging.getLogger("finrag.index.qdrant_edge").setLevel(logging.INFO)
         builder = threading.Thread(target=build)
         builder.start()
         during = []
         while not done.is_set():
+            if args.no_reads:
+                done.wait()
+                break
             during.append(search())
+            if args.pause_ms:
+                time.sleep(args.pause_ms / 1000)
         builder.join()
         row.update(result)
+        row["swap_s"] = round(swaps[0], 2) if swaps else None
+        row["pause_ms"] = args.pause_ms
         row["during"] = _summary(during)
         row["after"] = _summary(timed(args.seconds))
         row["info"] = store.info()

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -212,8 +213,12 @@ class QdrantEdgeStore:
                     shutil.rmtree(building)
                 changed = self._build_in_child(building, points)
                 if changed:
+                    t = time.perf_counter()
                     with self._lock:
                         self._swap_in(building)
+                    # Reads wait for the swap (close + reopen): the one pause a build costs them.
+                    swap_s = time.perf_counter() - t
+                    log.info("index build swapped in", extra={"path": str(self.path), "seconds": swap_s})
                     # Outside `_lock`: removing GBs of files need not hold up the reads.
                     shutil.rmtree(_sibling(self.path, ".old"))
             finally:
@@ -263,7 +268,6 @@ class QdrantEdgeStore:
             self._open()
             why = f"{type(exc).__name__}: {exc}"
             raise IndexBuildError(f"the built index did not open ({why}); kept the old one") from exc
-        log.info("index build swapped in", extra={"path": str(self.path)})
 
     def info(self) -> dict[str, int]:
         """Points and segments, and how many segments have a dense HNSW graph (`hnsw_segments`, 0 until
