@@ -180,6 +180,11 @@ class QdrantEdgeStore:
         return self._shard
 
     def flush(self) -> None:
+        # A write: during a build it waits, so the files the child copies stay at rest.
+        with self._write_gate:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             if self._shard is None:
                 return
@@ -205,7 +210,7 @@ class QdrantEdgeStore:
         with self._write_gate:
             self.warm_up()
             with self._lock:
-                self.flush()  # the copy must hold every write so far
+                self._flush()  # the copy must hold every write so far
                 points = self.shard.count(q.CountRequest(exact=True))
             building = _sibling(self.path, ".building")
             try:
@@ -233,15 +238,18 @@ class QdrantEdgeStore:
         args = {"source": str(self.path), "path": str(building), "points": points, **asdict(self.options)}
         cmd = [sys.executable, "-m", BUILD_MODULE, json.dumps(args)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while True:
-            try:
-                out, err = proc.communicate(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                if self._closing.is_set():
-                    proc.kill()
-                    proc.communicate()
-                    raise IndexBuildError("index build stopped: the store is closing") from None
+        try:
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self._closing.is_set():
+                        raise IndexBuildError("index build stopped: the store is closing") from None
+        finally:
+            if proc.poll() is None:  # stopped, or interrupted (Ctrl-C): no orphan writing the copy
+                proc.kill()
+                proc.communicate()
         if proc.returncode != 0:
             tail = "\n".join(err.strip().splitlines()[-5:])
             raise IndexBuildError(f"index build failed in its child process (exit {proc.returncode}): {tail}")
@@ -324,12 +332,17 @@ class QdrantEdgeStore:
                 return "the store's owner lock is not held"
             if not self.write_error:
                 return None
+            # Reopening writes to the shard's files: not while a build's child copies them.
+            if not self._write_gate.acquire(blocking=False):
+                return f"last write failed ({self.write_error}); the reopen waits for the index build"
             try:
                 self._drop_shard()
                 self.warm_up()
                 self._shard.flush()  # type: ignore[union-attr]
             except Exception as exc:
                 return f"last write failed ({self.write_error}); reopening failed: {type(exc).__name__}: {exc}"
+            finally:
+                self._write_gate.release()
             log.warning("qdrant edge shard reopened after a failed write", extra={"error": self.write_error})
             self.write_error = ""
             return None
