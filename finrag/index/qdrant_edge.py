@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,7 @@ class QdrantEdgeStore:
         # take it: they keep going during a build.
         self._write_gate = threading.Lock()
         self._closing = threading.Event()  # `close` asks a running build to stop
+        self._building = False  # a build's copy is in use: a reopen must not take it for a leftover
         self.owner = OwnerLock(self.path)
         # The last write that failed (cleared by a successful reopen): readiness reports it.
         self.write_error = ""
@@ -141,7 +143,8 @@ class QdrantEdgeStore:
             if self._shard is not None:
                 return
             self.owner.acquire()  # before any file of the shard is opened
-            self._repair_swap()
+            if not self._building:
+                self._repair_swap()
             self._open()
             log.debug("qdrant edge shard open", extra={"path": str(self.path)})
 
@@ -212,10 +215,12 @@ class QdrantEdgeStore:
             with self._lock:
                 self._flush()  # the copy must hold every write so far
                 points = self.shard.count(q.CountRequest(exact=True))
-            building = _sibling(self.path, ".building")
+            building, old = _sibling(self.path, ".building"), _sibling(self.path, ".old")
+            self._building = True
             try:
-                if building.exists():
-                    shutil.rmtree(building)
+                for leftover in (building, old):  # of a failed removal earlier: the renames need the names
+                    if leftover.exists():
+                        shutil.rmtree(leftover)
                 changed = self._build_in_child(building, points)
                 if changed:
                     t = time.perf_counter()
@@ -225,10 +230,11 @@ class QdrantEdgeStore:
                     swap_s = time.perf_counter() - t
                     log.info("index build swapped in", extra={"path": str(self.path), "seconds": swap_s})
                     # Outside `_lock`: removing GBs of files need not hold up the reads.
-                    shutil.rmtree(_sibling(self.path, ".old"))
+                    shutil.rmtree(old, ignore_errors=True)
             finally:
                 # After a swap nothing is left there; after a failure or a no-op build, the copy.
                 shutil.rmtree(building, ignore_errors=True)
+                self._building = False
             return changed
 
     def _build_in_child(self, building: Path, points: int) -> bool:
@@ -237,7 +243,10 @@ class QdrantEdgeStore:
         GIL with the reads, file by file. Nothing writes meanwhile (the gate), so the files are at rest."""
         args = {"source": str(self.path), "path": str(building), "points": points, **asdict(self.options)}
         cmd = [sys.executable, "-m", BUILD_MODULE, json.dumps(args)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The child imports the same finrag as this process, installed or not.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         try:
             while True:
                 try:
@@ -265,17 +274,21 @@ class QdrantEdgeStore:
         so it stays ours throughout. If the new shard does not open, the old one is put back."""
         old = _sibling(self.path, ".old")
         self._drop_shard()
-        self.path.rename(old)
-        building.rename(self.path)
+        moved = False
         try:
+            self.path.rename(old)
+            moved = True
+            building.rename(self.path)
             self._open()
         except Exception as exc:
             self._drop_shard()
-            self.path.rename(building)  # the caller removes it
-            old.rename(self.path)
+            if moved:
+                if self.path.exists():
+                    self.path.rename(building)  # the caller removes it
+                old.rename(self.path)
             self._open()
             why = f"{type(exc).__name__}: {exc}"
-            raise IndexBuildError(f"the built index did not open ({why}); kept the old one") from exc
+            raise IndexBuildError(f"the built index could not be swapped in ({why}); kept the old one") from exc
 
     def info(self) -> dict[str, int]:
         """Points and segments, and how many segments have a dense HNSW graph (`hnsw_segments`, 0 until
