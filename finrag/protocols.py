@@ -125,7 +125,8 @@ class VectorStore(Protocol):
         """Build the search indexes (HNSW graph, payload indexes, quantised copies) of what was written,
         and return when they are built: True if this call built or merged anything. The embedded store
         has no background optimiser, so this is the only way its segments get indexed; a Qdrant server
-        optimises in the background, and there this waits for it to finish (False: nothing was pending)."""
+        optimises in the background, and there this waits for it to finish (False: nothing was pending).
+        Raises when the build fails; the embedded store then keeps serving its shard as it was."""
         ...
 
     def close(self) -> None: ...

@@ -105,6 +105,11 @@ def print_report(report: IngestReport) -> None:
     )
     if report.index_build_s is not None:
         console.print(f"index built over {report.index_points:,} points in {report.index_build_s:.1f}s")
+    if report.index_build_error:
+        console.print(
+            f"[red]index build over {report.index_points:,} points failed[/red]: {report.index_build_error}\n"
+            "the documents are ingested and searched without the index; retry with `finrag index optimize`"
+        )
 
 
 def print_answer(answer: Any, trace: bool = False) -> None:

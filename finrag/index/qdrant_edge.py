@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,55 @@ DENSE = "dense"
 # bool index matched nothing once segments were optimised (seen on a 57k-point shard).
 _CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.value, ChunkKind.TABLE.value]))
 SPARSE = "bm25"
+# The child process that builds the index on a copy of the shard (`QdrantEdgeStore.optimize`).
+BUILD_MODULE = "finrag.index.edge_build"
+
+
+class IndexBuildError(RuntimeError):
+    """The index build failed; the shard that was serving is unchanged and still serves."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardOptions:
+    """What a shard is opened with; the index build's child process opens its copy with the same."""
+
+    dim: int = 384
+    quantization: str = "none"
+    vectors_on_disk: bool = False
+    indexing_threshold_kb: int | None = None
+
+    @property
+    def tuned(self) -> bool:
+        return self.quantization != "none" or self.vectors_on_disk or self.indexing_threshold_kb is not None
+
+    def config(self) -> q.EdgeConfig:
+        quantization = None
+        if self.quantization == "int8":
+            quantization = q.ScalarQuantizationConfig(type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
+        dense = q.EdgeVectorParams(
+            size=self.dim,
+            distance=q.Distance.Cosine,
+            on_disk=True if self.vectors_on_disk else None,
+            quantization_config=quantization,
+        )
+        optimizers = None
+        if self.indexing_threshold_kb is not None:
+            optimizers = q.EdgeOptimizersConfig(indexing_threshold=self.indexing_threshold_kb)
+        return q.EdgeConfig(
+            vectors={DENSE: dense},
+            sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+            optimizers=optimizers,
+        )
+
+
+def load_shard(path: Path, options: ShardOptions) -> q.EdgeShard:
+    """Open an existing shard folder. Without options the shard keeps what it was created with (an
+    index built before them)."""
+    return q.EdgeShard.load(str(path), options.config() if options.tuned else None)
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
 
 
 class QdrantEdgeStore:
@@ -37,7 +92,10 @@ class QdrantEdgeStore:
 
     Every read is filtered by tenant inside the query, so tenants never see each other's chunks.
     One process owns the folder (an OS lock taken before anything is opened); a second one gets
-    `StoreLockedError` naming the owner and changes nothing."""
+    `StoreLockedError` naming the owner and changes nothing. `optimize` builds the index in a child
+    process on a copy (`<path>.building`) while this one keeps answering reads from the current shard,
+    then swaps the folders by renames (`<path>.old` while they swap); `warm_up` repairs what a crash
+    between those steps left behind."""
 
     def __init__(
         self,
@@ -63,11 +121,21 @@ class QdrantEdgeStore:
         self._shard: q.EdgeShard | None = None
         # The shard is not safe for concurrent writers; readers and writers share it in-process.
         self._lock = threading.RLock()
+        # Writes take this first (then `_lock`); `optimize` holds it from the copy to the swap, so a
+        # write waits for the build instead of landing in the shard the copy no longer sees. Reads never
+        # take it: they keep going during a build.
+        self._write_gate = threading.Lock()
+        self._closing = threading.Event()  # `close` asks a running build to stop
+        self._building = False  # a build's copy is in use: a reopen must not take it for a leftover
         self.owner = OwnerLock(self.path)
         # The last write that failed (cleared by a successful reopen): readiness reports it.
         self.write_error = ""
 
     # lifecycle -----------------------------------------------------------------------------------
+    @property
+    def options(self) -> ShardOptions:
+        return ShardOptions(self.dim, self.quantization, self.vectors_on_disk, self.indexing_threshold_kb)
+
     def warm_up(self) -> None:
         if self._shard is not None:
             return
@@ -75,37 +143,37 @@ class QdrantEdgeStore:
             if self._shard is not None:
                 return
             self.owner.acquire()  # before any file of the shard is opened
-            optimizers = None
-            if self.indexing_threshold_kb is not None:
-                optimizers = q.EdgeOptimizersConfig(indexing_threshold=self.indexing_threshold_kb)
-            config = q.EdgeConfig(
-                vectors={DENSE: self._vector_params()},
-                sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
-                optimizers=optimizers,
-            )
-            if (self.path / "segments").exists() or any(self.path.glob("*")):
-                tuned = self.quantization != "none" or self.vectors_on_disk or optimizers is not None
-                # Without options the shard keeps what it was created with (an index built before them).
-                self._shard = q.EdgeShard.load(str(self.path), config if tuned else None)
-            else:
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._shard = q.EdgeShard.create(str(self.path), config)
-                for name in KEYWORD_FIELDS:
-                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
-                for name in INTEGER_FIELDS:
-                    self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
+            if not self._building:
+                self._repair_swap()
+            self._open()
             log.debug("qdrant edge shard open", extra={"path": str(self.path)})
 
-    def _vector_params(self) -> q.EdgeVectorParams:
-        quantization = None
-        if self.quantization == "int8":
-            quantization = q.ScalarQuantizationConfig(type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
-        return q.EdgeVectorParams(
-            size=self.dim,
-            distance=q.Distance.Cosine,
-            on_disk=True if self.vectors_on_disk else None,
-            quantization_config=quantization,
-        )
+    def _open(self) -> None:
+        if (self.path / "segments").exists() or any(self.path.glob("*")):
+            self._shard = load_shard(self.path, self.options)
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._shard = q.EdgeShard.create(str(self.path), self.options.config())
+        for name in KEYWORD_FIELDS:
+            self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+        for name in INTEGER_FIELDS:
+            self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
+
+    def _repair_swap(self) -> None:
+        """Undo what a process that died during `optimize` left (we hold the owner lock, so no build of
+        another process is running): between the two renames the shard is at `<path>.old` and nothing
+        at `path`; a finished swap may leave `.old`; an unfinished build leaves `.building`."""
+        old, building = _sibling(self.path, ".old"), _sibling(self.path, ".building")
+        if old.exists():
+            if self.path.exists():
+                log.warning("removing the pre-build shard a finished index build left", extra={"path": str(old)})
+                shutil.rmtree(old)
+            else:
+                log.warning("restoring the shard an interrupted index build swap left aside", extra={"path": str(old)})
+                old.rename(self.path)
+        if building.exists():
+            log.warning("removing the copy an interrupted index build left", extra={"path": str(building)})
+            shutil.rmtree(building)
 
     @property
     def shard(self) -> q.EdgeShard:
@@ -115,6 +183,11 @@ class QdrantEdgeStore:
         return self._shard
 
     def flush(self) -> None:
+        # A write: during a build it waits, so the files the child copies stay at rest.
+        with self._write_gate:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             if self._shard is None:
                 return
@@ -127,12 +200,95 @@ class QdrantEdgeStore:
                 raise
 
     def optimize(self) -> bool:
-        """Run the shard's segment optimisers now (build the HNSW and payload indexes of segments that
+        """Run the shard's segment optimisers (build the HNSW and payload indexes of segments that
         outgrew the indexing threshold, merge small ones). Qdrant edge has no background optimiser:
         without this, new points stay in plain segments that every search scans in full. True if any
-        segment changed."""
-        with self._lock:
-            return bool(self.shard.optimize())
+        segment changed.
+
+        qdrant-edge holds the GIL for the whole build (minutes at 1M points), so it runs in a child
+        process on a copy of the shard while this process keeps answering reads from the current one.
+        Writes wait for it (the write gate), so none is lost. Needs the shard's size free on disk
+        again for the copy. Raises `IndexBuildError` when the build fails (the copy is removed; the
+        current shard is unchanged and still serves) or when `close` stops it."""
+        with self._write_gate:
+            self.warm_up()
+            with self._lock:
+                self._flush()  # the copy must hold every write so far
+                points = self.shard.count(q.CountRequest(exact=True))
+            building, old = _sibling(self.path, ".building"), _sibling(self.path, ".old")
+            self._building = True
+            try:
+                for leftover in (building, old):  # of a failed removal earlier: the renames need the names
+                    if leftover.exists():
+                        shutil.rmtree(leftover)
+                changed = self._build_in_child(building, points)
+                if changed:
+                    t = time.perf_counter()
+                    with self._lock:
+                        self._swap_in(building)
+                    # Reads wait for the swap (close + reopen): the one pause a build costs them.
+                    swap_s = time.perf_counter() - t
+                    log.info("index build swapped in", extra={"path": str(self.path), "seconds": swap_s})
+                    # Outside `_lock`: removing GBs of files need not hold up the reads.
+                    shutil.rmtree(old, ignore_errors=True)
+            finally:
+                # After a swap nothing is left there; after a failure or a no-op build, the copy.
+                shutil.rmtree(building, ignore_errors=True)
+                self._building = False
+            return changed
+
+    def _build_in_child(self, building: Path, points: int) -> bool:
+        """Copy the shard to `building` and optimise the copy in `python -m finrag.index.edge_build`;
+        True if a segment changed. The child copies too: a copy in this process would contend for the
+        GIL with the reads, file by file. Nothing writes meanwhile (the gate), so the files are at rest."""
+        args = {"source": str(self.path), "path": str(building), "points": points, **asdict(self.options)}
+        cmd = [sys.executable, "-m", BUILD_MODULE, json.dumps(args)]
+        # The child imports the same finrag as this process, installed or not.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self._closing.is_set():
+                        raise IndexBuildError("index build stopped: the store is closing") from None
+        finally:
+            if proc.poll() is None:  # stopped, or interrupted (Ctrl-C): no orphan writing the copy
+                proc.kill()
+                proc.communicate()
+        if proc.returncode != 0:
+            tail = "\n".join(err.strip().splitlines()[-5:])
+            raise IndexBuildError(f"index build failed in its child process (exit {proc.returncode}): {tail}")
+        try:
+            result = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise IndexBuildError(f"index build child printed no result: {out[-500:]!r}") from None
+        return bool(result["changed"])
+
+    def _swap_in(self, building: Path) -> None:
+        """Replace the shard by the built copy: close, rename current -> `.old`, copy -> path, reopen
+        (the caller removes `.old`). The owner lock is keyed by the path (`<path>.lock`), not the folder,
+        so it stays ours throughout. If the new shard does not open, the old one is put back."""
+        old = _sibling(self.path, ".old")
+        self._drop_shard()
+        moved = False
+        try:
+            self.path.rename(old)
+            moved = True
+            building.rename(self.path)
+            self._open()
+        except Exception as exc:
+            self._drop_shard()
+            if moved:
+                if self.path.exists():
+                    self.path.rename(building)  # the caller removes it
+                old.rename(self.path)
+            self._open()
+            why = f"{type(exc).__name__}: {exc}"
+            raise IndexBuildError(f"the built index could not be swapped in ({why}); kept the old one") from exc
 
     def info(self) -> dict[str, int]:
         """Points and segments, and how many segments have a dense HNSW graph (`hnsw_segments`, 0 until
@@ -148,14 +304,19 @@ class QdrantEdgeStore:
         return {"points": i.points_count, "segments": i.segments_count, "hnsw_segments": hnsw, "int8_segments": int8}
 
     def close(self) -> None:
-        with self._lock:
-            try:
-                if self._shard is not None:
-                    self._shard.flush()
-                    self._shard.close()
-            finally:
-                self._shard = None
-                self.owner.release()
+        # A running build is stopped (its copy removed) rather than waited for: it can take minutes.
+        self._closing.set()
+        try:
+            with self._write_gate, self._lock:
+                try:
+                    if self._shard is not None:
+                        self._shard.flush()
+                        self._shard.close()
+                finally:
+                    self._shard = None
+                    self.owner.release()
+        finally:
+            self._closing.clear()
 
     def _write(self, op: q.UpdateOperation) -> None:
         """One update; a failure drops the shard so the next use reopens it from disk."""
@@ -184,12 +345,17 @@ class QdrantEdgeStore:
                 return "the store's owner lock is not held"
             if not self.write_error:
                 return None
+            # Reopening writes to the shard's files: not while a build's child copies them.
+            if not self._write_gate.acquire(blocking=False):
+                return f"last write failed ({self.write_error}); the reopen waits for the index build"
             try:
                 self._drop_shard()
                 self.warm_up()
                 self._shard.flush()  # type: ignore[union-attr]
             except Exception as exc:
                 return f"last write failed ({self.write_error}); reopening failed: {type(exc).__name__}: {exc}"
+            finally:
+                self._write_gate.release()
             log.warning("qdrant edge shard reopened after a failed write", extra={"error": self.write_error})
             self.write_error = ""
             return None
@@ -205,18 +371,18 @@ class QdrantEdgeStore:
             if sp is not None and sp.indices:
                 vector[SPARSE] = q.SparseVector(indices=list(sp.indices), values=list(sp.values))
             points.append(q.Point(chunk.id, vector, chunk_payload(chunk)))
-        with self._lock:
+        with self._write_gate, self._lock:
             for start in range(0, len(points), 512):
                 self._write(q.UpdateOperation.upsert_points(points[start : start + 512]))
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
-        with self._lock:
+        with self._write_gate, self._lock:
             self._write(q.UpdateOperation.delete_points_by_filter(_doc_filter(tenant, doc_id)))
 
     def set_page_payload(self, tenant: str, doc_id: str, pages: dict[int, dict[str, Any]]) -> None:
         """Set payload fields on every point of each page (its parent and children), without re-embedding:
         how an index built before a payload field existed (e.g. `section_key`) is brought up to date."""
-        with self._lock:
+        with self._write_gate, self._lock:
             for name in SECTION_FIELDS:  # idempotent: indexes of fields added since the shard was created
                 self.shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
             for page, payload in pages.items():
@@ -230,7 +396,7 @@ class QdrantEdgeStore:
 
     def set_document_payload(self, tenant: str, doc_id: str, payload: dict[str, Any]) -> None:
         """Set payload fields on every point of one document, without re-embedding."""
-        with self._lock:
+        with self._write_gate, self._lock:
             self.shard.update(q.UpdateOperation.set_payload_by_filter(_doc_filter(tenant, doc_id), payload))
 
     # reads ---------------------------------------------------------------------------------------

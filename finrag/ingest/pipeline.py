@@ -84,6 +84,9 @@ class IngestReport:
     # not part of `seconds` so pages/s figures stay comparable with and without it.
     index_build_s: float | None = None
     index_points: int = 0
+    # Why that build failed ("" when it did not): the run's documents are still ingested and searched
+    # (by a full scan of the unindexed segments) until a build succeeds.
+    index_build_error: str = ""
 
     @property
     def failed(self) -> list[IngestEvent]:
@@ -261,9 +264,14 @@ class IngestPipeline:
         if points < self.index_min_points:
             return
         t = time.perf_counter()
-        self.store.optimize()
-        report.index_build_s = time.perf_counter() - t
         report.index_points = points
+        try:
+            self.store.optimize()
+        except Exception as exc:  # the documents are in; a failed build only leaves them unindexed
+            report.index_build_error = f"{type(exc).__name__}: {exc}"
+            log.error("index build failed", extra={"points": points, "error": report.index_build_error})
+            return
+        report.index_build_s = time.perf_counter() - t
         log.info("index built", extra={"points": points, "seconds": round(report.index_build_s, 1)})
 
     # ---------------------------------------------------------------------------------------------
