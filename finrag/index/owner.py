@@ -15,6 +15,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 # This process serves HTTP on this port (set by `finrag serve`): every lock it holds, or takes later,
 # records it, so other processes know where the API of the data folder is.
@@ -114,6 +115,22 @@ class OwnerLock:
 
 
 _held: set[OwnerLock] = set()
+
+
+class _Closable(Protocol):
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def close_owned(shard: _Closable | None, owner: OwnerLock) -> None:
+    """Flush and close an embedded shard, then give up its folder's owner lock, even when closing fails
+    (a process that cannot close its shard must not keep other processes out of the folder)."""
+    try:
+        if shard is not None:
+            shard.flush()
+            shard.close()
+    finally:
+        owner.release()
 
 
 def announce_serving(port: int) -> None:

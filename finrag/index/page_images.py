@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from finrag.index.owner import OwnerLock
+from finrag.index.owner import OwnerLock, close_owned
 from finrag.records import Scope
 
 log = logging.getLogger(__name__)
@@ -174,13 +174,8 @@ class EdgePageImageIndex:
 
     def close(self) -> None:
         with self._lock:
-            try:
-                if self._shard is not None:
-                    self._shard.flush()
-                    self._shard.close()
-            finally:
-                self._shard = None
-                self.owner.release()
+            shard, self._shard = self._shard, None
+            close_owned(shard, self.owner)
 
 
 class ServerPageImageIndex:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as q
 
-from finrag.index.owner import OwnerLock
+from finrag.index.owner import OwnerLock, close_owned
 from finrag.index.payload import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
@@ -308,13 +308,8 @@ class QdrantEdgeStore:
         self._closing.set()
         try:
             with self._write_gate, self._lock:
-                try:
-                    if self._shard is not None:
-                        self._shard.flush()
-                        self._shard.close()
-                finally:
-                    self._shard = None
-                    self.owner.release()
+                shard, self._shard = self._shard, None
+                close_owned(shard, self.owner)
         finally:
             self._closing.clear()
 
