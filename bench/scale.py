@@ -199,8 +199,7 @@ def questions_for(corpus: Path, n: int, seed: int = 0) -> list[str]:
 def phase_serve(corpus: Path, data_dir: Path, n_questions: int) -> dict[str, Any]:
     service = _service(data_dir)
     t = time.perf_counter()
-    service.c.embedder.warm_up()
-    service.c.store.warm_up()
+    service.warm_up()  # as `finrag serve` starts: registry, store, then the model
     open_s = time.perf_counter() - t
     questions = questions_for(corpus, n_questions)
     service.retrieve(questions[0])  # first question: lazy parts built

@@ -220,6 +220,14 @@ class QAService:
             ),
         )
 
+    def warm_up(self) -> None:
+        """Open everything a question needs before the first one: the registry, then the vector store,
+        then the model. The store goes first: opening a large shard peaks above what it keeps resident,
+        and that peak should not stack on a model already loaded."""
+        self.c.registry.warm_up()
+        self.c.store.warm_up()
+        self.c.embedder.warm_up()
+
     def close(self) -> None:
         if "engine" in self.__dict__:  # built only if a question was asked
             self.engine.close()

@@ -131,10 +131,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = state.service
-        # Load everything before the first request instead of during it.
-        svc.c.registry.warm_up()
-        svc.c.store.warm_up()
-        svc.c.embedder.warm_up()
+        svc.warm_up()  # everything loaded before the first request instead of during it
         state.jobs.start()
         sec = settings.security
         exporter = (
