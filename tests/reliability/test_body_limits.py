@@ -67,9 +67,19 @@ def test_no_key_or_a_wrong_key_is_401_before_the_body_is_read(server: tuple[Serv
     start = b'{"question": "' + b"a" * 2**20
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "nope"}):
         for chunked in (False, True):
-            status, body, seconds = raw_request(srv.port, "/v1/query", headers, start, chunked)
-            assert status == 401 and body["error"]["type"] == "unauthorized", body
-            assert seconds < 3, f"{seconds:.1f}s: the server waited for the body"
+            # Every attempt must be a quick 401. The server closes a connection whose body it never read,
+            # and TCP may then cut the response after its status line (the lingering-close race of RFC
+            # 9112 §9.6, ~1 run in 8 here, before and after 2026-12-02): the error body must arrive in
+            # one of three attempts.
+            bodies = []
+            for _ in range(3):
+                status, body, seconds = raw_request(srv.port, "/v1/query", headers, start, chunked)
+                assert status == 401, (status, body)
+                assert seconds < 3, f"{seconds:.1f}s: the server waited for the body"
+                bodies.append(body)
+                if body:
+                    break
+            assert bodies[-1]["error"]["type"] == "unauthorized", bodies
 
 
 def test_with_a_key_every_route_refuses_an_oversized_body_with_its_limit(server: tuple[ServerThread, str]) -> None:
