@@ -51,10 +51,6 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
     def search(query: str, scope: Scope | None) -> list[Hit]:
         return list(service.retrieve(query, tenant, filters=scope).hits)
 
-    def read_page(doc_id: str, page: int) -> str | None:
-        chunks = service.c.store.page_chunks(tenant, doc_id, [page])
-        return chunks[0].text if chunks else None
-
     def read_pages(pages: Sequence[tuple[str, int]]) -> list[str | None]:
         by_doc: dict[str, list[int]] = {}
         for doc_id, page in pages:
@@ -62,8 +58,11 @@ def service_context(service: _ServiceLike, tenant: str, *, render_scale: float =
         texts: dict[tuple[str, int], str] = {}
         for doc_id, wanted in by_doc.items():
             for c in service.c.store.page_chunks(tenant, doc_id, wanted):
-                texts.setdefault((doc_id, c.page_start), c.text)  # the first, as `read_page` takes it
+                texts.setdefault((doc_id, c.page_start), c.text)  # a page's first chunk, should it have two
         return [texts.get(p) for p in pages]
+
+    def read_page(doc_id: str, page: int) -> str | None:
+        return read_pages([(doc_id, page)])[0]
 
     def page_image(doc_id: str, page: int) -> bytes:
         rec = service.c.registry.get(tenant, doc_id)
