@@ -160,9 +160,10 @@ class QdrantEdgeStore:
             self._shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Integer))
 
     def _repair_swap(self) -> None:
-        """Undo what a process that died during `optimize` left (we hold the owner lock, so no build of
-        another process is running): between the two renames the shard is at `<path>.old` and nothing
-        at `path`; a finished swap may leave `.old`; an unfinished build leaves `.building`."""
+        """Undo what a process that died during `optimize` left, or an earlier build whose removals failed
+        (we hold the owner lock, so no build of another process is running): between the two renames the
+        shard is at `<path>.old` and nothing at `path`; a finished swap may leave `.old`; an unfinished
+        build leaves `.building`."""
         old, building = _sibling(self.path, ".old"), _sibling(self.path, ".building")
         if old.exists():
             if self.path.exists():
@@ -218,9 +219,7 @@ class QdrantEdgeStore:
             building, old = _sibling(self.path, ".building"), _sibling(self.path, ".old")
             self._building = True
             try:
-                for leftover in (building, old):  # of a failed removal earlier: the renames need the names
-                    if leftover.exists():
-                        shutil.rmtree(leftover)
+                self._repair_swap()  # leftovers of a failed removal earlier: the renames need the names
                 changed = self._build_in_child(building, points)
                 if changed:
                     t = time.perf_counter()
