@@ -4,7 +4,7 @@ passage only, while the page parent keeps every word for BM25."""
 
 from finrag.ingest.chunk import FilingChunker, running_lines
 from finrag.ingest.sections import is_contract_text, label_pages
-from finrag.records import ChunkKind, DocType, Filing, Page
+from finrag.records import Chunk, ChunkKind, DocType, Filing, Page
 
 TEN_K = Filing(company="Northwind Robotics, Inc.", doc_type=DocType.TEN_K, fiscal_year=2023)
 EIGHT_K = Filing(company="Northwind Robotics, Inc.", doc_type=DocType.EIGHT_K, fiscal_year=2023)
@@ -26,6 +26,10 @@ def _pages() -> list[Page]:
     pages.append(Page(5, "Table of Contents\nItem 15. Exhibits and Financial Statement Schedules\n" + LEGAL))
     pages.append(Page(6, "Table of Contents\nCREDIT AGREEMENT\n" + LEGAL))
     return pages
+
+
+def passages(chunks: list[Chunk], page: int) -> list[str]:
+    return [c.text for c in chunks if c.kind == ChunkKind.PASSAGE and c.page_start == page]
 
 
 def test_running_lines_are_the_short_lines_on_many_pages() -> None:
@@ -51,9 +55,6 @@ def test_ten_k_exhibit_pages_embed_their_first_passage_only() -> None:
     assert sections[5:] == ["exhibits", "exhibits"] and sections[0] != "exhibits"
     full = FilingChunker(max_tokens=120, exhibit_passages=-1).chunk("d", "t", "NW", TEN_K, pages)
     trimmed = FilingChunker(max_tokens=120, exhibit_passages=1).chunk("d", "t", "NW", TEN_K, pages)
-
-    def passages(chunks: list, page: int) -> list[str]:
-        return [c.text for c in chunks if c.kind == ChunkKind.PASSAGE and c.page_start == page]
 
     for page in (5, 6):
         assert len(passages(full, page)) > 3
@@ -91,9 +92,6 @@ def test_exhibit_pages_that_are_not_contracts_keep_every_passage() -> None:
     assert [s.primary for s in label_pages([p.text for p in pages], "10-K")][5:] == ["exhibits"] * 3
     full = FilingChunker(max_tokens=120, exhibit_passages=-1).chunk("d", "t", "NW", TEN_K, pages)
     trimmed = FilingChunker(max_tokens=120, exhibit_passages=0).chunk("d", "t", "NW", TEN_K, pages)
-
-    def passages(chunks: list, page: int) -> list[str]:
-        return [c.text for c in chunks if c.kind == ChunkKind.PASSAGE and c.page_start == page]
 
     assert len(passages(full, 7)) > 3 and passages(trimmed, 7) == passages(full, 7)
     assert passages(trimmed, 6) == [] and len(passages(full, 6)) > 3
