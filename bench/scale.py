@@ -242,7 +242,9 @@ class RssSampler:
         self._proc.terminate()
         self._proc.wait()
         self._log.seek(0)
-        for line in self._log.read().splitlines():
+        lines = self._log.read().splitlines()
+        self._log.close()
+        for line in lines:
             parts = line.split()
             if len(parts) != 1 + len(self.KEYS):
                 continue  # the last line may be cut by terminate()

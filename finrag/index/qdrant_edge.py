@@ -450,15 +450,10 @@ class QdrantEdgeStore:
     def get_chunks(self, tenant: str, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []
-        # Point lookups, not a scroll filtered by id: at 1M points, 60 cached pages take 0.55 ms against
-        # 1.3 ms. The tenant is checked on each payload, so another tenant's id returns nothing.
+        flt = q.Filter(must=[q.FieldCondition(key="tenant", match=q.MatchValue(tenant)), q.HasIdCondition(set(ids))])
         with self._lock:
-            records = self.shard.retrieve(list(dict.fromkeys(ids)), with_payload=True, with_vector=False)
-        by_id = {
-            str(r.id): chunk_from_payload(str(r.id), r.payload or {})
-            for r in records
-            if (r.payload or {}).get("tenant") == tenant
-        }
+            records, _ = self.shard.scroll(q.ScrollRequest(limit=len(ids), filter=flt, with_payload=True))
+        by_id = {str(r.id): chunk_from_payload(str(r.id), r.payload or {}) for r in records}
         return [by_id[i] for i in ids if i in by_id]
 
     def page_chunks(self, tenant: str, doc_id: str, pages: Iterable[int]) -> list[Chunk]:

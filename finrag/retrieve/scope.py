@@ -283,8 +283,8 @@ def _company_components(entries: Sequence[_CompanyEntry]) -> list[int]:
         for k in _identity_keys(e.doc.filing.company):
             by_name.setdefault(k, []).append(i)
     for members in by_name.values():
-        ticketed = {find(i) for i in members if entries[i].tickers}
-        if len(ticketed) > 1:  # different companies share this word: it joins nobody
+        ticker_companies = {find(i) for i in members if entries[i].tickers}
+        if len(ticker_companies) > 1:  # different companies share this word: it joins nobody
             continue
         for i in members[1:]:
             union(i, members[0])
