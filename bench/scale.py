@@ -18,6 +18,8 @@ phase's alone:
 * serve: a fresh process opens the index as the server does (real MiniLM for the question, default
   retrieval levers) and answers questions about the corpus' companies and years: retrieval p50 / p95,
   scope-resolution p50 / p95 (the registry grows with filings), peak RSS;
+* serve-long (run alone: `--phase serve-long CORPUS DATA N_WARM N`): one server process answers N
+  questions cold, N_WARM others, the first N again and N new ones: latency of each part, RSS at the end;
 * re-ingest: the same files again, all unchanged (hash + registry lookup each): seconds;
 * delete: a few filings deleted (store + registry): seconds per filing.
 
@@ -302,6 +304,30 @@ def phase_serve(corpus: Path, data_dir: Path, n_questions: int) -> dict[str, Any
         "rss_mb": peak_rss_mb(),
         "rss_end": rss_split_mb(),
     }
+
+
+def phase_serve_long(corpus: Path, data_dir: Path, n_warm: int, n_questions: int) -> dict[str, Any]:
+    """A server that has been up a while: one process answers n questions from a cold start, then n_warm
+    others, then the first n again and n new ones. Latency of each part, and where the memory went."""
+    service = _service(data_dir)
+    service.warm_up()
+    start = rss_split_mb()
+
+    def timed(questions: list[str]) -> dict[str, float]:
+        ms = []
+        for q in questions:
+            t = time.perf_counter()
+            service.retrieve(q)
+            ms.append((time.perf_counter() - t) * 1000)
+        return {"questions": len(ms), "p50_ms": pct(ms, 0.5), "p95_ms": pct(ms, 0.95)}
+
+    first = questions_for(corpus, n_questions, seed=0)
+    parts = {"first": timed(first), "others": timed(questions_for(corpus, n_warm, seed=1))}
+    parts["first_again"] = timed(first)
+    parts["new"] = timed(questions_for(corpus, n_questions, seed=2))
+    end = rss_split_mb()
+    service.close()
+    return {"parts": parts, "rss_after_open": start, "rss_end": end}
 
 
 def phase_reingest(corpus: Path, data_dir: Path) -> dict[str, Any]:
@@ -808,6 +834,8 @@ def main() -> int:
             result = phase_build(Path(rest[0]), rest[1:] == ["always"])
         elif name == "serve":
             result = phase_serve(Path(rest[0]), Path(rest[1]), int(rest[2]))
+        elif name == "serve-long":
+            result = phase_serve_long(Path(rest[0]), Path(rest[1]), int(rest[2]), int(rest[3]))
         elif name == "reingest":
             result = phase_reingest(Path(rest[0]), Path(rest[1]))
         elif name == "delete":

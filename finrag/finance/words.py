@@ -66,17 +66,26 @@ def _search_stem(word: str) -> str:
     return word
 
 
+# Two caches: row labels and lines are scored again and again while one answer is computed (many, small);
+# whole pages come back within a question (the calculator's searches re-rank the same pages) and for the
+# next questions on the same filings. In one cache of 16,384 the pages' texts and term sets grew a
+# long-running server's heap by ~190 MiB (1,400 questions at 1M chunks); 4,096 pages cost ~60 MiB.
+_SHORT_TEXT_CHARS = 1_000
+
+
 def search_terms(text: str) -> set[str]:
     """Content terms for ranking pages and picking lines (the retrieval profile)."""
-    return set(_search_terms(text))
+    return set(_short_text_terms(text) if len(text) <= _SHORT_TEXT_CHARS else _page_terms(text))
 
 
-@lru_cache(maxsize=16384)
 def _search_terms(text: str) -> frozenset[str]:
-    # the same row labels and lines are scored again and again while one answer is computed
     # each distinct word once: pages repeat their words (3.95 against 4.85 ms for 60 generated pages)
     words = set(_SEARCH_WORD.findall(text.lower()))
     return frozenset(_search_stem(w) for w in words if w not in SEARCH_STOP and len(w) > 2)
+
+
+_short_text_terms = lru_cache(maxsize=16384)(_search_terms)
+_page_terms = lru_cache(maxsize=4096)(_search_terms)
 
 
 def label_stem(word: str) -> str:
