@@ -75,7 +75,6 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.slow  # builds and trains a tiny cross-encoder with torch first (~30 s on 2 cores)
 def test_reranking_many_pages_keeps_few_in_memory() -> None:
     # A long-running server reranks ~60 new pages a question: their term sets must not pile up.
     from finrag.finance import words
@@ -85,11 +84,12 @@ def test_reranking_many_pages_keeps_few_in_memory() -> None:
     assert all(len(p) > words._SHORT_TEXT_CHARS for p in pages)
     for start in range(0, len(pages), 60):
         LexicalReranker().rerank("capital expenditures in 2022", _hits(*pages[start : start + 60]), 5)
-    assert words._page_terms.cache_info().maxsize <= 4096  # pages: ~15 KB each with their text
+    assert words._page_terms.cache_info().maxsize <= 4096
     assert words._short_text_terms.cache_info().currsize - lines_before < 10  # the questions, not the pages
     assert words.search_terms(pages[0]) == words._search_terms(pages[0])  # cached or not, the same terms
 
 
+@pytest.mark.slow  # builds and trains a tiny cross-encoder with torch first (~30 s on 2 cores)
 def test_cross_encoder_reranker_loads_and_ranks(tiny_cross_encoder: Path) -> None:
     reranker = build_reranker("cross-encoder", str(tiny_cross_encoder))
     assert isinstance(reranker, CrossEncoderReranker)
