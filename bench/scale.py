@@ -211,13 +211,9 @@ class RssSampler:
         self.steps: list[tuple[float, str]] = []  # (time.monotonic() at its start, step)
         self.peaks: dict[str, dict[str, float]] = {}
 
-    @property
-    def step(self) -> str:
-        return self.steps[-1][1] if self.steps else "start"
-
-    @step.setter
-    def step(self, name: str) -> None:
-        self.steps.append((time.monotonic(), name))
+    def mark(self, step: str) -> None:
+        """Samples from now on count towards `step`."""
+        self.steps.append((time.monotonic(), step))
 
     def __enter__(self) -> RssSampler:
         code = (
@@ -237,7 +233,7 @@ class RssSampler:
         self._proc = subprocess.Popen(
             [sys.executable, "-c", code, str(os.getpid()), str(self.every_s), *self.KEYS], stdout=self._log, text=True
         )
-        self.step = "start"
+        self.mark("start")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -263,14 +259,12 @@ def phase_serve(corpus: Path, data_dir: Path, n_questions: int) -> dict[str, Any
     open_steps: dict[str, float] = {}
     # The sampler watches the start only: polling /proc every 5 ms would cost the questions' timings CPU.
     with RssSampler() as rss:
-        t0 = t = time.perf_counter()
-        # As `finrag serve` starts (`QAService.warm_up`): registry, store, then the model; each step timed.
-        for step, part in (("registry", service.c.registry), ("store", service.c.store), ("model", service.c.embedder)):
-            rss.step = step
-            part.warm_up()
-            open_steps[step] = time.perf_counter() - t
+        t0 = time.perf_counter()
+        for step, open_part in service.warm_up_steps():  # as `finrag serve` starts (`QAService.warm_up`)
+            rss.mark(step)
             t = time.perf_counter()
-        service.warm_up()  # nothing left to open: keeps the bench on the server's own start-up path
+            open_part()
+            open_steps[step] = time.perf_counter() - t
         open_s = time.perf_counter() - t0
     questions = questions_for(corpus, n_questions)
     service.retrieve(questions[0])  # first question: lazy parts built

@@ -220,13 +220,20 @@ class QAService:
             ),
         )
 
+    def warm_up_steps(self) -> list[tuple[str, Callable[[], None]]]:
+        """What `warm_up` opens, in its order: the registry, then the vector store, then the model. The
+        store goes first: opening a large shard peaks above what it keeps resident, and that peak should
+        not stack on a model already loaded. (bench/scale.py times and samples each step.)"""
+        return [
+            ("registry", self.c.registry.warm_up),
+            ("store", self.c.store.warm_up),
+            ("model", self.c.embedder.warm_up),
+        ]
+
     def warm_up(self) -> None:
-        """Open everything a question needs before the first one: the registry, then the vector store,
-        then the model. The store goes first: opening a large shard peaks above what it keeps resident,
-        and that peak should not stack on a model already loaded."""
-        self.c.registry.warm_up()
-        self.c.store.warm_up()
-        self.c.embedder.warm_up()
+        """Open everything a question needs before the first one (`warm_up_steps`)."""
+        for _, open_part in self.warm_up_steps():
+            open_part()
 
     def close(self) -> None:
         if "engine" in self.__dict__:  # built only if a question was asked
