@@ -1,4 +1,4 @@
-"""Embedding throughput and fidelity on real filing passages: torch vs ONNX fp32 vs ONNX int8.
+"""Embedding throughput and fidelity on real filing passages: torch vs ONNX fp32 vs ONNX int8 vs torch bf16.
 
 Passages are ~1000 characters cut from a few FinanceBench filings (pypdfium2 text). Every ratio is
 against the torch baseline measured in the same run (same machine, same load), and every speed is
@@ -26,8 +26,8 @@ from rich.table import Table
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from finrag.embed import OnnxEmbedder, SentenceTransformerEmbedder, available_cores
-from finrag.embed.minilm import CPU_BATCH_TOKENS, BucketedEmbedder
+from finrag.embed import OnnxEmbedder, SentenceTransformerEmbedder, TorchBf16Embedder, available_cores
+from finrag.embed.minilm import BucketedEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ class Result:
 def embedder_candidate(
     label: str, emb: BucketedEmbedder, batch: int | None = None, tokens: int | None = None
 ) -> Candidate:
-    """A warmed-up embedder run at a given batch size / token budget (None: the embedder's default,
-    1024 on CPU). Candidates may share one embedder: one ORT session per thread count, as a session
+    """A warmed-up embedder run at a given batch size / token budget (None: the embedder's default on
+    CPU: 1024, bf16 4096). Candidates may share one embedder: one ORT session per thread count, as a session
     per batch size would hold a peak-sized arena each."""
     size = batch or emb.batch_size
     emb.warm_up()
@@ -121,7 +121,7 @@ def embedder_candidate(
         emb.batch_size, emb.max_batch_tokens = size, tokens
         return emb.embed_documents(texts)
 
-    budget = CPU_BATCH_TOKENS if tokens is None else tokens
+    budget = emb.cpu_batch_tokens if tokens is None else tokens
     return Candidate(label, embed, size, emb.threads, str(budget) if budget else "-")
 
 
@@ -218,6 +218,8 @@ def main() -> None:
     if not args.sweep_only:
         candidates = [st_candidate, embedder_candidate("torch fp32 + token buckets", ref_emb)]
         candidates += [embedder_candidate(label, emb) for label, emb in variants.items()]
+        # The ingest embedder on AMX CPUs (FINRAG_INGEST_EMBEDDER=auto); emulated and slow without AMX.
+        candidates.append(embedder_candidate("torch bf16 (ingest)", TorchBf16Embedder(batch_size=args.batch_size)))
         results = run_round_robin(candidates, texts, args.repeats)
         console.print(comparison_table(results, results[0], pieces))
     del variants, candidates  # release their ORT arenas before the sweep

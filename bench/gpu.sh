@@ -49,7 +49,9 @@ if [[ -z "${PDF_DIR:-}" ]]; then
   "$PY" -m finrag.sample.generate "$PDF_DIR" >/dev/null
   QUESTIONS=${QUESTIONS:-$PDF_DIR/golden.jsonl}
 fi
-args=(--pdf-dir "$PDF_DIR" --device "$DEVICE" --embedder "${EMBEDDER:-onnx}" --cpu-reference --json "$OUT/gpu.json")
+# --ingest-embedder same: documents go through the embedder under test (on CPU, auto would pick bf16 on AMX).
+args=(--pdf-dir "$PDF_DIR" --device "$DEVICE" --embedder "${EMBEDDER:-onnx}" --ingest-embedder same --cpu-reference
+  --json "$OUT/gpu.json")
 [[ -n "${QUESTIONS:-}" ]] && args+=(--questions "$QUESTIONS")
 echo "device=$DEVICE corpus=$PDF_DIR questions=${QUESTIONS:-none} out=$OUT"
 "$PY" bench/ingest.py "${args[@]}"

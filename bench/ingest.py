@@ -37,6 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rich.console import Console
 from rich.table import Table
 
+from finrag.embed import build_ingest_embedder
 from finrag.ingest.chunk import dense_view
 from finrag.ingest.pipeline import ChunkOptions, IngestReport, discover
 from finrag.records import ChunkKind, Filing, Page
@@ -53,7 +54,7 @@ def peak_rss_mb() -> float:
 def run(files: list[Path], data_dir: Path, **overrides: object) -> tuple[IngestReport, QAService]:
     settings = Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
     service = QAService(settings)
-    service.c.embedder.warm_up()
+    service.document_embedder.warm_up()
     report = service.ingest(files)
     return report, service
 
@@ -72,7 +73,7 @@ def raw_model_throughput(service: QAService, files: list[Path], n: int = 1024, s
         texts += [dense_view(c.index_text) for c in parsed.chunks if c.kind != ChunkKind.PAGE]
     texts = random.Random(seed).sample(texts, min(n, len(texts)))
     t0 = time.perf_counter()
-    service.c.embedder.embed_documents(texts)
+    service.document_embedder.embed_documents(texts)
     return len(texts) / (time.perf_counter() - t0)
 
 
@@ -170,6 +171,12 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N filings")
     ap.add_argument("--baseline", action="store_true", help="also run the unoptimised path (torch, no worker)")
     ap.add_argument("--embedder", default="onnx-int8")
+    ap.add_argument(
+        "--ingest-embedder",
+        default=None,
+        choices=("auto", "same", "torch-bf16"),
+        help="FINRAG_INGEST_EMBEDDER of the run (default: the settings')",
+    )
     ap.add_argument("--keep", type=Path, default=None, help="keep the index in this folder")
     ap.add_argument("--questions", type=Path, default=None, help="FinanceBench questions: recall check of the index")
     ap.add_argument("--reference-index", type=Path, default=None, help="index built by the unoptimised model")
@@ -192,18 +199,30 @@ def main() -> int:
     recall_rows: list[tuple[str, dict[str, float]]] = []
     try:
         label = args.embedder if args.device == "cpu" else f"{args.embedder} {args.device}"
-        configs = [(label, {"embedder": args.embedder, "parse_workers": 1, "device": args.device})]
+        main_config: dict[str, object] = {"embedder": args.embedder, "parse_workers": 1, "device": args.device}
+        if args.ingest_embedder:
+            main_config["ingest_embedder"] = args.ingest_embedder
+        documents = build_ingest_embedder(Settings(**main_config))  # type: ignore[arg-type]
+        if documents is not None:
+            label += f", documents {documents.backend}"
+        configs = [(label, main_config)]
         if args.cpu_reference:
             configs.append(
-                ("onnx-int8 cpu (reference)", {"embedder": "onnx-int8", "parse_workers": 1, "device": "cpu"})
+                (
+                    "onnx-int8 cpu (reference)",
+                    {"embedder": "onnx-int8", "ingest_embedder": "same", "parse_workers": 1, "device": "cpu"},
+                )
             )
         if args.baseline:
-            configs.append(("torch, no pool (baseline)", {"embedder": "torch", "parse_workers": 0}))
+            configs.append(
+                ("torch, no pool (baseline)", {"embedder": "torch", "ingest_embedder": "same", "parse_workers": 0})
+            )
         for name, overrides in configs:
             data_dir = args.keep if (args.keep and name == label) else tmp / name.replace(" ", "_")
             report, service = run(files, data_dir, **overrides)
-            provider = getattr(service.c.embedder, "provider", "") or getattr(service.c.embedder, "resolved_device", "")
-            console.print(f"{name}: embedder ran on {provider or 'n/a'}")
+            docs = service.document_embedder
+            provider = getattr(docs, "provider", "") or getattr(docs, "resolved_device", "")
+            console.print(f"{name}: documents embedded by {docs.name} on {provider or 'cpu'}")
             raw = raw_model_throughput(service, files)
             # Re-ingest of unchanged files: hash + registry lookups only.
             t0 = time.perf_counter()

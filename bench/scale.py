@@ -121,7 +121,7 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool, first: int = 0,
     service = _service(data_dir)
     service.check_index()  # records the real model in the manifest: the serve phase embeds questions with it
     c = service.c
-    embedder = c.embedder if real_embed else RandomVectors(c.embedder.dim)
+    embedder = service.document_embedder if real_embed else RandomVectors(c.embedder.dim)
     embedder.warm_up()
     s = service.settings
     pipeline = IngestPipeline(c.registry, c.store, embedder, c.sparse, child_max_tokens=s.child_max_tokens)

@@ -47,6 +47,8 @@ class Components:
     embedder: Embedder
     sparse: SparseEncoder
     reranker: Reranker
+    # Documents at ingest, where they are embedded by another implementation of the same model (None: `embedder`).
+    ingest_embedder: Embedder | None = None
     # Visual retrieval, only when a page-image service is configured.
     page_embedder: PageImageEmbedder | None = None
     page_index: PageImageIndex | None = None
@@ -83,7 +85,7 @@ def build_page_images(settings: Settings) -> tuple[PageImageEmbedder | None, Pag
 def build_components(settings: Settings) -> Components:
     """Pick each role's implementation once, from settings (embedded defaults unless URLs are set).
     Nothing heavy happens here: the model, the store and the database open on first use."""
-    from finrag.embed.factory import build_embedder
+    from finrag.embed.factory import build_embedder, build_ingest_embedder
     from finrag.index.sparse import Bm25Encoder
     from finrag.registry.sql import SqlRegistry
     from finrag.retrieve.rerank import build_reranker
@@ -122,6 +124,7 @@ def build_components(settings: Settings) -> Components:
         embedder=embedder,
         sparse=Bm25Encoder(),
         reranker=reranker,
+        ingest_embedder=build_ingest_embedder(settings),
         page_embedder=page_embedder,
         page_index=page_index,
     )
@@ -145,6 +148,11 @@ class QAService:
                 self.__dict__[name] = build()
             return self.__dict__[name]  # type: ignore[no-any-return]
 
+    @property
+    def document_embedder(self) -> Embedder:
+        """What ingest embeds documents with: the ingest embedder where one is set, else the question embedder."""
+        return self.c.ingest_embedder if self.c.ingest_embedder is not None else self.c.embedder
+
     @cached_property
     def pipeline(self) -> IngestPipeline:
         from finrag.ingest.pipeline import IngestPipeline
@@ -155,7 +163,7 @@ class QAService:
             lambda: IngestPipeline(
                 self.c.registry,
                 self.c.store,
-                self.c.embedder,
+                self.document_embedder,
                 self.c.sparse,
                 child_max_tokens=s.child_max_tokens,
                 metadata_prefix=s.metadata_prefix,

@@ -407,6 +407,12 @@ class Settings(BaseSettings):
     embedder: Literal["onnx-int8", "onnx", "torch", "openai"] = Field(
         "onnx-int8", description="onnx-int8 (fast default) | onnx | torch (reference) | openai (remote endpoint)"
     )
+    ingest_embedder: Literal["auto", "same", "torch-bf16"] = Field(
+        "auto",
+        description="documents at ingest: torch-bf16 (the same model in bfloat16; fast only on CPUs with AMX) | same"
+        " (FINRAG_EMBEDDER) | auto (torch-bf16 when the CPU has AMX, torch is installed and FINRAG_EMBEDDER is a local"
+        " model on FINRAG_DEVICE=cpu; else same). Questions always use FINRAG_EMBEDDER",
+    )
     embedding_model: str = Field("", description="path or hub id; empty = packaged MiniLM")
     embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")
     embedding_api_key: str = ""

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Tests swap `components.embedder` for the session's model or a hashing one and expect ingest to use it;
+# the bf16 ingest embedder (chosen by `auto` on AMX CPUs) has its own tests in tests/test_embed_bf16.py.
+os.environ.setdefault("FINRAG_INGEST_EMBEDDER", "same")
 
 from finrag.settings import Settings
 from tests.servers import PostgresServer

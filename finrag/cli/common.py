@@ -101,7 +101,7 @@ def print_report(report: IngestReport) -> None:
     console.print(
         f"{done} ingested, {report.count('skipped')} unchanged, "
         f"{len(report.failed)} failed; {report.pages} pages, {report.chunks} chunks in {report.wall_s:.1f}s "
-        f"({pps:.1f} pages/s)"
+        f"({pps:.1f} pages/s)" + (f"; documents embedded by {report.embedder}" if report.embedded else "")
     )
     if report.index_build_s is not None:
         console.print(f"index built over {report.index_points:,} points in {report.index_build_s:.1f}s")

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from typing import TYPE_CHECKING
 
-from finrag.embed.minilm import BucketedEmbedder, OnnxEmbedder, SentenceTransformerEmbedder
+from finrag.embed.minilm import (
+    BucketedEmbedder,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    TorchBf16Embedder,
+    cpu_has_amx_bf16,
+)
 from finrag.embed.remote import OpenAIEmbedder
 
 if TYPE_CHECKING:
     from finrag.settings import Settings
+
+log = logging.getLogger(__name__)
+LOCAL_EMBEDDERS = ("onnx-int8", "onnx", "torch")
 
 
 def build_embedder(settings: Settings) -> BucketedEmbedder | OpenAIEmbedder:
@@ -39,3 +50,31 @@ def build_embedder(settings: Settings) -> BucketedEmbedder | OpenAIEmbedder:
             **common,  # type: ignore[arg-type]
         )
     raise ValueError(f"unknown embedder {settings.embedder!r} (onnx-int8, onnx, torch, openai)")
+
+
+def build_ingest_embedder(settings: Settings) -> TorchBf16Embedder | None:
+    """The embedder for documents at ingest when it differs from the one questions use (None: the same).
+
+    Ingest embeds tens of thousands of passages, where bf16 on AMX tiles runs ~1.5x ONNX int8; a question is
+    one short text, where ONNX int8 is faster and keeps torch (~390 MB with the model) out of a serving
+    process. Both run the same weights, so their vectors share one space (the index manifest records the
+    model)."""
+    choice = settings.ingest_embedder
+    if choice == "same":
+        return None
+    local = settings.embedder in LOCAL_EMBEDDERS
+    if choice == "auto":
+        has_torch = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+        if not (local and settings.device == "cpu" and has_torch and cpu_has_amx_bf16()):
+            return None
+        log.info("ingest embedder: torch-bf16 (the CPU has AMX; FINRAG_INGEST_EMBEDDER=auto)")
+    elif not local:
+        raise ValueError(
+            f"FINRAG_INGEST_EMBEDDER={choice} runs the local model; FINRAG_EMBEDDER={settings.embedder} is remote: "
+            "set FINRAG_INGEST_EMBEDDER=same"
+        )
+    elif settings.device == "cuda":
+        raise ValueError("FINRAG_INGEST_EMBEDDER=torch-bf16 is a CPU path; with FINRAG_DEVICE=cuda set it to same")
+    return TorchBf16Embedder(
+        settings.embedding_model, batch_size=settings.embed_batch_size, threads=settings.embed_threads
+    )

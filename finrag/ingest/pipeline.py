@@ -87,6 +87,7 @@ class IngestReport:
     # Why that build failed ("" when it did not): the run's documents are still ingested and searched
     # (by a full scan of the unindexed segments) until a build succeeds.
     index_build_error: str = ""
+    embedder: str = ""  # what embedded the documents (model/backend)
 
     @property
     def failed(self) -> list[IngestEvent]:
@@ -203,7 +204,7 @@ class IngestPipeline:
     ) -> IngestReport:
         """`names`: document names by resolved path, for files stored under another name (uploads are
         kept under their content hash); the others are named after their file."""
-        report = IngestReport()
+        report = IngestReport(embedder=self.embedder.name)
         start = time.perf_counter()
         overrides = overrides or FilingOverrides()
         emit = on_event or (lambda _e: None)
