@@ -73,3 +73,38 @@ def test_a_page_without_a_stated_scale_carries_the_one_it_inherits() -> None:
     assert "in millions" in parents[5].text.split("\n")[-1]
     # children (what is embedded) keep the page's own words only
     assert all("unless stated otherwise" not in c.text for c in chunks if c.kind != ChunkKind.PAGE)
+
+
+def test_word_piece_counts_are_the_tokenizers_own(sample_dir) -> None:
+    """The counter sums cached per-word counts; it must give what the tokenizer gives for the whole text,
+    control characters, odd spaces, accents, CJK and over-long words included."""
+    from tokenizers import Tokenizer
+
+    from finrag.ingest.chunk import _packaged_tokenizer_path
+    from finrag.ingest.parse import PdfiumParser
+
+    tok = Tokenizer.from_file(str(_packaged_tokenizer_path()))
+    tok.no_truncation()
+    tok.no_padding()  # MiniLM's tokenizer.json pads to 128
+    texts = ["", "  ", "a\x0cb", "a \x0c b", "a\x1cb c", "x\u200by", "soft\u00adhyphen", "a\u00a0b\u2028c\u3000d"]
+    texts += ["naïve café", "e\u0301", "東京タワー is tall", "\ufeffBOM", "a" * 150 + " b", "$1,234.56 (7,890)"]
+    texts.append("🙂 ok")
+    pdf = sorted(sample_dir.glob("*.pdf"))[0]
+    for page in PdfiumParser().parse(pdf):
+        texts += [page.text, *page.text.split("\n")]
+    counter = WordPieceCounter()
+    for text in texts * 2:  # the second pass reads the word cache
+        assert counter(text) == len(tok.encode(text).ids), repr(text[:80])
+
+
+def test_a_tokenizer_that_is_not_bert_wordpiece_is_counted_whole(tmp_path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel()  # spaces belong to the next piece: words do not add up
+    tok.train_from_iterator([PROSE] * 5, trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    counter = WordPieceCounter(path)
+    for text in (PROSE, "Revenue  grew\n\nsharply", " leading space"):
+        assert counter(text) == len(tok.encode(text).ids)
