@@ -111,15 +111,11 @@ class WordPieceCounter:
         return total
 
     def __getstate__(self) -> dict[str, object]:
-        # The rust tokenizer is rebuilt lazily in worker processes.
-        return {
-            "_file": self._file,
-            "_tok": None,
-            "_loaded": False,
-            "_by_word": False,
-            "_specials": 0,
-            "_words": {},
-        }
+        # The rust tokenizer, and what is learnt from it, is rebuilt lazily in worker processes.
+        return {"_file": self._file}
+
+    def __setstate__(self, state: dict[str, Path | None]) -> None:
+        self.__init__(state["_file"])  # type: ignore[misc]
 
 
 def dense_view(text: str) -> str:
