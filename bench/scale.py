@@ -121,7 +121,7 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool, first: int = 0,
     service = _service(data_dir)
     service.check_index()  # records the real model in the manifest: the serve phase embeds questions with it
     c = service.c
-    embedder = service.document_embedder if real_embed else RandomVectors(c.embedder.dim)
+    embedder = (c.ingest_embedder or c.embedder) if real_embed else RandomVectors(c.embedder.dim)
     embedder.warm_up()
     s = service.settings
     pipeline = IngestPipeline(c.registry, c.store, embedder, c.sparse, child_max_tokens=s.child_max_tokens)
@@ -138,7 +138,7 @@ def phase_ingest(corpus: Path, data_dir: Path, real_embed: bool, first: int = 0,
         t1 = time.perf_counter()
         chunks = chunker.chunk(digest[:16], TENANT, path.stem, filing, pages)
         parsed = ParsedFiling(str(path), filing, len(pages), chunks, t1 - t, time.perf_counter() - t1)
-        event = pipeline._index(path, TENANT, digest[:16], digest, parsed, report)
+        event = pipeline._index(path, TENANT, digest[:16], digest, parsed, report, embedder)
         assert event.status == "ingested", event
     ingest_s = time.perf_counter() - t0
     service.close()

@@ -148,22 +148,23 @@ class QAService:
                 self.__dict__[name] = build()
             return self.__dict__[name]  # type: ignore[no-any-return]
 
-    @property
-    def document_embedder(self) -> Embedder:
-        """What ingest embeds documents with: the ingest embedder where one is set, else the question embedder."""
-        return self.c.ingest_embedder if self.c.ingest_embedder is not None else self.c.embedder
-
     @cached_property
     def pipeline(self) -> IngestPipeline:
+        from finrag.embed.factory import BF16_MIN_PAGES
         from finrag.ingest.pipeline import IngestPipeline
 
         s = self.settings
+        ingest = self.c.ingest_embedder
+        # Chosen by `auto`, the bf16 model is loaded only for a run that repays its load (or once loaded);
+        # asked for by name, it embeds every run.
+        bulk = ingest if ingest is not None and s.ingest_embedder == "auto" else None
+        documents = ingest if ingest is not None and bulk is None else self.c.embedder
         return self._once(
             "pipeline",
             lambda: IngestPipeline(
                 self.c.registry,
                 self.c.store,
-                self.document_embedder,
+                documents,
                 self.c.sparse,
                 child_max_tokens=s.child_max_tokens,
                 metadata_prefix=s.metadata_prefix,
@@ -173,6 +174,8 @@ class QAService:
                 page_images=self._page_image_indexer(),
                 # A Qdrant server optimises in the background: ingest against it never runs the build.
                 index_min_points=s.edge_index_min_points if not s.qdrant_url else 0,
+                bulk_embedder=bulk,
+                bulk_min_pages=BF16_MIN_PAGES,
             ),
         )
 

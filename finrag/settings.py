@@ -411,7 +411,8 @@ class Settings(BaseSettings):
         "auto",
         description="documents at ingest: torch-bf16 (the same model in bfloat16; fast only on CPUs with AMX) | same"
         " (FINRAG_EMBEDDER) | auto (torch-bf16 when the CPU has AMX, torch is installed and FINRAG_EMBEDDER is a local"
-        " model on FINRAG_DEVICE=cpu; else same). Questions always use FINRAG_EMBEDDER",
+        " model on FINRAG_DEVICE=cpu, for a run of 500+ PDF pages and every run after it; else same). Questions always"
+        " use FINRAG_EMBEDDER",
     )
     embedding_model: str = Field("", description="path or hub id; empty = packaged MiniLM")
     embedding_base_url: str = Field("", description="openai embedder: OpenAI-compatible base URL (…/v1)")

@@ -102,7 +102,7 @@ def test_documents_in_bf16_and_questions_in_int8_find_the_golden_pages(
     components.ingest_embedder = bf16  # the module's warmed-up copy: no second model load
     svc = QAService(settings, components)
     try:
-        assert svc.document_embedder is bf16 and svc.pipeline.embedder is bf16
+        assert svc.pipeline.embedder is bf16 and svc.pipeline.bulk_embedder is None  # named: every run
         report = svc.ingest([sample_dir])
         assert not report.failed and report.embedded > 0
         assert svc.c.store.count() == sample_service.c.store.count()
@@ -113,3 +113,51 @@ def test_documents_in_bf16_and_questions_in_int8_find_the_golden_pages(
         assert built_bf16["page_recall@5"] == 1.0, [q["page_rank"] for q in built_bf16["questions"]]
     finally:
         svc.close()
+
+
+@pytest.mark.slow
+def test_auto_loads_bf16_for_a_run_that_repays_it_and_keeps_it_after(
+    tmp_path: Path, sample_dir: Path, shared_embedder, bf16: TorchBf16Embedder
+) -> None:
+    """`auto` on an AMX CPU: a small run embeds with the question embedder (no torch to load for one
+    filing), a run of at least `bulk_min_pages` pages with bf16, and once bf16 is loaded every run uses it."""
+    from finrag.ingest.parse import PdfiumParser
+    from finrag.service import QAService, build_components
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", ingest_embedder="auto")
+    components = build_components(settings)
+    components.embedder = shared_embedder
+    components.ingest_embedder = bf16  # what auto resolves to on an AMX CPU (tested above without a model)
+    svc = QAService(settings, components)
+    try:
+        pipeline = svc.pipeline
+        assert pipeline.embedder is shared_embedder and pipeline.bulk_embedder is bf16
+        files = sorted(sample_dir.glob("*.pdf"))
+        pages = [PdfiumParser().page_count(f) for f in files]
+        pipeline.bulk_min_pages = sum(pages[1:-1])
+        assert pages[0] < pipeline.bulk_min_pages
+        runs = [svc.ingest([files[0]]), svc.ingest(files[1:-1]), svc.ingest([files[-1]])]
+        assert [r.embedder.rsplit("/", 1)[1] for r in runs] == ["onnx-int8", "torch-bf16", "torch-bf16"]
+        assert all(not r.failed and r.embedded for r in runs)
+        assert svc.ingest(files).embedded == 0  # all unchanged: nothing embedded, nothing loaded
+    finally:
+        svc.close()
+
+
+def test_a_warmed_up_pipeline_embeds_every_run_with_the_bulk_embedder(
+    tmp_path: Path, shared_embedder, bf16: TorchBf16Embedder
+) -> None:
+    from finrag.service import QAService, build_components
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", ingest_embedder="auto")
+    components = build_components(settings)
+    components.embedder, components.ingest_embedder = shared_embedder, bf16
+    svc = QAService(settings, components)
+    pipeline = svc.pipeline
+    assert pipeline.document_embedder is shared_embedder
+    assert pipeline._embedder_for([tmp_path / "missing.pdf"]) is shared_embedder  # unreadable: no pages
+    pipeline.warm_up()  # a worker starting: loads bf16 once for all its jobs
+    assert pipeline.document_embedder is bf16 and pipeline._embedder_for([]) is bf16
+    svc.close()

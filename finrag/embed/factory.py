@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOCAL_EMBEDDERS = ("onnx-int8", "onnx", "torch")
+# `auto` loads the bf16 model for a run of at least this many PDF pages, where it pays for itself: loading
+# torch and the model added 3.2-3.9 s to a one-filing `finrag ingest`, and bf16 saved 7.4 ms a page over the
+# 74 FinanceBench filings (docs/performance.md, "Ingest: documents embedded in bfloat16 on AMX").
+BF16_MIN_PAGES = 500
 
 
 def build_embedder(settings: Settings) -> BucketedEmbedder | OpenAIEmbedder:
@@ -54,6 +58,7 @@ def build_embedder(settings: Settings) -> BucketedEmbedder | OpenAIEmbedder:
 
 def build_ingest_embedder(settings: Settings) -> TorchBf16Embedder | None:
     """The embedder for documents at ingest when it differs from the one questions use (None: the same).
+    Chosen by `auto`, it embeds runs of at least BF16_MIN_PAGES pages, and every run once loaded.
 
     Ingest embeds tens of thousands of passages, where bf16 on AMX tiles runs ~1.5x ONNX int8; a question is
     one short text, where ONNX int8 is faster and keeps torch (~390 MB with the model) out of a serving

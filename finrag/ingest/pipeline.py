@@ -166,10 +166,19 @@ class IngestPipeline:
         exhibit_passages: int = 0,
         strip_running_lines: bool = False,
         index_min_points: int = 0,
+        bulk_embedder: Embedder | None = None,
+        bulk_min_pages: int = 0,
     ) -> None:
         """`index_min_points`: a run that wrote chunks ends with `store.optimize()` (the HNSW build) once
-        the store holds at least this many points; 0 = never (search scans unindexed segments)."""
+        the store holds at least this many points; 0 = never (search scans unindexed segments).
+
+        `bulk_embedder` (the same model, faster in bulk but slow to load) embeds the documents of a run
+        with at least `bulk_min_pages` pages to ingest, and of every run after it has been loaded
+        (`warm_up`, or an earlier large run); the other runs use `embedder`."""
         self.registry = registry
+        self.bulk_embedder = bulk_embedder
+        self.bulk_min_pages = bulk_min_pages
+        self._bulk_loaded = False
         self.index_min_points = index_min_points
         self.page_images = page_images  # visual retrieval, when a page-image service is configured
         self.store = store
@@ -204,7 +213,7 @@ class IngestPipeline:
     ) -> IngestReport:
         """`names`: document names by resolved path, for files stored under another name (uploads are
         kept under their content hash); the others are named after their file."""
-        report = IngestReport(embedder=self.embedder.name)
+        report = IngestReport()
         start = time.perf_counter()
         overrides = overrides or FilingOverrides()
         emit = on_event or (lambda _e: None)
@@ -245,11 +254,13 @@ class IngestPipeline:
             todo.append((path, digest[:16], digest))
         report.seconds["hash"] += time.perf_counter() - t0
 
+        embedder = self._embedder_for([path for path, _, _ in todo])
+        report.embedder = embedder.name
         for path, doc_id, digest, parsed_or_error in self._parsed(todo, tenant, overrides):
             if isinstance(parsed_or_error, str):
                 event = self._record_failure(path, tenant, doc_id, digest, parsed_or_error)
             else:
-                event = self._index(path, tenant, doc_id, digest, parsed_or_error, report)
+                event = self._index(path, tenant, doc_id, digest, parsed_or_error, report, embedder)
             report.events.append(event)
             emit(event)
 
@@ -257,6 +268,36 @@ class IngestPipeline:
         if self.index_min_points and report.chunks:
             self._build_index(report)
         return report
+
+    @property
+    def document_embedder(self) -> Embedder:
+        """What embeds a run's documents when its size does not decide: the bulk embedder once loaded."""
+        return self.bulk_embedder if self.bulk_embedder is not None and self._bulk_loaded else self.embedder
+
+    def warm_up(self) -> None:
+        """Load the embedder for documents; with a bulk embedder, that one, which every later run then uses
+        (a long-running worker pays its load once)."""
+        if self.bulk_embedder is not None:
+            self._bulk_loaded = True
+        self.document_embedder.warm_up()
+
+    def _embedder_for(self, paths: Sequence[Path]) -> Embedder:
+        """The bulk embedder when it is loaded or the run is large enough to repay loading it (pages
+        counted from the PDFs' page trees; a file that cannot be opened counts none, its parse says why)."""
+        if self.bulk_embedder is None or self._bulk_loaded:
+            return self.document_embedder
+        from finrag.ingest.parse import PdfiumParser
+
+        parser, pages = PdfiumParser(), 0
+        for path in paths:
+            try:
+                pages += parser.page_count(path) if path.suffix.lower() == ".pdf" else 0
+            except (ParseError, OSError):
+                continue
+            if pages >= self.bulk_min_pages:
+                self._bulk_loaded = True
+                break
+        return self.document_embedder
 
     def _build_index(self, report: IngestReport) -> None:
         """The index build after a run that wrote chunks, once the store is big enough for a full scan to
@@ -330,7 +371,14 @@ class IngestPipeline:
         return IngestEvent(str(path), "failed", doc_id, reason=reason)
 
     def _index(
-        self, path: Path, tenant: str, doc_id: str, digest: str, parsed: ParsedFiling, report: IngestReport
+        self,
+        path: Path,
+        tenant: str,
+        doc_id: str,
+        digest: str,
+        parsed: ParsedFiling,
+        report: IngestReport,
+        embedder: Embedder,
     ) -> IngestEvent:
         report.seconds["parse"] += parsed.parse_s
         report.seconds["chunk"] += parsed.chunk_s
@@ -355,7 +403,7 @@ class IngestPipeline:
 
         children = [c for c in parsed.chunks if c.kind != ChunkKind.PAGE]
         t = time.perf_counter()
-        dense = self.embedder.embed_documents([dense_view(c.index_text) for c in children])
+        dense = embedder.embed_documents([dense_view(c.index_text) for c in children])
         report.seconds["embed"] += time.perf_counter() - t
         t = time.perf_counter()
         sparse = [self.sparse.embed_document(c.index_text) for c in parsed.chunks]

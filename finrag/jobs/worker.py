@@ -50,7 +50,7 @@ def run_worker(
         service = QAService(settings)
         # Load the embedding model before taking jobs: the first job is not slowed by it, and
         # "worker started" means ready.
-        service.document_embedder.warm_up()
+        service.pipeline.warm_up()
         metrics = None
         if metrics_port:
             from prometheus_client import start_http_server
