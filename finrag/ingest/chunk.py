@@ -7,6 +7,7 @@ most 256), and carry a metadata prefix (company, form, fiscal year, section) so 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -73,24 +74,28 @@ class WordPieceCounter:
         self._by_word = False
         self._specials = 0
         self._words: dict[str, int] = {}
+        # One counter serves a process (`packaged_counter`): ingest threads must not see it half-loaded.
+        self._load_lock = threading.Lock()
 
     def _load(self) -> None:
-        self._loaded = True
-        path = self._file or _packaged_tokenizer_path()
-        if path is None:
-            return
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+        with self._load_lock:
+            if self._loaded:
+                return
+            path = self._file or _packaged_tokenizer_path()
+            if path is not None:
+                from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
-        tok = Tokenizer.from_file(str(path))
-        tok.no_truncation()
-        tok.no_padding()
-        self._tok = tok
-        self._by_word = (
-            isinstance(tok.normalizer, normalizers.BertNormalizer)
-            and isinstance(tok.pre_tokenizer, pre_tokenizers.BertPreTokenizer)
-            and isinstance(tok.model, models.WordPiece)
-        )
-        self._specials = len(tok.encode("").ids)
+                tok = Tokenizer.from_file(str(path))
+                tok.no_truncation()
+                tok.no_padding()
+                self._by_word = (
+                    isinstance(tok.normalizer, normalizers.BertNormalizer)
+                    and isinstance(tok.pre_tokenizer, pre_tokenizers.BertPreTokenizer)
+                    and isinstance(tok.model, models.WordPiece)
+                )
+                self._specials = len(tok.encode("").ids)
+                self._tok = tok
+            self._loaded = True
 
     def __call__(self, text: str) -> int:
         if not self._loaded:
@@ -116,6 +121,13 @@ class WordPieceCounter:
 
     def __setstate__(self, state: dict[str, Path | None]) -> None:
         self.__init__(state["_file"])  # type: ignore[misc]
+
+
+@lru_cache(maxsize=1)
+def packaged_counter() -> WordPieceCounter:
+    """One counter per process for the packaged tokenizer: a parse worker chunks filing after filing, and
+    its tokenizer load and word cache then serve them all."""
+    return WordPieceCounter()
 
 
 def dense_view(text: str) -> str:
@@ -164,7 +176,7 @@ class FilingChunker:
         top 5 (docs/performance.md)."""
         self.max_tokens = max_tokens
         self.with_prefix = with_prefix
-        self.count = counter or WordPieceCounter()
+        self.count = counter or packaged_counter()
         self.exhibit_passages = exhibit_passages
         self.strip_running_lines = strip_running_lines
 

@@ -291,8 +291,8 @@ class IngestPipeline:
         parser, pages = PdfiumParser(), 0
         for path in paths:
             try:
-                pages += parser.page_count(path) if path.suffix.lower() == ".pdf" else 0
-            except (ParseError, OSError):
+                pages += parser.page_count(path)
+            except ParseError:  # not a PDF, missing, corrupt, encrypted: its parse reports it
                 continue
             if pages >= self.bulk_min_pages:
                 self._bulk_loaded = True
