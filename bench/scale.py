@@ -401,7 +401,11 @@ def _default_store_options() -> dict[str, Any]:
     from finrag.settings import Settings
 
     s = Settings(data_dir=Path(tempfile.gettempdir()))
-    return {"quantization": s.edge_quantization, "vectors_on_disk": s.edge_vectors_on_disk}
+    return {
+        "quantization": s.edge_quantization,
+        "vectors_on_disk": s.edge_vectors_on_disk,
+        "index_memory": s.edge_index_memory,
+    }
 
 
 def rss_split_mb() -> dict[str, float]:

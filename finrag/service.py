@@ -114,6 +114,7 @@ def build_components(settings: Settings) -> Components:
             dim=dim,
             quantization=settings.edge_quantization,
             vectors_on_disk=settings.edge_vectors_on_disk,
+            index_memory=settings.edge_index_memory,
         )
     r = settings.retrieval
     reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)

@@ -457,6 +457,13 @@ class Settings(BaseSettings):
     edge_vectors_on_disk: bool = Field(
         True, description="embedded store: float originals of built segments stay on disk (memory-mapped)"
     )
+    # cold by default: at 1M chunks it served within 2 GB (pinned did not) at a few ms of p95 (docs/performance.md).
+    edge_index_memory: Literal["pinned", "cached", "cold"] = Field(
+        "cold",
+        description="embedded store: where built segments keep the HNSW graph and the BM25 inverted index:"
+        " pinned = heap; cached = memory-mapped, read into the page cache at open; cold = memory-mapped, read"
+        " on first use; applies from the next index build (`finrag index optimize` re-places built segments)",
+    )
     edge_index_min_points: int = Field(
         100_000,
         ge=0,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import qdrant_edge as q
 from typer.testing import CliRunner
 
-from finrag.index.qdrant_edge import QdrantEdgeStore
+from finrag.index.qdrant_edge import SPARSE, QdrantEdgeStore, scope_filter
 from finrag.index.sparse import Bm25Encoder
 from finrag.records import Chunk, ChunkKind, Scope
 from finrag.settings import SettingsError, load_settings
@@ -52,8 +53,8 @@ def _load(store: QdrantEdgeStore, n: int, seed: int = 0) -> np.ndarray:
 def _results(store: QdrantEdgeStore, queries: np.ndarray) -> list[tuple[str, set[str]]]:
     """Dense searches over the tenant: the first hit and the set of the top ten."""
     out = []
-    for q in queries:
-        ids = [h.chunk.id for h in store.hybrid_search("t", q, None, Scope(), 10, 50)]
+    for query in queries:
+        ids = [h.chunk.id for h in store.hybrid_search("t", query, None, Scope(), 10, 50)]
         out.append((ids[0], set(ids)))
     return out
 
@@ -84,19 +85,65 @@ def test_int8_build_keeps_results_and_survives_a_reopen(tmp_path: Path) -> None:
     reopened.close()
 
 
+def _bm25(store: QdrantEdgeStore) -> tuple[list[float], set[str]]:
+    """A BM25-only search over the tenant (the inverted index): the 50 best scores, and the ids scored
+    above the 50th (the words repeat, so the last score's ties may be cut anywhere)."""
+    terms = Bm25Encoder().embed_query("goodwill impairment dividends")
+    query = q.Query.Nearest(q.SparseVector(indices=list(terms.indices), values=list(terms.values)), using=SPARSE)
+    points = store.shard.query(q.QueryRequest(limit=50, query=query, filter=scope_filter("t", Scope())))
+    scores = [round(p.score, 4) for p in points]
+    return scores, {str(p.id) for p, score in zip(points, scores, strict=True) if score > scores[-1]}
+
+
+def test_index_memory_maps_the_graph_and_bm25_index_of_built_segments(tmp_path: Path) -> None:
+    path = tmp_path / "qdrant"
+    options = {"dim": DIM, "quantization": "int8", "vectors_on_disk": True, "indexing_threshold_kb": 64}
+    store = QdrantEdgeStore(path, **options)
+    vectors = _load(store, 3000)
+    queries = _queries(vectors)
+    assert store.optimize() is True
+    pinned = store.info()
+    assert pinned["hnsw_segments"] >= 1
+    assert (pinned["mapped_graph_segments"], pinned["mapped_bm25_segments"]) == (0, 0)  # on the heap
+    dense, bm25 = _results(store, queries), _bm25(store)
+    store.close()
+
+    cold = QdrantEdgeStore(path, index_memory="cold", **options)
+    assert cold.info()["mapped_graph_segments"] == 0  # opening alone re-places nothing: the next build does
+    assert cold.optimize() is True
+    info = cold.info()
+    assert info["points"] == 3000 and info["hnsw_segments"] == pinned["hnsw_segments"]
+    assert info["mapped_graph_segments"] == info["hnsw_segments"]
+    assert info["mapped_bm25_segments"] == info["hnsw_segments"]
+    assert (_results(cold, queries), _bm25(cold)) == (dense, bm25)
+    cold.close()
+
+    back = QdrantEdgeStore(path, **options)  # and back on the heap
+    assert back.optimize() is True
+    assert (back.info()["mapped_graph_segments"], back.info()["mapped_bm25_segments"]) == (0, 0)
+    assert (_results(back, queries), _bm25(back)) == (dense, bm25)
+    back.close()
+
+
 def test_settings_choose_the_store_options(tmp_path: Path) -> None:
     from finrag.service import build_components
 
     s = make_settings(tmp_path)
     assert (s.edge_quantization, s.edge_vectors_on_disk, s.edge_index_min_points) == ("int8", True, 100_000)
-    store = build_components(make_settings(tmp_path, edge_quantization="none", edge_vectors_on_disk=False)).store
+    assert s.edge_index_memory == "cold"
+    chosen = make_settings(tmp_path, edge_quantization="none", edge_vectors_on_disk=False, edge_index_memory="cached")
+    store = build_components(chosen).store
     assert isinstance(store, QdrantEdgeStore)
-    assert (store.quantization, store.vectors_on_disk) == ("none", False)
+    assert (store.quantization, store.vectors_on_disk, store.index_memory) == ("none", False, "cached")
 
 
 @pytest.mark.parametrize(
     ("env", "value"),
-    [("FINRAG_EDGE_QUANTIZATION", "fp16"), ("FINRAG_EDGE_INDEX_MIN_POINTS", "-1")],
+    [
+        ("FINRAG_EDGE_QUANTIZATION", "fp16"),
+        ("FINRAG_EDGE_INDEX_MIN_POINTS", "-1"),
+        ("FINRAG_EDGE_INDEX_MEMORY", "swap"),
+    ],
 )
 def test_bad_store_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
     monkeypatch.setenv(env, value)
@@ -139,3 +186,31 @@ def test_cli_index_optimize(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "500 points" in result.output
     assert "index built" in result.output
+
+
+def test_self_retrieval_bench_finds_stored_vectors(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "qdrant"
+    store = QdrantEdgeStore(
+        path, dim=DIM, quantization="int8", vectors_on_disk=True, indexing_threshold_kb=64, index_memory="cold"
+    )
+    _load(store, 3000)
+    assert store.optimize() is True and store.info()["mapped_graph_segments"] >= 1
+    store.close()  # the bench takes the owner lock
+
+    def run(*extra: str) -> dict:  # type: ignore[type-arg]
+        script = Path(__file__).resolve().parents[1] / "bench" / "self_retrieval.py"
+        proc = subprocess.run(
+            [sys.executable, str(script), str(path), "--queries", "40", *extra], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    exact, hnsw = run("--exact"), run()
+    # An exact search always finds the stored vector (or one as close): the count itself is right.
+    assert (exact["search"], exact["found_first"]) == ("exact", 40)
+    # HNSW's share depends on the graph, not on this code (30 of 40 on this small clustered set).
+    assert hnsw["search"] == "hnsw" and 0 < hnsw["found_first"] <= 40

@@ -15,6 +15,7 @@ index_app = typer.Typer(help="The vector index.", no_args_is_help=True)
 def index_optimize(data_dir: DataDir = None) -> None:
     """Build the search indexes (HNSW graph, payload indexes, int8 copies with FINRAG_EDGE_QUANTIZATION=int8)
     of everything ingested, whatever its size (an ingest run only builds past FINRAG_EDGE_INDEX_MIN_POINTS).
+    Built segments re-place their graph and BM25 index when FINRAG_EDGE_INDEX_MEMORY changed since.
     Minutes at a few hundred thousand points; the embedded store builds in a child process on a copy of
     the shard (the shard's size free on disk again). On a Qdrant server this waits for its background
     optimiser. Exit code 1 when the build fails (the index is left as it was)."""
@@ -39,7 +40,11 @@ def index_optimize(data_dir: DataDir = None) -> None:
         detail = ""
         if info is not None:
             i = info()
-            detail = f"; {i['segments']} segments, {i['hnsw_segments']} with an HNSW graph, {i['int8_segments']} int8"
+            detail = (
+                f"; {i['segments']} segments, {i['hnsw_segments']} with an HNSW graph, {i['int8_segments']} int8,"
+                f" {i['mapped_graph_segments']} with the graph and {i['mapped_bm25_segments']} with the BM25 index"
+                " memory-mapped"
+            )
     finally:
         svc.close()
     verb = "built" if changed else "already built"

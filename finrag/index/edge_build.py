@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
         quantization=str(args["quantization"]),
         vectors_on_disk=bool(args["vectors_on_disk"]),
         indexing_threshold_kb=args["indexing_threshold_kb"],
+        index_memory=str(args["index_memory"]),
     )
     points = int(args["points"])
     try:

@@ -38,6 +38,10 @@ _CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.val
 SPARSE = "bm25"
 # The child process that builds the index on a copy of the shard (`QdrantEdgeStore.optimize`).
 BUILD_MODULE = "finrag.index.edge_build"
+# Where built segments keep the HNSW graph and the BM25 inverted index (Qdrant's memory tiers):
+# pinned = on the heap; cached = memory-mapped and read into the page cache when the shard opens;
+# cold = memory-mapped, each page read from disk on first use. The int8 copies stay pinned.
+INDEX_MEMORY: dict[str, q.Memory | None] = {"pinned": None, "cached": q.Memory.Cached, "cold": q.Memory.Cold}
 
 
 class IndexBuildError(RuntimeError):
@@ -52,27 +56,40 @@ class ShardOptions:
     quantization: str = "none"
     vectors_on_disk: bool = False
     indexing_threshold_kb: int | None = None
+    index_memory: str = "pinned"
 
     @property
     def tuned(self) -> bool:
-        return self.quantization != "none" or self.vectors_on_disk or self.indexing_threshold_kb is not None
+        return (
+            self.quantization != "none"
+            or self.vectors_on_disk
+            or self.indexing_threshold_kb is not None
+            or self.index_memory != "pinned"
+        )
 
     def config(self) -> q.EdgeConfig:
         quantization = None
         if self.quantization == "int8":
             quantization = q.ScalarQuantizationConfig(type=q.ScalarType.Int8, quantile=0.99, always_ram=True)
+        # "pinned" leaves Qdrant's default (on the heap), so shards built before the option load unchanged.
+        memory = INDEX_MEMORY[self.index_memory]
+        hnsw = None
+        if memory is not None:
+            # Qdrant's default graph parameters: only the placement differs from a graph built without it.
+            hnsw = q.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, memory=memory)
         dense = q.EdgeVectorParams(
             size=self.dim,
             distance=q.Distance.Cosine,
             on_disk=True if self.vectors_on_disk else None,
             quantization_config=quantization,
+            hnsw_config=hnsw,
         )
         optimizers = None
         if self.indexing_threshold_kb is not None:
             optimizers = q.EdgeOptimizersConfig(indexing_threshold=self.indexing_threshold_kb)
         return q.EdgeConfig(
             vectors={DENSE: dense},
-            sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+            sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf, memory=memory)},
             optimizers=optimizers,
         )
 
@@ -104,20 +121,26 @@ class QdrantEdgeStore:
         quantization: str = "none",
         vectors_on_disk: bool = False,
         indexing_threshold_kb: int | None = None,
+        index_memory: str = "pinned",
     ) -> None:
         """`quantization="int8"`: scalar int8 copies of the dense vectors kept in RAM for the search, the
         float originals only read to rescore the best candidates; `vectors_on_disk`: the originals are
         left on disk (mmap, not preloaded). Both take effect on segments the optimiser builds (`optimize`),
         on a new shard or, given when an existing one is opened, from its next optimisation.
         `indexing_threshold_kb`: segments with fewer KB of vectors stay unindexed when optimised (Qdrant's
-        default, ~10 MB or ~6,500 MiniLM vectors, when None: a scan of a smaller segment is as fast)."""
+        default, ~10 MB or ~6,500 MiniLM vectors, when None: a scan of a smaller segment is as fast).
+        `index_memory`: where built segments keep the HNSW graph and the BM25 inverted index (`INDEX_MEMORY`);
+        like quantisation it applies to segments built from then on, and `optimize` re-places built ones."""
         if quantization not in ("none", "int8"):
             raise ValueError(f"quantization: 'none' or 'int8', not {quantization!r}")
+        if index_memory not in INDEX_MEMORY:
+            raise ValueError(f"index_memory: one of {', '.join(INDEX_MEMORY)}, not {index_memory!r}")
         self.path = Path(path)
         self.dim = dim
         self.quantization = quantization
         self.vectors_on_disk = vectors_on_disk
         self.indexing_threshold_kb = indexing_threshold_kb
+        self.index_memory = index_memory
         self._shard: q.EdgeShard | None = None
         # The shard is not safe for concurrent writers; readers and writers share it in-process.
         self._lock = threading.RLock()
@@ -134,7 +157,9 @@ class QdrantEdgeStore:
     # lifecycle -----------------------------------------------------------------------------------
     @property
     def options(self) -> ShardOptions:
-        return ShardOptions(self.dim, self.quantization, self.vectors_on_disk, self.indexing_threshold_kb)
+        return ShardOptions(
+            self.dim, self.quantization, self.vectors_on_disk, self.indexing_threshold_kb, self.index_memory
+        )
 
     def warm_up(self) -> None:
         if self._shard is not None:
@@ -291,16 +316,30 @@ class QdrantEdgeStore:
 
     def info(self) -> dict[str, int]:
         """Points and segments, and how many segments have a dense HNSW graph (`hnsw_segments`, 0 until
-        `optimize`) and int8 copies (`int8_segments`). Qdrant edge 0.9.0's own `indexed_vectors_count`
-        counts a plain segment's vectors too, so the index kind is read from each segment's config."""
+        `optimize`), int8 copies (`int8_segments`), and a graph or BM25 index memory-mapped (`mapped_*`).
+        Qdrant edge 0.9.0's own `indexed_vectors_count` counts a plain segment's vectors too, so the index
+        kind is read from each segment's config."""
         with self._lock:
             i = self.shard.info()
-            hnsw = int8 = 0
+            hnsw = int8 = mapped_graphs = mapped_bm25 = 0
             for config in (self.path / "segments").glob("*/segment.json"):
-                dense = json.loads(config.read_text())["config"]["vector_data"].get(DENSE, {})
-                hnsw += dense.get("index", {}).get("type") == "hnsw"
+                segment = json.loads(config.read_text())["config"]
+                dense = segment["vector_data"].get(DENSE, {})
+                index = dense.get("index", {})
+                hnsw += index.get("type") == "hnsw"
+                options = index.get("options", {})
+                mapped_graphs += options.get("memory") in ("cold", "cached") or bool(options.get("on_disk"))
                 int8 += "scalar" in (dense.get("quantization_config") or {})
-        return {"points": i.points_count, "segments": i.segments_count, "hnsw_segments": hnsw, "int8_segments": int8}
+                bm25 = segment.get("sparse_vector_data", {}).get(SPARSE, {}).get("index", {})
+                mapped_bm25 += bm25.get("index_type") == "Mmap"
+        return {
+            "points": i.points_count,
+            "segments": i.segments_count,
+            "hnsw_segments": hnsw,
+            "int8_segments": int8,
+            "mapped_graph_segments": mapped_graphs,  # HNSW graph memory-mapped (cached / cold), not on the heap
+            "mapped_bm25_segments": mapped_bm25,  # BM25 inverted index likewise
+        }
 
     def close(self) -> None:
         # A running build is stopped (its copy removed) rather than waited for: it can take minutes.
