@@ -25,10 +25,7 @@ from pathlib import Path
 import numpy as np
 import qdrant_edge as q
 
-from finrag.index.qdrant_edge import DENSE, QdrantEdgeStore
-from finrag.records import ChunkKind
-
-CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.value, ChunkKind.TABLE.value]))
+from finrag.index.qdrant_edge import CHILDREN, DENSE, QdrantEdgeStore
 
 
 def main() -> None:

@@ -155,17 +155,12 @@ class QAService:
         from finrag.ingest.pipeline import IngestPipeline
 
         s = self.settings
-        ingest = self.c.ingest_embedder
-        # Chosen by `auto`, the bf16 model is loaded only for a run that repays its load (or once loaded);
-        # asked for by name, it embeds every run.
-        bulk = ingest if ingest is not None and s.ingest_embedder == "auto" else None
-        documents = ingest if ingest is not None and bulk is None else self.c.embedder
         return self._once(
             "pipeline",
             lambda: IngestPipeline(
                 self.c.registry,
                 self.c.store,
-                documents,
+                self.c.embedder,
                 self.c.sparse,
                 child_max_tokens=s.child_max_tokens,
                 metadata_prefix=s.metadata_prefix,
@@ -175,8 +170,10 @@ class QAService:
                 page_images=self._page_image_indexer(),
                 # A Qdrant server optimises in the background: ingest against it never runs the build.
                 index_min_points=s.edge_index_min_points if not s.qdrant_url else 0,
-                bulk_embedder=bulk,
-                bulk_min_pages=BF16_MIN_PAGES,
+                # Chosen by `auto`, the bf16 model embeds only runs that repay its load (and every run once
+                # loaded); asked for by name, every run.
+                bulk_embedder=self.c.ingest_embedder,
+                bulk_min_pages=BF16_MIN_PAGES if s.ingest_embedder == "auto" else 0,
             ),
         )
 

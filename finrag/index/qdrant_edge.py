@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 DENSE = "dense"
 # Children only (dense vectors live on them). A keyword match, not a bool index: qdrant-edge 0.9.0's
 # bool index matched nothing once segments were optimised (seen on a 57k-point shard).
-_CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.value, ChunkKind.TABLE.value]))
+CHILDREN = q.FieldCondition(key="kind", match=q.MatchAny([ChunkKind.PASSAGE.value, ChunkKind.TABLE.value]))
 SPARSE = "bm25"
 # The child process that builds the index on a copy of the shard (`QdrantEdgeStore.optimize`).
 BUILD_MODULE = "finrag.index.edge_build"
@@ -456,7 +456,7 @@ class QdrantEdgeStore:
         """Several hybrid queries (dense, sparse, limit) under one filter, planned as one batch: the
         shard shares its pass over the segments between them."""
         flt = scope_filter(tenant, scope)
-        child_flt = q.Filter(must=[*flt.must, _CHILDREN])
+        child_flt = q.Filter(must=[*flt.must, CHILDREN])
         requests: list[q.QueryRequest | None] = []
         for dense, sparse, limit in queries:
             prefetches = []

@@ -173,8 +173,8 @@ class IngestPipeline:
         the store holds at least this many points; 0 = never (search scans unindexed segments).
 
         `bulk_embedder` (the same model, faster in bulk but slow to load) embeds the documents of a run
-        with at least `bulk_min_pages` pages to ingest, and of every run after it has been loaded
-        (`warm_up`, or an earlier large run); the other runs use `embedder`."""
+        with at least `bulk_min_pages` pages to ingest (0: every run), and of every run after it has been
+        loaded (`warm_up`, or an earlier large run); the other runs use `embedder`."""
         self.registry = registry
         self.bulk_embedder = bulk_embedder
         self.bulk_min_pages = bulk_min_pages
@@ -271,8 +271,11 @@ class IngestPipeline:
 
     @property
     def document_embedder(self) -> Embedder:
-        """What embeds a run's documents when its size does not decide: the bulk embedder once loaded."""
-        return self.bulk_embedder if self.bulk_embedder is not None and self._bulk_loaded else self.embedder
+        """What embeds a run's documents when its size does not decide: the bulk embedder once loaded, or
+        always with `bulk_min_pages` 0."""
+        if self.bulk_embedder is not None and (self._bulk_loaded or self.bulk_min_pages <= 0):
+            return self.bulk_embedder
+        return self.embedder
 
     def warm_up(self) -> None:
         """Load the embedder for documents; with a bulk embedder, that one, which every later run then uses
@@ -284,7 +287,7 @@ class IngestPipeline:
     def _embedder_for(self, paths: Sequence[Path]) -> Embedder:
         """The bulk embedder when it is loaded or the run is large enough to repay loading it (pages
         counted from the PDFs' page trees; a file that cannot be opened counts none, its parse says why)."""
-        if self.bulk_embedder is None or self._bulk_loaded:
+        if self.bulk_embedder is None or self.document_embedder is self.bulk_embedder:  # nothing to decide
             return self.document_embedder
         from finrag.ingest.parse import PdfiumParser
 
