@@ -115,6 +115,7 @@ def build_components(settings: Settings) -> Components:
             quantization=settings.edge_quantization,
             vectors_on_disk=settings.edge_vectors_on_disk,
             index_memory=settings.edge_index_memory,
+            segment_max_points=settings.edge_segment_max_points or None,
         )
     r = settings.retrieval
     reranker = build_reranker(r.rerank, r.cross_encoder_model, url=r.rerank_url or None)
@@ -170,6 +171,7 @@ class QAService:
                 page_images=self._page_image_indexer(),
                 # A Qdrant server optimises in the background: ingest against it never runs the build.
                 index_min_points=s.edge_index_min_points if not s.qdrant_url else 0,
+                segment_points=s.edge_segment_max_points,
                 # Chosen by `auto`, the bf16 model embeds only runs that repay its load (and every run once
                 # loaded); asked for by name, every run.
                 bulk_embedder=self.c.ingest_embedder,

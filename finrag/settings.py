@@ -470,6 +470,13 @@ class Settings(BaseSettings):
         description="embedded store: an ingest run that wrote chunks ends with an index build (HNSW) when the"
         " shard holds at least this many points; smaller shards are searched by a full scan; 0 = never",
     )
+    # 1M: the size at which one segment was measured within the serving targets (docs/performance.md).
+    edge_segment_max_points: int = Field(
+        1_000_000,
+        ge=0,
+        description="embedded store: builds never merge segments past this many points, and a long ingest run"
+        " builds each time it adds this many, so each build's memory and time stay bounded; 0 = one segment",
+    )
 
     # Ingest
     parse_workers: int = Field(1, ge=0, le=32, description="processes parsing PDFs while the main one embeds")

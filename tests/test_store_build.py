@@ -125,6 +125,70 @@ def test_index_memory_maps_the_graph_and_bm25_index_of_built_segments(tmp_path: 
     back.close()
 
 
+def _built_files(path: Path) -> dict[str, tuple[int, str]]:
+    """Every file of the shard's built segments (an HNSW graph): its inode and a digest of its bytes."""
+    import hashlib
+
+    from finrag.index.edge_build import built_segments
+
+    return {
+        str(f.relative_to(path)): (f.stat().st_ino, hashlib.sha256(f.read_bytes()).hexdigest())
+        for segment in built_segments(path)
+        for f in segment.rglob("*")
+        if f.is_file()
+    }
+
+
+def test_builds_keep_segments_apart_at_the_bound_and_link_built_ones(tmp_path: Path) -> None:
+    # Two loads of 3,000 points, built after each. With a bound of 4,000 points the second build indexes
+    # the new points alone; without one, Qdrant merges both into one segment and rebuilds it whole.
+    options = {"dim": DIM, "quantization": "int8", "vectors_on_disk": True, "indexing_threshold_kb": 64}
+    bounded = QdrantEdgeStore(tmp_path / "bounded", segment_max_points=4000, **options)
+    merged = QdrantEdgeStore(tmp_path / "merged", **options)
+    queries = []
+    for seed in (0, 1):
+        for store in (bounded, merged):
+            vectors = _load(store, 3000, seed=seed)
+            assert store.optimize() is True
+        queries.append(_queries(vectors))
+        if seed == 0:
+            first = _built_files(bounded.path)
+    assert len(first) > 5  # one built segment: graph, vectors, int8 copies, payload, id tracker...
+    info = bounded.info()
+    assert (info["points"], info["hnsw_segments"]) == (6000, 2)
+    assert (merged.info()["points"], merged.info()["hnsw_segments"]) == (6000, 1)
+    # The first segment came through the second build with the same bytes, as the same files (inodes:
+    # linked into the build's copy, not copied), so the build never wrote into what the serving shard
+    # had open. Qdrant rewrites segment.json by a rename on load (a new inode, the same bytes).
+    after = _built_files(bounded.path)
+    assert {name: after[name][1] for name in first} == {name: digest for name, (_, digest) in first.items()}
+    relinked = {name for name in first if after[name][0] != first[name][0]}
+    assert {Path(name).name for name in relinked} <= {"segment.json"}
+    both = np.concatenate(queries)
+    assert _results(bounded, both) == _results(merged, both)
+    bounded.close()
+    merged.close()
+
+
+def test_a_long_ingest_run_builds_as_it_goes(tmp_path: Path, sample_dir: Path, service_factory) -> None:  # type: ignore[no-untyped-def]
+    svc = service_factory(tmp_path / "svc", edge_index_min_points=1, edge_segment_max_points=100)
+    store = QdrantEdgeStore(svc.settings.vector_dir, dim=DIM, quantization="int8", vectors_on_disk=True,
+                            indexing_threshold_kb=64, segment_max_points=100)  # fmt: skip
+    svc.c.store = store  # the service's store, with Qdrant's segment threshold lowered to this size
+    assert svc.pipeline.segment_points == 100  # the setting reaches the ingest pipeline
+    report = svc.ingest(sorted(sample_dir.glob("*.pdf")), tenant="t")
+    assert report.count("ingested") >= 3 and report.chunks > 300
+    # A build each time the run passed a multiple of 100 points (a filing can pass more than one), and
+    # one at the end for what came after the last.
+    assert 2 <= report.index_builds <= report.count("ingested") + 1
+    assert report.index_build_s is not None and report.index_build_s > 0
+    info = store.info()
+    assert info["points"] == report.chunks == report.index_points
+    assert info["hnsw_segments"] >= 2  # kept apart: each build indexed only what came since the last
+    again = svc.ingest(sorted(sample_dir.glob("*.pdf")), tenant="t")  # nothing written: no build
+    assert again.index_builds == 0 and again.index_build_s is None
+
+
 def test_settings_choose_the_store_options(tmp_path: Path) -> None:
     from finrag.service import build_components
 

@@ -4,18 +4,48 @@ qdrant-edge's `EdgeShard.optimize()` holds the GIL for the whole build (minutes 
 would freeze every other thread of the serving process. So `QdrantEdgeStore.optimize` runs this: it
 copies the parent's shard folder (which nothing writes meanwhile) to `path`, opens the copy with the
 store's options, optimises it, and prints one JSON line `{"changed": bool, "points": int}`. Any failure
-exits non-zero with the reason on stderr; the parent removes the copy and keeps its shard."""
+exits non-zero with the reason on stderr; the parent removes the copy and keeps its shard.
+
+Built segments (an HNSW graph) are linked into the copy, not copied: a build writes new segments and
+only reads the ones it merges or leaves, so a shard of many built segments needs only its unbuilt
+ones' size free on disk, and the copy takes no time for the rest (tests/test_store_build.py checks that
+the serving shard's files stay byte-identical through a build)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import qdrant_edge as q
 
-from finrag.index.qdrant_edge import ShardOptions, load_shard
+from finrag.index.qdrant_edge import DENSE, ShardOptions, load_shard
+
+
+def built_segments(shard: Path) -> list[Path]:
+    """The shard's segments that have an HNSW graph: made by a build, never written by one after."""
+    out = []
+    for config in (shard / "segments").glob("*/segment.json"):
+        dense = json.loads(config.read_text())["config"]["vector_data"].get(DENSE, {})
+        if dense.get("index", {}).get("type") == "hnsw":
+            out.append(config.parent)
+    return out
+
+
+def copy_shard(source: Path, path: Path) -> None:
+    """Copy the shard folder, linking the files of its built segments (one file system: the copy is a
+    sibling of the shard)."""
+    linked = built_segments(source)
+
+    def copy_or_link(src: str, dst: str) -> None:
+        if any(Path(src).is_relative_to(segment) for segment in linked):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, path, copy_function=copy_or_link)
 
 
 def build(source: Path, path: Path, options: ShardOptions, points: int) -> bool:
@@ -23,8 +53,8 @@ def build(source: Path, path: Path, options: ShardOptions, points: int) -> bool:
     `points`: what the parent's shard holds, checked before and after so a copy that lost points is
     never swapped in."""
     try:
-        shutil.copytree(source, path)
-    except OSError as exc:  # a full disk, typically: the build needs the shard's size free again
+        copy_shard(source, path)
+    except OSError as exc:  # a full disk, typically: the build needs the unbuilt segments' size free
         raise RuntimeError(f"copying the shard for the index build failed: {exc}") from exc
     shard = load_shard(path, options)
     try:
@@ -49,6 +79,7 @@ def main(argv: list[str]) -> int:
         vectors_on_disk=bool(args["vectors_on_disk"]),
         indexing_threshold_kb=args["indexing_threshold_kb"],
         index_memory=str(args["index_memory"]),
+        segment_max_points=args["segment_max_points"],
     )
     points = int(args["points"])
     try:

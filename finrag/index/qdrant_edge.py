@@ -57,6 +57,7 @@ class ShardOptions:
     vectors_on_disk: bool = False
     indexing_threshold_kb: int | None = None
     index_memory: str = "pinned"
+    segment_max_points: int | None = None
 
     @property
     def tuned(self) -> bool:
@@ -65,7 +66,15 @@ class ShardOptions:
             or self.vectors_on_disk
             or self.indexing_threshold_kb is not None
             or self.index_memory != "pinned"
+            or self.segment_max_points is not None
         )
+
+    @property
+    def max_segment_kb(self) -> int | None:
+        """Qdrant sizes segments by their float vectors (4 bytes a dimension), in KB."""
+        if self.segment_max_points is None:
+            return None
+        return -(-self.segment_max_points * self.dim * 4 // 1024)
 
     def config(self) -> q.EdgeConfig:
         quantization = None
@@ -85,8 +94,12 @@ class ShardOptions:
             hnsw_config=hnsw,
         )
         optimizers = None
-        if self.indexing_threshold_kb is not None:
-            optimizers = q.EdgeOptimizersConfig(indexing_threshold=self.indexing_threshold_kb)
+        if self.indexing_threshold_kb is not None or self.max_segment_kb is not None:
+            # Qdrant only merges segments, never splits one: the bound keeps built segments apart once
+            # they reach it; the ingest run's mid-run builds keep each new one near it.
+            optimizers = q.EdgeOptimizersConfig(
+                indexing_threshold=self.indexing_threshold_kb, max_segment_size=self.max_segment_kb
+            )
         return q.EdgeConfig(
             vectors={DENSE: dense},
             sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf, memory=memory)},
@@ -122,6 +135,7 @@ class QdrantEdgeStore:
         vectors_on_disk: bool = False,
         indexing_threshold_kb: int | None = None,
         index_memory: str = "pinned",
+        segment_max_points: int | None = None,
     ) -> None:
         """`quantization="int8"`: scalar int8 copies of the dense vectors kept in RAM for the search, the
         float originals only read to rescore the best candidates; `vectors_on_disk`: the originals are
@@ -130,7 +144,10 @@ class QdrantEdgeStore:
         `indexing_threshold_kb`: segments with fewer KB of vectors stay unindexed when optimised (Qdrant's
         default, ~10 MB or ~6,500 MiniLM vectors, when None: a scan of a smaller segment is as fast).
         `index_memory`: where built segments keep the HNSW graph and the BM25 inverted index (`INDEX_MEMORY`);
-        like quantisation it applies to segments built from then on, and `optimize` re-places built ones."""
+        like quantisation it applies to segments built from then on, and `optimize` re-places built ones.
+        `segment_max_points`: a build never merges segments past this many points (None: Qdrant merges
+        every segment into one, and each build rebuilds the whole graph); Qdrant never splits one, so a
+        long ingest builds as it goes to keep new segments near it (`IngestPipeline(segment_points=)`)."""
         if quantization not in ("none", "int8"):
             raise ValueError(f"quantization: 'none' or 'int8', not {quantization!r}")
         if index_memory not in INDEX_MEMORY:
@@ -141,6 +158,7 @@ class QdrantEdgeStore:
         self.vectors_on_disk = vectors_on_disk
         self.indexing_threshold_kb = indexing_threshold_kb
         self.index_memory = index_memory
+        self.segment_max_points = segment_max_points
         self._shard: q.EdgeShard | None = None
         # The shard is not safe for concurrent writers; readers and writers share it in-process.
         self._lock = threading.RLock()
@@ -158,7 +176,12 @@ class QdrantEdgeStore:
     @property
     def options(self) -> ShardOptions:
         return ShardOptions(
-            self.dim, self.quantization, self.vectors_on_disk, self.indexing_threshold_kb, self.index_memory
+            self.dim,
+            self.quantization,
+            self.vectors_on_disk,
+            self.indexing_threshold_kb,
+            self.index_memory,
+            self.segment_max_points,
         )
 
     def warm_up(self) -> None:
@@ -233,9 +256,10 @@ class QdrantEdgeStore:
 
         qdrant-edge holds the GIL for the whole build (minutes at 1M points), so it runs in a child
         process on a copy of the shard while this process keeps answering reads from the current one.
-        Writes wait for it (the write gate), so none is lost. Needs the shard's size free on disk
-        again for the copy. Raises `IndexBuildError` when the build fails (the copy is removed; the
-        current shard is unchanged and still serves) or when `close` stops it."""
+        Writes wait for it (the write gate), so none is lost. The copy links the files of built segments
+        (a build only reads them) and copies the rest: it needs the unbuilt segments' size free on disk.
+        Raises `IndexBuildError` when the build fails (the copy is removed; the current shard is
+        unchanged and still serves) or when `close` stops it."""
         with self._write_gate:
             self.warm_up()
             with self._lock:

@@ -80,9 +80,11 @@ class IngestReport:
         default_factory=lambda: dict.fromkeys(("hash", "parse", "chunk", "embed", "sparse", "index", "registry"), 0.0)
     )
     wall_s: float = 0.0
-    # The end-of-run index build (`IngestPipeline(index_min_points=...)`): None when it did not run;
-    # not part of `seconds` so pages/s figures stay comparable with and without it.
+    # The index builds (`IngestPipeline(index_min_points=..., segment_points=...)`): their seconds
+    # together, None when none ran; not part of `seconds` or `wall_s` so pages/s figures stay comparable
+    # with and without them. `index_builds`: how many ran (mid-run ones and the end-of-run one).
     index_build_s: float | None = None
+    index_builds: int = 0
     index_points: int = 0
     # Why that build failed ("" when it did not): the run's documents are still ingested and searched
     # (by a full scan of the unindexed segments) until a build succeeds.
@@ -166,11 +168,15 @@ class IngestPipeline:
         exhibit_passages: int = 0,
         strip_running_lines: bool = False,
         index_min_points: int = 0,
+        segment_points: int = 0,
         bulk_embedder: Embedder | None = None,
         bulk_min_pages: int = 0,
     ) -> None:
         """`index_min_points`: a run that wrote chunks ends with `store.optimize()` (the HNSW build) once
         the store holds at least this many points; 0 = never (search scans unindexed segments).
+        `segment_points`: with builds on, a run also builds whenever its writes carry the store past a
+        multiple of this many points, so the segments a long run makes stay about that size (one
+        build of a whole large run would need memory for one segment of everything); 0 = only at the end.
 
         `bulk_embedder` (the same model, faster in bulk but slow to load) embeds the documents of a run
         with at least `bulk_min_pages` pages to ingest (0: every run), and of every run after it has been
@@ -180,6 +186,10 @@ class IngestPipeline:
         self.bulk_min_pages = bulk_min_pages
         self._bulk_loaded = False
         self.index_min_points = index_min_points
+        self.segment_points = segment_points
+        # Store points before the run's first write, and at its last build (`build_segment_if_due`).
+        self._points_before: int | None = None
+        self._points_built = 0
         self.page_images = page_images  # visual retrieval, when a page-image service is configured
         self.store = store
         self.embedder = embedder
@@ -256,18 +266,39 @@ class IngestPipeline:
 
         embedder = self._embedder_for([path for path, _, _ in todo])
         report.embedder = embedder.name
+        self._points_before = None
         for path, doc_id, digest, parsed_or_error in self._parsed(todo, tenant, overrides):
             if isinstance(parsed_or_error, str):
                 event = self._record_failure(path, tenant, doc_id, digest, parsed_or_error)
             else:
                 event = self._index(path, tenant, doc_id, digest, parsed_or_error, report, embedder)
+                self.build_segment_if_due(report)
             report.events.append(event)
             emit(event)
 
-        report.wall_s = time.perf_counter() - start
-        if self.index_min_points and report.chunks:
+        if self.index_min_points and report.chunks and (self._points_before is None or self._unbuilt(report)):
             self._build_index(report)
+        report.wall_s = time.perf_counter() - start - (report.index_build_s or 0.0)
         return report
+
+    def _unbuilt(self, report: IngestReport) -> int:
+        """Points this run wrote since its last build (replaced documents' old chunks not netted out)."""
+        assert self._points_before is not None
+        return self._points_before + report.chunks - self._points_built
+
+    def build_segment_if_due(self, report: IngestReport) -> None:
+        """After a document: build the index when the run's writes carried the store past the next
+        multiple of `segment_points` since its start or last build (points counted once, at the first
+        call). Also used by runs that index documents one by one (bench/scale.py)."""
+        if not (self.index_min_points and self.segment_points and report.chunks):
+            return
+        if self._points_before is None:
+            self._points_before = self.store.count() - report.chunks
+            self._points_built = self._points_before
+        now = self._points_before + report.chunks
+        if now // self.segment_points > self._points_built // self.segment_points and now >= self.index_min_points:
+            self._build_index(report)
+            self._points_built = now
 
     @property
     def document_embedder(self) -> Embedder:
@@ -316,8 +347,10 @@ class IngestPipeline:
             report.index_build_error = f"{type(exc).__name__}: {exc}"
             log.error("index build failed", extra={"points": points, "error": report.index_build_error})
             return
-        report.index_build_s = time.perf_counter() - t
-        log.info("index built", extra={"points": points, "seconds": round(report.index_build_s, 1)})
+        took = time.perf_counter() - t
+        report.index_build_s = (report.index_build_s or 0.0) + took
+        report.index_builds += 1
+        log.info("index built", extra={"points": points, "seconds": round(took, 1)})
 
     # ---------------------------------------------------------------------------------------------
     def _parsed(
