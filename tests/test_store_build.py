@@ -141,7 +141,8 @@ def _built_files(path: Path) -> dict[str, tuple[int, str]]:
 
 def test_builds_keep_segments_apart_at_the_bound_and_link_built_ones(tmp_path: Path) -> None:
     # Two loads of 3,000 points, built after each. With a bound of 4,000 points the second build indexes
-    # the new points alone; without one, Qdrant merges both into one segment and rebuilds it whole.
+    # the new points alone; under Qdrant's own bound (256 MB of vectors per CPU) it merges both into one
+    # segment and rebuilds it whole.
     options = {"dim": DIM, "quantization": "int8", "vectors_on_disk": True, "indexing_threshold_kb": 64}
     bounded = QdrantEdgeStore(tmp_path / "bounded", segment_max_points=4000, **options)
     merged = QdrantEdgeStore(tmp_path / "merged", **options)
