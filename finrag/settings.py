@@ -475,7 +475,8 @@ class Settings(BaseSettings):
         1_000_000,
         ge=0,
         description="embedded store: builds never merge segments past this many points, and a long ingest run"
-        " builds each time it adds this many, so each build's memory and time stay bounded; 0 = one segment",
+        " builds each time it adds this many, so each build's memory and time stay bounded; 0 = Qdrant's own"
+        " bound (256 MB of vectors per CPU) and a build only at the end of a run",
     )
 
     # Ingest

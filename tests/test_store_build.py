@@ -195,11 +195,19 @@ def test_settings_choose_the_store_options(tmp_path: Path) -> None:
 
     s = make_settings(tmp_path)
     assert (s.edge_quantization, s.edge_vectors_on_disk, s.edge_index_min_points) == ("int8", True, 100_000)
-    assert s.edge_index_memory == "cold"
-    chosen = make_settings(tmp_path, edge_quantization="none", edge_vectors_on_disk=False, edge_index_memory="cached")
+    assert (s.edge_index_memory, s.edge_segment_max_points) == ("cold", 1_000_000)
+    assert build_components(s).store.segment_max_points == 1_000_000  # type: ignore[attr-defined]
+    chosen = make_settings(
+        tmp_path,
+        edge_quantization="none",
+        edge_vectors_on_disk=False,
+        edge_index_memory="cached",
+        edge_segment_max_points=0,
+    )
     store = build_components(chosen).store
     assert isinstance(store, QdrantEdgeStore)
     assert (store.quantization, store.vectors_on_disk, store.index_memory) == ("none", False, "cached")
+    assert store.segment_max_points is None  # 0: Qdrant's own bound
 
 
 @pytest.mark.parametrize(
@@ -208,6 +216,7 @@ def test_settings_choose_the_store_options(tmp_path: Path) -> None:
         ("FINRAG_EDGE_QUANTIZATION", "fp16"),
         ("FINRAG_EDGE_INDEX_MIN_POINTS", "-1"),
         ("FINRAG_EDGE_INDEX_MEMORY", "swap"),
+        ("FINRAG_EDGE_SEGMENT_MAX_POINTS", "-5"),
     ],
 )
 def test_bad_store_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: str, value: str) -> None:
