@@ -21,17 +21,12 @@ from pathlib import Path
 
 import qdrant_edge as q
 
-from finrag.index.qdrant_edge import DENSE, ShardOptions, load_shard
+from finrag.index.qdrant_edge import ShardOptions, has_graph, load_shard, segment_configs
 
 
 def built_segments(shard: Path) -> list[Path]:
     """The shard's segments that have an HNSW graph: made by a build, never written by one after."""
-    out = []
-    for config in (shard / "segments").glob("*/segment.json"):
-        dense = json.loads(config.read_text())["config"]["vector_data"].get(DENSE, {})
-        if dense.get("index", {}).get("type") == "hnsw":
-            out.append(config.parent)
-    return out
+    return [folder for folder, config in segment_configs(shard) if has_graph(config)]
 
 
 def copy_shard(source: Path, path: Path) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,18 @@ class ShardOptions:
             sparse_vectors={SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf, memory=memory)},
             optimizers=optimizers,
         )
+
+
+def segment_configs(shard: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each segment folder of a shard with its config (`segment.json`): what kind of index it has, where
+    it keeps it. qdrant-edge 0.9.0 reports none of this through its API."""
+    for config in (shard / "segments").glob("*/segment.json"):
+        yield config.parent, json.loads(config.read_text())["config"]
+
+
+def has_graph(config: dict[str, Any]) -> bool:
+    """The segment was built: its dense vectors have an HNSW graph (a build never writes into it again)."""
+    return config["vector_data"].get(DENSE, {}).get("index", {}).get("type") == "hnsw"
 
 
 def load_shard(path: Path, options: ShardOptions) -> q.EdgeShard:
@@ -348,11 +360,10 @@ class QdrantEdgeStore:
         with self._lock:
             i = self.shard.info()
             hnsw = int8 = mapped_graphs = mapped_bm25 = 0
-            for config in (self.path / "segments").glob("*/segment.json"):
-                segment = json.loads(config.read_text())["config"]
+            for _, segment in segment_configs(self.path):
                 dense = segment["vector_data"].get(DENSE, {})
                 index = dense.get("index", {})
-                hnsw += index.get("type") == "hnsw"
+                hnsw += has_graph(segment)
                 options = index.get("options", {})
                 mapped_graphs += options.get("memory") in ("cold", "cached") or bool(options.get("on_disk"))
                 int8 += "scalar" in (dense.get("quantization_config") or {})
