@@ -714,11 +714,12 @@ def measure_size(pages: int, work: Path, args: argparse.Namespace) -> dict[str, 
 
     corpus, data = work / f"corpus-{pages}", work / f"data-{pages}"
     shutil.rmtree(data, ignore_errors=True)
-    t = time.perf_counter()
-    if not (corpus / "documents.jsonl").exists():
+    row: dict[str, Any] = {"size_pages": pages, "generate_s": None, "generate_pages_per_s": None}
+    if not (corpus / "documents.jsonl").exists():  # else generated earlier: not timed here
+        t = time.perf_counter()
         generate_scale(corpus, pages, seed=args.seed)
-    gen_s = time.perf_counter() - t
-    row: dict[str, Any] = {"size_pages": pages, "generate_s": gen_s, "generate_pages_per_s": pages / gen_s}
+        row["generate_s"] = time.perf_counter() - t
+        row["generate_pages_per_s"] = pages / row["generate_s"]
     # Ingest in batches of about --batch-pages pages, each its own process (and lock hold): the pages/s
     # of the first and the last batch say whether ingest slows down as the index grows.
     docs = [json.loads(line) for line in (corpus / "documents.jsonl").read_text().splitlines()]
